@@ -1,0 +1,12 @@
+#pragma once
+
+namespace weft::cli {
+
+// The CLI's exit codes, documented in `weft --help`.
+enum class ExitCode : int {
+  ok = 0,
+  failure = 1,  // the command ran and what it checked or did failed
+  usage = 2,    // the command line was wrong
+};
+
+}  // namespace weft::cli

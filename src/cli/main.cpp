@@ -1,0 +1,24 @@
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/exit_code.hpp"
+#include "cli/identity_commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"weft: drive a Weft node\n\nExit codes: 0 ok, 1 failure, 2 usage error.", "weft"};
+  app.set_version_flag("--version", "weft " WEFT_VERSION);
+  app.require_subcommand(1);
+  weft::cli::add_identity_commands(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // already reported by the command
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    // --help and --version are "errors" with code 0; everything else is usage.
+    return rc == 0 ? 0 : static_cast<int>(weft::cli::ExitCode::usage);
+  }
+  return 0;
+}
