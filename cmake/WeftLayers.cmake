@@ -54,8 +54,11 @@ function(weft_layer layer)
   _weft_layer_include_dir(${layer} inc)
   add_library(${target} STATIC ${ARG_SOURCES})
   target_include_directories(${target} PUBLIC $<BUILD_INTERFACE:${inc}>)
-  foreach(dep IN LISTS WEFT_LAYER_DEPS_${layer})
-    if(TARGET weft_${dep})
+  # Link every layer of the closure that has a library yet: a layer may use what
+  # its dependencies use even while a dependency in between has no code.
+  _weft_layer_closure(${layer} closure)
+  foreach(dep IN LISTS closure)
+    if(NOT dep STREQUAL layer AND TARGET weft_${dep})
       target_link_libraries(${target} PUBLIC weft_${dep})
     endif()
   endforeach()

@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the whole test suite: under ASan+UBSan, the threaded
-# tests under TSan, then everything in the CI build (-Werror, optimised, asserts on).
-# Usage: scripts/test.sh [PRESET...]   (default: asan tsan ci; ci's summary comes last)
+# tests under TSan, each fuzz target briefly under libFuzzer, then everything in
+# the CI build (-Werror, optimised, asserts on).
+# Usage: scripts/test.sh [PRESET...]   (default: asan tsan fuzz ci; ci's summary comes last)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
 
 presets=("$@")
-[ ${#presets[@]} -eq 0 ] && presets=(asan tsan ci)
+[ ${#presets[@]} -eq 0 ] && presets=(asan tsan fuzz ci)
 
 for preset in "${presets[@]}"; do
   echo "== $preset: configure and build"
   cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$(nproc)"
+  if [ "$preset" = fuzz ]; then
+    cmake --build --preset fuzz -j "$(nproc)" --target fuzz_all
+  else
+    cmake --build --preset "$preset" -j "$(nproc)"
+  fi
   echo "== $preset: test"
-  if [ "$preset" = tsan ]; then
+  if [ "$preset" = fuzz ]; then
+    ctest --preset fuzz --no-tests=error
+  elif [ "$preset" = tsan ]; then
     # Only tests labelled 'threads' run under TSan; none yet is not an error.
     ctest --preset "$preset" --no-tests=ignore
   else
