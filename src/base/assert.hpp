@@ -11,10 +11,10 @@ namespace weft::detail {
 [[noreturn]] void check_failed(const char* expr, const char* file, int line) noexcept;
 }  // namespace weft::detail
 
-#define WEFT_CHECK(cond)                                                  \
-  do {                                                                    \
-    if (!(cond)) [[unlikely]]                                             \
-      ::weft::detail::check_failed(#cond, __FILE__, __LINE__);            \
+#define WEFT_CHECK(cond)                                       \
+  do {                                                         \
+    if (!(cond)) [[unlikely]]                                  \
+      ::weft::detail::check_failed(#cond, __FILE__, __LINE__); \
   } while (false)
 
 #ifdef NDEBUG

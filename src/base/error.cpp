@@ -34,8 +34,7 @@ constexpr Description describe(Error e) noexcept {
     case Error::not_connected: return {"not_connected", "not connected"};
     case Error::already_connected: return {"already_connected", "already connected"};
     case Error::address_in_use: return {"address_in_use", "address in use"};
-    case Error::address_not_available:
-      return {"address_not_available", "address not available"};
+    case Error::address_not_available: return {"address_not_available", "address not available"};
     case Error::network_unreachable: return {"network_unreachable", "network unreachable"};
     case Error::host_unreachable: return {"host_unreachable", "host unreachable"};
     case Error::closed: return {"closed", "closed"};

@@ -9,17 +9,17 @@ namespace weft {
 // the socket boundary (socket/), to std::error_code only in the public C++ API.
 enum class Error : std::uint8_t {
   invalid_argument = 1,
-  malformed,              // bytes or text that do not parse
-  truncated,              // input ends before the format says it should
-  too_large,              // input or request over a documented bound
+  malformed,  // bytes or text that do not parse
+  truncated,  // input ends before the format says it should
+  too_large,  // input or request over a documented bound
   unsupported_version,
-  verification_failed,    // a signature, MAC, proof of work or key check failed
+  verification_failed,  // a signature, MAC, proof of work or key check failed
   replayed,
   rate_limited,
   not_found,
   already_exists,
   permission_denied,
-  insecure_permissions,   // a secret readable by group or others
+  insecure_permissions,  // a secret readable by group or others
   io,
   timed_out,
   would_block,

@@ -16,7 +16,8 @@ class [[nodiscard]] Result {
   static_assert(!std::is_same_v<std::remove_cv_t<T>, Error>, "Result<Error> is ambiguous");
 
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value)
+      : v_(std::in_place_index<0>, std::move(value)) {}       // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::in_place_index<1>, error) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }
@@ -72,10 +73,9 @@ class [[nodiscard]] Result<void> {
 };
 
 // Propagates an error out of the enclosing function returning a Result.
-#define WEFT_TRY(expr)                          \
-  do {                                          \
-    if (auto weft_try_r_ = (expr); !weft_try_r_) \
-      return weft_try_r_.error();               \
+#define WEFT_TRY(expr)                                                       \
+  do {                                                                       \
+    if (auto weft_try_r_ = (expr); !weft_try_r_) return weft_try_r_.error(); \
   } while (false)
 
 }  // namespace weft

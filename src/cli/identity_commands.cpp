@@ -23,9 +23,10 @@ namespace {
 std::string file_error(const std::string& path, Error e) {
   switch (e) {
     case Error::insecure_permissions:
-      return fmt::format("{} holds a secret key but group or others may read it; "
-                         "run `chmod 600 {}` (and make a new identity if others saw it)",
-                         path, path);
+      return fmt::format(
+          "{} holds a secret key but group or others may read it; "
+          "run `chmod 600 {}` (and make a new identity if others saw it)",
+          path, path);
     case Error::not_found: return fmt::format("{}: no such file", path);
     case Error::permission_denied: return fmt::format("{}: permission denied", path);
     case Error::too_large: return fmt::format("{}: too large to be an identity", path);

@@ -12,8 +12,7 @@ namespace {
 constexpr char kSalt[crypto_pwhash_SALTBYTES + 1] = "weft.address.v1!";
 }  // namespace
 
-std::optional<NodeId> AddressDerivation::derive(const PublicKey& sign_pk,
-                                                const PublicKey& kx_pk) {
+std::optional<NodeId> AddressDerivation::derive(const PublicKey& sign_pk, const PublicKey& kx_pk) {
   ensure_sodium();
   ByteArray<64> input{};
   std::copy(sign_pk.begin(), sign_pk.end(), input.begin());

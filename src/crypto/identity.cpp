@@ -66,15 +66,14 @@ Result<Identity> Identity::parse(std::string_view text) {
   if (!parts) return parts.error();
   if (!fields->has_secret) return Error::not_found;
   if (fields->secret.size() != kSecretHex) {
-    const bool hex_only = fields->secret.find_first_not_of("0123456789abcdefABCDEF") ==
-                          std::string_view::npos;
+    const bool hex_only =
+        fields->secret.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
     return fields->secret.size() < kSecretHex && hex_only ? Error::truncated : Error::malformed;
   }
 
   ByteArray<32> seed{};
   ByteArray<32> kx_sk{};
-  if (!from_hex(fields->secret.substr(0, 64), seed) ||
-      !from_hex(fields->secret.substr(64), kx_sk))
+  if (!from_hex(fields->secret.substr(0, 64), seed) || !from_hex(fields->secret.substr(64), kx_sk))
     return Error::malformed;
 
   // The secrets must reproduce the public keys, or the file was tampered with.

@@ -26,9 +26,9 @@ class Tap {
   struct Stats {
     std::uint64_t frames_in;
     std::uint64_t frames_out;
-    std::uint64_t dropped_runt;       // shorter than an Ethernet header
-    std::uint64_t dropped_oversize;   // longer than the MTU plus the header
-    std::uint64_t dropped_unattached; // no sink on that side yet
+    std::uint64_t dropped_runt;        // shorter than an Ethernet header
+    std::uint64_t dropped_oversize;    // longer than the MTU plus the header
+    std::uint64_t dropped_unattached;  // no sink on that side yet
   };
 
   // mtu: the largest IP packet (Ethernet payload) the link carries.

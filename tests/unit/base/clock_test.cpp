@@ -1,6 +1,7 @@
+#include "base/clock.hpp"
+
 #include <gtest/gtest.h>
 
-#include "base/clock.hpp"
 #include "base/manual_clock.hpp"
 
 namespace weft {
