@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <string>
 
 #include "cli/exit_code.hpp"
 #include "crypto/identity.hpp"
@@ -81,44 +83,48 @@ void write_new(const std::string& path, std::string_view text, mode_t mode, bool
 }  // namespace
 
 void add_identity_commands(CLI::App& app) {
+  // CLI11 binds options to variables that must outlive parsing; the callbacks share them.
+  struct Options {
+    std::string secret_path;
+    std::string public_path;
+    bool force = false;
+    std::string path;
+  };
+  auto opts = std::make_shared<Options>();
+
   auto* identity = app.add_subcommand("identity", "Create and inspect node identities");
   identity->require_subcommand(1);
 
   auto* make = identity->add_subcommand(
       "new", "Create an identity; print it, or write SECRET (0600) and PUBLIC files");
-  static std::string secret_path;
-  static std::string public_path;
-  static bool force = false;
-  make->add_option("secret", secret_path, "File for the secret identity (written 0600)");
-  make->add_option("public", public_path, "File for the public identity");
-  make->add_flag("--force", force, "Replace existing files");
-  make->callback([] {
+  make->add_option("secret", opts->secret_path, "File for the secret identity (written 0600)");
+  make->add_option("public", opts->public_path, "File for the public identity");
+  make->add_flag("--force", opts->force, "Replace existing files");
+  make->callback([opts] {
     auto id = crypto::Identity::generate();
-    if (secret_path.empty()) {
+    if (opts->secret_path.empty()) {
       std::printf("%s\n", id.to_secret_string().c_str());
       return;
     }
-    write_new(secret_path, id.to_secret_string() + "\n", 0600, force);
-    if (!public_path.empty())
-      write_new(public_path, id.public_identity().to_string() + "\n", 0644, force);
+    write_new(opts->secret_path, id.to_secret_string() + "\n", 0600, opts->force);
+    if (!opts->public_path.empty())
+      write_new(opts->public_path, id.public_identity().to_string() + "\n", 0644, opts->force);
     std::printf("%s\n", id.address().to_string().c_str());
   });
 
   auto* show = identity->add_subcommand("show", "Print an identity's address and public form");
-  static std::string show_path;
-  show->add_option("file", show_path, "Identity file (secret or public)")->required();
-  show->callback([] {
-    const auto loaded = load(show_path);
+  show->add_option("file", opts->path, "Identity file (secret or public)")->required();
+  show->callback([opts] {
+    const auto loaded = load(opts->path);
     std::printf("address: %s\npublic:  %s\n", loaded.public_identity.address().to_string().c_str(),
                 loaded.public_identity.to_string().c_str());
   });
 
   auto* verify = identity->add_subcommand(
       "verify", "Check an identity file: format, address derivation and (if secret) key pairs");
-  static std::string verify_path;
-  verify->add_option("file", verify_path, "Identity file (secret or public)")->required();
-  verify->callback([] {
-    const auto loaded = load(verify_path);
+  verify->add_option("file", opts->path, "Identity file (secret or public)")->required();
+  verify->callback([opts] {
+    const auto loaded = load(opts->path);
     std::printf("ok: %s (%s)\n", loaded.public_identity.address().to_string().c_str(),
                 loaded.has_secret ? "secret and public keys" : "public keys");
   });

@@ -1,11 +1,14 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <exception>
 
 #include "cli/exit_code.hpp"
 #include "cli/identity_commands.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"weft: drive a Weft node\n\nExit codes: 0 ok, 1 failure, 2 usage error.", "weft"};
   app.set_version_flag("--version", "weft " WEFT_VERSION);
   app.require_subcommand(1);
@@ -21,4 +24,17 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : static_cast<int>(weft::cli::ExitCode::usage);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "weft: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "weft: unexpected error\n");
+  }
+  return static_cast<int>(weft::cli::ExitCode::failure);
 }

@@ -14,7 +14,7 @@ constexpr std::size_t kSecretHex = 128;
 }  // namespace
 
 Identity::Identity(PublicIdentity pub, const ByteArray<64>& sign_sk, const ByteArray<32>& kx_sk)
-    : public_(std::move(pub)), sign_sk_(sign_sk), kx_sk_(kx_sk) {}
+    : public_(pub), sign_sk_(sign_sk), kx_sk_(kx_sk) {}
 
 Identity::Identity(Identity&& other) noexcept
     : public_(other.public_), sign_sk_(other.sign_sk_), kx_sk_(other.kx_sk_) {
