@@ -6,6 +6,7 @@
 #include "crypto/address_derivation.hpp"
 #include "crypto/identity_text.hpp"
 #include "crypto/sodium.hpp"
+#include "crypto/x25519.hpp"
 
 namespace weft::crypto {
 
@@ -107,6 +108,7 @@ Signature Identity::sign(ByteSpan message) const noexcept {
 }
 
 Result<ByteArray<32>> Identity::agree(const PublicKey& peer_kx_pk) const noexcept {
+  count_x25519();
   ByteArray<32> shared{};
   if (crypto_scalarmult(as_uchar(MutableByteSpan(shared)), as_uchar(ByteSpan(kx_sk_)),
                         as_uchar(ByteSpan(peer_kx_pk))) != 0)
