@@ -4,6 +4,7 @@
 
 #include "base/hex.hpp"
 #include "crypto/address_derivation.hpp"
+#include "crypto/blake2b.hpp"
 #include "crypto/identity_text.hpp"
 #include "crypto/sodium.hpp"
 
@@ -28,6 +29,10 @@ Result<PublicIdentity> PublicIdentity::parse(std::string_view text) {
 std::string PublicIdentity::to_string() const {
   return address_.to_string() + ":" + std::string(kVersion) + ":" + to_hex(sign_pk_) +
          to_hex(kx_pk_);
+}
+
+ByteArray<32> PublicIdentity::fingerprint() const noexcept {
+  return hash({as_bytes(std::string_view("weft.key.fingerprint.v1")), sign_pk_, kx_pk_});
 }
 
 bool PublicIdentity::verify(ByteSpan message, const Signature& signature) const noexcept {

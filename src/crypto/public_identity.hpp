@@ -34,6 +34,10 @@ class PublicIdentity {
   [[nodiscard]] const PublicKey& agreement_key() const noexcept { return kx_pk_; }
   [[nodiscard]] std::string to_string() const;
 
+  // BLAKE2b-256 over a context string and both public keys: names this exact key
+  // set in 32 bytes (credentials bind to it, never to the 40-bit address alone).
+  [[nodiscard]] ByteArray<32> fingerprint() const noexcept;
+
   // Ed25519 detached signature check.
   [[nodiscard]] bool verify(ByteSpan message, const Signature& signature) const noexcept;
 

@@ -17,6 +17,7 @@
 #include "wire/inner.hpp"
 #include "wire/lookup.hpp"
 #include "wire/lookup_reply.hpp"
+#include "wire/membership_credential.hpp"
 #include "wire/peer_record.hpp"
 #include "wire/probe.hpp"
 #include "wire/registration.hpp"
