@@ -1,0 +1,167 @@
+#include "tap/dev_link.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+#include "base/mac.hpp"
+#include "unit/tap/frame_recorder.hpp"
+
+namespace weft::tap {
+namespace {
+
+using osdep::Endpoint;
+using testing::FrameRecorder;
+
+// A frame of `size` bytes whose contents identify (direction, index).
+Bytes make_frame(std::size_t size, std::uint32_t id) {
+  Bytes f(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    f[i] = static_cast<std::byte>((id * 131 + i * 7 + (id >> 8)) & 0xff);
+  }
+  store_be32(std::span<std::byte, 4>(f.data(), 4), id);
+  return f;
+}
+
+// One end: a tap whose network side is a dev link and whose stack side records.
+struct End {
+  explicit End(const Endpoint& lo) : tap(*Mac::parse("02:00:00:00:00:01"), 1500) {
+    auto l = DevLink::open(lo);
+    EXPECT_TRUE(l.ok());
+    link = std::move(*l);
+    tap.attach_network(link.get());
+    tap.attach_stack(&stack);
+  }
+  Tap tap;
+  std::unique_ptr<DevLink> link;
+  FrameRecorder stack;
+};
+
+// Sends frames through `from`'s tap in batches of 1..64, never more than
+// `window` ahead of what `to` has received: a UDP receiver drops what it cannot
+// queue, and this test is about bytes, not about overload.
+void pump(End& from, End& to, const std::vector<Bytes>& frames, std::size_t window = 512) {
+  std::size_t sent = 0;
+  std::size_t batch = 1;
+  while (sent < frames.size()) {
+    const std::size_t n = std::min({batch, frames.size() - sent, std::size_t{64}});
+    if (sent + n > window) {
+      ASSERT_TRUE(to.stack.wait_for(sent + n - window)) << "stalled at " << to.stack.size();
+    }
+    std::vector<ByteSpan> spans(frames.begin() + static_cast<std::ptrdiff_t>(sent),
+                                frames.begin() + static_cast<std::ptrdiff_t>(sent + n));
+    from.tap.transmit(spans);
+    sent += n;
+    batch = batch % 64 + 7;
+  }
+}
+
+std::vector<Bytes> mixed_frames(std::size_t count, std::uint32_t direction) {
+  std::vector<Bytes> frames;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    // Sizes cycle through the minimum header, small, odd and full-size frames.
+    const std::size_t size = 14 + (i * 397) % (1514 - 14 + 1);
+    frames.push_back(make_frame(size, direction << 24U | i));
+  }
+  return frames;
+}
+
+void exchange(const Endpoint& lo) {
+  End a(lo);
+  End b(lo);
+  ASSERT_TRUE(a.link->start(b.link->local(), a.tap).ok());
+  ASSERT_TRUE(b.link->start(a.link->local(), b.tap).ok());
+  const auto ab = mixed_frames(10'000, 1);
+  const auto ba = mixed_frames(10'000, 2);
+  std::thread t1([&] { pump(a, b, ab); });
+  std::thread t2([&] { pump(b, a, ba); });
+  t1.join();
+  t2.join();
+  ASSERT_TRUE(b.stack.wait_for(ab.size()));
+  ASSERT_TRUE(a.stack.wait_for(ba.size()));
+  a.link->stop();
+  b.link->stop();
+  EXPECT_EQ(b.stack.frames(), ab);
+  EXPECT_EQ(a.stack.frames(), ba);
+  const auto sa = a.link->stats();
+  const auto sb = b.link->stats();
+  EXPECT_EQ(sa.frames_sent, 10'000U);
+  EXPECT_EQ(sb.frames_received, 10'000U);
+  EXPECT_EQ(sa.send_dropped + sa.foreign_dropped + sa.truncated_dropped + sa.receive_errors, 0U);
+  // One tap.put per received batch, and batching happened.
+  EXPECT_EQ(sb.batches_received, b.stack.batches());
+  EXPECT_EQ(sa.batches_received, a.stack.batches());
+  EXPECT_LT(sb.batches_received, 10'000U);
+  // Sends went out in batches too: far fewer system calls than frames.
+  EXPECT_LT(a.link->socket_stats().send_calls, 10'000U / 4);
+}
+
+TEST(DevLink, ExchangesTenThousandMixedFramesBothWaysOverIpv4) { exchange(Endpoint::loopback_v4()); }
+TEST(DevLink, ExchangesTenThousandMixedFramesBothWaysOverIpv6) { exchange(Endpoint::loopback_v6()); }
+
+TEST(DevLink, DropsAndCountsDatagramsFromOtherEndpoints) {
+  End a(Endpoint::loopback_v4());
+  End b(Endpoint::loopback_v4());
+  ASSERT_TRUE(b.link->start(a.link->local(), b.tap).ok());
+  ASSERT_TRUE(a.link->start(b.link->local(), a.tap).ok());
+  auto stranger = osdep::UdpSocket::bind(Endpoint::loopback_v4());
+  ASSERT_TRUE(stranger.ok());
+  const Bytes injected = make_frame(60, 666);
+  const osdep::UdpSocket::SendItem items[] = {{injected, b.link->local()},
+                                              {injected, b.link->local()}};
+  ASSERT_EQ(stranger->send_batch(items).value_or(0), 2U);
+  // Then a frame from the peer: once it arrives, the strangers' datagrams
+  // (sent earlier on the same loopback path) have been read and judged.
+  const Bytes real = make_frame(60, 1);
+  const ByteSpan one[] = {real};
+  a.tap.transmit(one);
+  ASSERT_TRUE(b.stack.wait_for(1));
+  b.link->stop();
+  EXPECT_EQ(b.stack.frames(), std::vector<Bytes>{real});
+  EXPECT_EQ(b.link->stats().foreign_dropped, 2U);
+}
+
+TEST(DevLink, DropsAndCountsDatagramsLargerThanTheMtu) {
+  End a(Endpoint::loopback_v4());
+  End b(Endpoint::loopback_v4());
+  ASSERT_TRUE(b.link->start(a.link->local(), b.tap).ok());
+  ASSERT_TRUE(a.link->start(b.link->local(), a.tap).ok());
+  // Straight into the link, past a's tap (which would refuse it).
+  const Bytes jumbo = make_frame(1515, 7);
+  const Bytes max = make_frame(1514, 8);
+  const ByteSpan frames[] = {jumbo, max};
+  a.link->send_frames(frames);
+  ASSERT_TRUE(b.stack.wait_for(1));
+  b.link->stop();
+  EXPECT_EQ(b.stack.frames(), std::vector<Bytes>{max});
+  EXPECT_EQ(b.link->stats().truncated_dropped, 1U);
+}
+
+TEST(DevLink, StopJoinsAnIdleReceiverAndIsIdempotent) {
+  End a(Endpoint::loopback_v4());
+  ASSERT_TRUE(a.link->start(Endpoint::loopback_v4(9), a.tap).ok());
+  EXPECT_EQ(a.link->start(Endpoint::loopback_v4(9), a.tap).error(), Error::invalid_state);
+  a.link->stop();
+  a.link->stop();
+  // The destructor of a started, never stopped link joins too (End b).
+  End b(Endpoint::loopback_v4());
+  ASSERT_TRUE(b.link->start(a.link->local(), b.tap).ok());
+}
+
+TEST(DevLink, SendingBeforeStartDropsAndCounts) {
+  End a(Endpoint::loopback_v4());
+  const Bytes f = make_frame(60, 1);
+  const ByteSpan frames[] = {f, f};
+  a.link->send_frames(frames);
+  EXPECT_EQ(a.link->stats().send_dropped, 2U);
+  EXPECT_EQ(a.link->stats().frames_sent, 0U);
+}
+
+TEST(DevLink, RefusesAPeerOfTheOtherFamily) {
+  End a(Endpoint::loopback_v4());
+  EXPECT_EQ(a.link->start(Endpoint::loopback_v6(9), a.tap).error(), Error::invalid_argument);
+}
+
+}  // namespace
+}  // namespace weft::tap
