@@ -9,16 +9,21 @@
 
 namespace weft::stack::lwip {
 
-LwipNetif::LwipNetif(tap::Tap& tap) noexcept : tap_(tap) {}
+namespace {
 
-err_t LwipNetif::init_cb(netif* n) {
+err_t linkoutput_cb(netif* n, pbuf* p) {
+  queue_frame(static_cast<LwipNetif*>(n->state)->tap(), p);
+  return ERR_OK;
+}
+
+err_t init_cb(netif* n) {
   auto* self = static_cast<LwipNetif*>(n->state);
   n->name[0] = 'w';
   n->name[1] = 't';
   n->hwaddr_len = ETH_HWADDR_LEN;
-  auto mac = self->tap_.mac().to_bytes();
+  auto mac = self->tap().mac().to_bytes();
   for (std::size_t i = 0; i < ETH_HWADDR_LEN; ++i) n->hwaddr[i] = std::to_integer<u8_t>(mac[i]);
-  n->mtu = static_cast<u16_t>(self->tap_.mtu());
+  n->mtu = static_cast<u16_t>(self->tap().mtu());
   n->mtu6 = n->mtu;
   n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_IGMP |
              NETIF_FLAG_MLD6;
@@ -28,11 +33,9 @@ err_t LwipNetif::init_cb(netif* n) {
   return ERR_OK;
 }
 
-err_t LwipNetif::linkoutput_cb(netif* n, pbuf* p) {
-  auto* self = static_cast<LwipNetif*>(n->state);
-  queue_frame(self->tap_, p);
-  return ERR_OK;
-}
+}  // namespace
+
+LwipNetif::LwipNetif(tap::Tap& tap) noexcept : tap_(tap), netif_(std::make_unique<netif>()) {}
 
 Result<std::unique_ptr<LwipNetif>> LwipNetif::attach(tap::Tap& tap, const NetifConfig& config) {
   if ((config.ipv4 && config.ipv4->family != Family::v4) ||
@@ -52,28 +55,28 @@ Result<std::unique_ptr<LwipNetif>> LwipNetif::attach(tap::Tap& tap, const NetifC
       mask.addr = lwip_htonl(m);
     }
     if (config.ipv4_gateway) std::memcpy(&gw.addr, config.ipv4_gateway->bytes.data(), 4);
-    if (netif_add(&self->netif_, &addr, &mask, &gw, self.get(), &LwipNetif::init_cb,
+    if (netif_add(self->netif_.get(), &addr, &mask, &gw, self.get(), &init_cb,
                   ethernet_input) == nullptr)
       return Error::internal;
+    self->added_ = true;
     // Addresses are static and the link is ours: mark them preferred at once
     // instead of waiting for duplicate address detection.
-    netif_create_ip6_linklocal_address(&self->netif_, 1);
-    netif_ip6_addr_set_state(&self->netif_, 0, IP6_ADDR_PREFERRED);
+    netif_create_ip6_linklocal_address(self->netif_.get(), 1);
+    netif_ip6_addr_set_state(self->netif_.get(), 0, IP6_ADDR_PREFERRED);
     if (config.ipv6) {
       ip6_addr_t a6{};
       std::memcpy(a6.addr, config.ipv6->bytes.data(), 16);
       ip6_addr_clear_zone(&a6);
       s8_t index = -1;
-      if (netif_add_ip6_address(&self->netif_, &a6, &index) != ERR_OK) {
-        netif_remove(&self->netif_);
-        return Error::invalid_argument;
+      if (netif_add_ip6_address(self->netif_.get(), &a6, &index) != ERR_OK) {
+        return Error::invalid_argument;  // the destructor removes the netif
       }
-      netif_ip6_addr_set_state(&self->netif_, index, IP6_ADDR_PREFERRED);
+      netif_ip6_addr_set_state(self->netif_.get(), index, IP6_ADDR_PREFERRED);
     }
-    self->netif_.ip6_autoconfig_enabled = 0;
-    if (config.default_route) netif_set_default(&self->netif_);
-    netif_set_up(&self->netif_);
-    netif_set_link_up(&self->netif_);
+    self->netif_->ip6_autoconfig_enabled = 0;
+    if (config.default_route) netif_set_default(self->netif_.get());
+    netif_set_up(self->netif_.get());
+    netif_set_link_up(self->netif_.get());
   }
   tap.attach_stack(self.get());
   return self;
@@ -81,8 +84,9 @@ Result<std::unique_ptr<LwipNetif>> LwipNetif::attach(tap::Tap& tap, const NetifC
 
 LwipNetif::~LwipNetif() {
   tap_.attach_stack(nullptr);
+  if (!added_) return;
   CoreLock lock;
-  netif_remove(&netif_);
+  netif_remove(netif_.get());
 }
 
 void LwipNetif::send_frames(std::span<const ByteSpan> frames) {
@@ -108,7 +112,7 @@ void LwipNetif::send_frames(std::span<const ByteSpan> frames) {
   {
     CoreLock lock;
     for (pbuf* p : batch) {
-      if (netif_.input(p, &netif_) != ERR_OK) {
+      if (netif_->input(p, netif_.get()) != ERR_OK) {
         pbuf_free(p);
         ++rejected;
       }

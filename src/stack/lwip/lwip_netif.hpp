@@ -9,9 +9,10 @@
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "stack/endpoint.hpp"
-#include "stack/lwip/lwip_headers.hpp"
 #include "tap/frame_sink.hpp"
 #include "tap/tap.hpp"
+
+struct netif;  // lwIP's; kept out of this header so users need no lwIP include path
 
 namespace weft::stack::lwip {
 
@@ -45,14 +46,13 @@ class LwipNetif final : public tap::FrameSink {
 
   void send_frames(std::span<const ByteSpan> frames) override;
   [[nodiscard]] Stats stats() const noexcept;
+  [[nodiscard]] tap::Tap& tap() noexcept { return tap_; }
 
  private:
   explicit LwipNetif(tap::Tap& tap) noexcept;
-  static err_t init_cb(netif* n);
-  static err_t linkoutput_cb(netif* n, pbuf* p);
-
   tap::Tap& tap_;
-  netif netif_{};
+  std::unique_ptr<netif> netif_;
+  bool added_{false};
   std::atomic<std::uint64_t> frames_in_{0};
   std::atomic<std::uint64_t> malformed_{0};
   std::atomic<std::uint64_t> no_memory_{0};
