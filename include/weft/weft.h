@@ -1,0 +1,95 @@
+/* Weft public C API: BSD-like sockets on the Weft user-space TCP/IP stack.
+ *
+ * Descriptors are small integers of Weft's own table (not kernel fds); use them
+ * only with weft_* calls (weft_export_fd turns one into a kernel fd).
+ * Arguments and constants are the POSIX ones: AF_INET/AF_INET6, SOCK_STREAM/
+ * SOCK_DGRAM (| SOCK_NONBLOCK), SOL_SOCKET/IPPROTO_TCP options, MSG_* flags,
+ * struct pollfd events.
+ *
+ * Errors: -1 and weft_errno (thread-local, POSIX values). Documented errors
+ * beyond those of the POSIX call of the same name:
+ *   EBADF   a descriptor that is not open (including after weft_close)
+ *   EINVAL  a null pointer where one is required, a short address length
+ *   EOPNOTSUPP  an unsupported family, type, protocol or option
+ *               (POSIX would say EAFNOSUPPORT / EPROTONOSUPPORT / ENOPROTOOPT)
+ *   ENOBUFS the descriptor table is full (POSIX: EMFILE)
+ * Weft never raises SIGPIPE: writing to a closed connection fails with EPIPE.
+ */
+#ifndef WEFT_WEFT_H
+#define WEFT_WEFT_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The calling thread's last error (POSIX errno values). */
+int* weft_errno_location(void);
+#define weft_errno (*weft_errno_location())
+
+int weft_socket(int domain, int type, int protocol);
+int weft_bind(int fd, const struct sockaddr* addr, socklen_t len);
+int weft_listen(int fd, int backlog);
+/* addr and len may both be NULL. */
+int weft_accept(int fd, struct sockaddr* addr, socklen_t* len);
+/* flags: SOCK_NONBLOCK for the new descriptor. */
+int weft_accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags);
+/* As connect(2): blocking sockets wait (up to SO_SNDTIMEO if set), non-blocking
+ * ones fail with EINPROGRESS; completion shows as POLLOUT, the outcome in
+ * SO_ERROR. */
+int weft_connect(int fd, const struct sockaddr* addr, socklen_t len);
+/* Waits at most timeout_ms (>= 0) whatever the mode; on expiry the attempt is
+ * aborted and the call fails with ETIMEDOUT. */
+int weft_connect_timeout(int fd, const struct sockaddr* addr, socklen_t len, int timeout_ms);
+ssize_t weft_send(int fd, const void* buf, size_t len, int flags);
+ssize_t weft_recv(int fd, void* buf, size_t len, int flags);
+ssize_t weft_sendto(int fd, const void* buf, size_t len, int flags, const struct sockaddr* addr,
+                    socklen_t addrlen);
+ssize_t weft_recvfrom(int fd, void* buf, size_t len, int flags, struct sockaddr* addr,
+                      socklen_t* addrlen);
+int weft_shutdown(int fd, int how);
+int weft_close(int fd);
+/* Options: SOL_SOCKET: SO_REUSEADDR, SO_KEEPALIVE, SO_RCVTIMEO, SO_SNDTIMEO,
+ * SO_LINGER, SO_RCVBUF, SO_SNDBUF, SO_ERROR (get), SO_TYPE (get), SO_DOMAIN (get);
+ * IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT.
+ * TCP buffer sizes are fixed by the stack (64 KiB each way): set is accepted,
+ * get reports the size in force. */
+int weft_setsockopt(int fd, int level, int name, const void* value, socklen_t len);
+int weft_getsockopt(int fd, int level, int name, void* value, socklen_t* len);
+int weft_getsockname(int fd, struct sockaddr* addr, socklen_t* len);
+int weft_getpeername(int fd, struct sockaddr* addr, socklen_t* len);
+/* on != 0: non-blocking (EAGAIN instead of waiting). */
+int weft_set_nonblocking(int fd, int on);
+/* poll(2) over Weft descriptors; unknown ones get POLLNVAL. */
+int weft_poll(struct pollfd* fds, nfds_t count, int timeout_ms);
+/* fd mode: turns a connected TCP descriptor into a kernel fd (one end of an
+ * AF_UNIX stream socketpair bridged to the connection) for the application's own
+ * poll/epoll loop. fd is consumed; the caller closes the returned kernel fd.
+ * A reset connection shows on it as EOF / EPIPE. */
+int weft_export_fd(int fd);
+
+/* ---- Development only ---------------------------------------------------
+ * Starts this process's stack on a DEV LINK: Ethernet frames as plain UDP
+ * datagrams to one peer process. UNENCRYPTED AND UNAUTHENTICATED; for tests and
+ * benchmarks on loopback. Strings are numeric ("02:00:00:00:00:01",
+ * "10.9.0.1", "fd00::1", "127.0.0.1:9000"); ipv4 or ipv6 may be NULL. */
+struct weft_dev_config {
+  const char* mac;
+  const char* ipv4;
+  int ipv4_prefix;
+  const char* ipv6;
+  const char* bind; /* local UDP endpoint of the link */
+  const char* peer; /* the peer's UDP endpoint */
+  unsigned mtu;     /* 0: 1500 */
+};
+int weft_dev_start(const struct weft_dev_config* config);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_WEFT_H */

@@ -1,0 +1,38 @@
+#include "runtime/dev_node.hpp"
+
+namespace weft::runtime {
+
+DevNode::DevNode(DevNodeConfig config, std::unique_ptr<tap::Tap> tap, std::unique_ptr<tap::DevLink> link) noexcept
+    : config_(std::move(config)), tap_(std::move(tap)), link_(std::move(link)) {}
+
+Result<std::unique_ptr<DevNode>> DevNode::open(const DevNodeConfig& config) {
+  auto link = tap::DevLink::open(config.bind);
+  if (!link) return link.error();
+  auto t = std::make_unique<tap::Tap>(config.mac, config.mtu);
+  return std::unique_ptr<DevNode>(new DevNode(config, std::move(t), std::move(link).value()));
+}
+
+Result<void> DevNode::start(const osdep::Endpoint& peer) {
+  if (netif_) return Error::invalid_state;
+  stack::lwip::NetifConfig nc;
+  nc.ipv4 = config_.ipv4;
+  nc.ipv4_prefix = config_.ipv4_prefix;
+  nc.ipv6 = config_.ipv6;
+  nc.default_route = config_.default_route;
+  tap_->attach_network(link_.get());
+  auto n = stack::lwip::LwipNetif::attach(*tap_, nc);
+  if (!n) return n.error();
+  netif_ = std::move(n).value();
+  return link_->start(peer, *tap_);
+}
+
+DevNode::~DevNode() {
+  link_->stop();   // no more put() once the receive thread is joined
+  netif_.reset();  // no more transmit() once the netif is removed
+}
+
+stack::lwip::LwipNetif::Stats DevNode::netif_stats() const noexcept {
+  return netif_ ? netif_->stats() : stack::lwip::LwipNetif::Stats{};
+}
+
+}  // namespace weft::runtime

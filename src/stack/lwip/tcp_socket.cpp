@@ -1,0 +1,590 @@
+#include "stack/lwip/tcp_socket.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "stack/lwip/convert.hpp"
+#include "stack/lwip/core_lock.hpp"
+
+namespace weft::stack::lwip {
+
+namespace {
+
+// Writable (for poll and blocked senders) once this much send buffer is free, so a
+// blocked sender wakes for a useful amount, not on every ACK.
+constexpr std::size_t kWritableThreshold = TCP_SND_BUF / 4;
+// Consumed bytes are reported to lwIP (tcp_recved, which may send a window update)
+// in batches of this size, or at once when the queue runs empty.
+constexpr std::size_t kRecvedBatch = 8 * 1024;
+constexpr std::size_t kMaxBacklog = 4096;
+
+ByteSpan payload(const pbuf* q, std::size_t offset) noexcept {
+  return as_bytes(static_cast<const std::byte*>(q->payload) + offset, q->len - offset);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TcpSocket>> TcpSocket::create(Family family) {
+  CoreLock lock;
+  tcp_pcb* pcb = tcp_new_ip_type(family == Family::v4 ? IPADDR_TYPE_V4 : IPADDR_TYPE_V6);
+  if (pcb == nullptr) return Error::no_buffer;
+  return std::make_unique<TcpSocket>(family, pcb, false);
+}
+
+TcpSocket::TcpSocket(Family family, tcp_pcb* pcb, bool accepted) noexcept
+    : family_(family), pcb_(pcb), state_(accepted ? State::connected : State::open) {
+  install_callbacks();
+  send_space_ = send_space_locked();
+}
+
+TcpSocket::~TcpSocket() { close(); }
+
+void TcpSocket::install_callbacks() noexcept {
+  tcp_arg(pcb_, this);
+  tcp_recv(pcb_, &TcpSocket::on_recv);
+  tcp_sent(pcb_, &TcpSocket::on_sent);
+  tcp_err(pcb_, &TcpSocket::on_err);
+}
+
+void TcpSocket::release_pcb(bool rst) noexcept {
+  if (pcb_ == nullptr) return;
+  tcp_arg(pcb_, nullptr);
+  if (state_ == State::listening) {
+    tcp_accept(pcb_, nullptr);
+    tcp_close(pcb_);  // never fails for a listener
+  } else {
+    tcp_recv(pcb_, nullptr);
+    tcp_sent(pcb_, nullptr);
+    tcp_err(pcb_, nullptr);
+    if (rst || tcp_close(pcb_) != ERR_OK) tcp_abort(pcb_);
+  }
+  pcb_ = nullptr;
+}
+
+std::size_t TcpSocket::send_space_locked() const noexcept {
+  if (pcb_ == nullptr || state_ == State::listening) return 0;
+  if (tcp_sndqueuelen(pcb_) + 2 >= TCP_SND_QUEUELEN) return 0;
+  return tcp_sndbuf(pcb_);
+}
+
+// ---- lwIP callbacks (core lock held) ----
+
+err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
+  auto* self = static_cast<TcpSocket*>(arg);
+  if (self == nullptr) {  // cannot happen: callbacks are cleared before arg is
+    if (p != nullptr) pbuf_free(p);
+    return ERR_OK;
+  }
+  std::lock_guard lock(self->mu_);
+  if (p == nullptr) {
+    self->eof_ = true;
+    // Both FINs seen: hand the pcb back now, because lwIP frees TIME_WAIT pcbs
+    // without calling us. tcp_close here sends nothing (FIN already sent).
+    if (self->wr_shut_) {
+      self->release_pcb(false);
+      self->dead_ = true;
+    }
+    self->watchers_.wake_all();
+    return ERR_OK;
+  }
+  if (self->rd_shut_) {  // SHUT_RD: accepted and discarded, as Linux does
+    tcp_recved(pcb, p->tot_len);
+    pbuf_free(p);
+    return ERR_OK;
+  }
+  self->rx_bytes_ += p->tot_len;
+  self->rx_.push_back({p, 0});
+  self->watchers_.wake_all();
+  return ERR_OK;
+}
+
+err_t TcpSocket::on_sent(void* arg, tcp_pcb* pcb, u16_t /*len*/) {
+  auto* self = static_cast<TcpSocket*>(arg);
+  if (self == nullptr) return ERR_OK;
+  std::lock_guard lock(self->mu_);
+  std::size_t old = self->send_space_;
+  self->send_space_ = self->send_space_locked();
+  bool drained = pcb->unsent == nullptr && pcb->unacked == nullptr;
+  if ((old < kWritableThreshold && self->send_space_ >= kWritableThreshold) || drained)
+    self->watchers_.wake_all();
+  return ERR_OK;
+}
+
+void TcpSocket::on_err(void* arg, err_t err) {
+  auto* self = static_cast<TcpSocket*>(arg);
+  if (self == nullptr) return;
+  std::lock_guard lock(self->mu_);
+  self->pcb_ = nullptr;  // lwIP has freed it
+  self->dead_ = true;
+  if (err != ERR_CLSD) {
+    if (self->state_ == State::connecting)
+      self->error_ = err == ERR_RST ? Error::connection_refused
+                     : err == ERR_ABRT ? Error::timed_out
+                                       : from_err(err);
+    else
+      self->error_ = from_err(err);
+  }
+  self->watchers_.wake_all();
+}
+
+err_t TcpSocket::on_connected(void* arg, tcp_pcb* /*pcb*/, err_t err) {
+  auto* self = static_cast<TcpSocket*>(arg);
+  if (self == nullptr) return ERR_OK;
+  std::lock_guard lock(self->mu_);
+  if (err == ERR_OK) {
+    self->state_ = State::connected;
+    self->send_space_ = self->send_space_locked();
+  }
+  self->watchers_.wake_all();
+  return ERR_OK;
+}
+
+err_t TcpSocket::on_accept(void* arg, tcp_pcb* pcb, err_t err) {
+  auto* self = static_cast<TcpSocket*>(arg);
+  if (self == nullptr || err != ERR_OK || pcb == nullptr) return ERR_VAL;
+  std::lock_guard lock(self->mu_);
+  if (self->state_ != State::listening || self->accept_q_.size() >= self->backlog_) {
+    // Backlog full. lwIP calls accept after the handshake, so the client sees a
+    // reset rather than a dropped SYN (Linux): a documented difference.
+    tcp_abort(pcb);
+    return ERR_ABRT;
+  }
+  self->accept_q_.push_back(std::make_unique<TcpSocket>(self->family_, pcb, true));
+  self->watchers_.wake_all();
+  return ERR_OK;
+}
+
+// ---- operations ----
+
+Result<void> TcpSocket::bind(const Endpoint& local) {
+  if (local.address.family != family_) return Error::invalid_argument;
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (state_ == State::closed) return Error::bad_handle;
+  if (state_ != State::open || pcb_ == nullptr || pcb_->local_port != 0)
+    return Error::invalid_argument;
+  ip_addr_t ip = to_lwip(local.address);
+  if (!local.address.is_any() && !is_local_address(ip)) return Error::address_not_available;
+  if (err_t e = tcp_bind(pcb_, &ip, local.port); e != ERR_OK) return from_err(e);
+  return {};
+}
+
+Result<void> TcpSocket::listen(int backlog) {
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (state_ == State::closed) return Error::bad_handle;
+  if (state_ == State::listening) {
+    backlog_ = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(backlog, 1)), 1, kMaxBacklog);
+    return {};
+  }
+  if (state_ != State::open || pcb_ == nullptr) return Error::invalid_argument;
+  if (pcb_->local_port == 0) {
+    ip_addr_t any = to_lwip(IpAddress::any(family_));
+    if (err_t e = tcp_bind(pcb_, &any, 0); e != ERR_OK) return from_err(e);
+  }
+  err_t e = ERR_OK;
+  // lwIP's own backlog is compiled out (TCP_LISTEN_BACKLOG 0); ours is accept_q_.
+  tcp_pcb* lpcb = tcp_listen_with_backlog_and_err(pcb_, 255, &e);
+  if (lpcb == nullptr) return from_err(e);
+  pcb_ = lpcb;  // tcp_listen freed the old pcb
+  state_ = State::listening;
+  backlog_ = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(backlog, 1)), 1, kMaxBacklog);
+  tcp_arg(pcb_, this);
+  tcp_accept(pcb_, &TcpSocket::on_accept);
+  return {};
+}
+
+Result<std::unique_ptr<Socket>> TcpSocket::accept() {
+  std::lock_guard lock(mu_);
+  if (state_ == State::closed) return Error::bad_handle;
+  if (state_ != State::listening) return Error::invalid_argument;
+  if (accept_q_.empty()) return Error::would_block;
+  std::unique_ptr<Socket> s = std::move(accept_q_.front());
+  accept_q_.pop_front();
+  return s;
+}
+
+Result<void> TcpSocket::connect(const Endpoint& remote) {
+  if (remote.address.family != family_) return Error::invalid_argument;
+  if (remote.port == 0 || remote.address.is_any()) return Error::invalid_argument;
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  switch (state_) {
+    case State::closed: return Error::bad_handle;
+    case State::listening: return Error::invalid_argument;
+    case State::connecting: return Error::in_progress;
+    case State::connected: return dead_ ? Error::invalid_state : Error::already_connected;
+    case State::open: break;
+  }
+  if (pcb_ == nullptr || dead_) return Error::invalid_state;
+  ip_addr_t ip = to_lwip(remote.address);
+  if (err_t e = tcp_connect(pcb_, &ip, remote.port, &TcpSocket::on_connected); e != ERR_OK)
+    return from_err(e);
+  state_ = State::connecting;
+  return Error::in_progress;
+}
+
+Result<std::size_t> TcpSocket::send(ByteSpan data) {
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (state_ == State::closed) return Error::bad_handle;
+  if (error_) {
+    Error e = *error_;
+    error_.reset();
+    return e;
+  }
+  if (wr_shut_ || dead_) return Error::closed;
+  if (state_ == State::connecting) return Error::would_block;
+  if (state_ != State::connected || pcb_ == nullptr) return Error::not_connected;
+  if (data.empty()) return std::size_t{0};
+  std::size_t n = std::min({data.size(), send_space_locked(), std::size_t{0xFFFF}});
+  if (n == 0) {
+    send_space_ = 0;
+    return Error::would_block;
+  }
+  err_t e = tcp_write(pcb_, data.data(), static_cast<u16_t>(n), TCP_WRITE_FLAG_COPY);
+  if (e == ERR_MEM) {
+    send_space_ = 0;
+    return Error::would_block;
+  }
+  if (e != ERR_OK) return from_err(e);
+  tcp_output(pcb_);
+  send_space_ = send_space_locked();
+  return n;
+}
+
+void TcpSocket::maybe_recved(bool force) {
+  {
+    std::lock_guard lock(mu_);
+    if (consumed_unreported_ == 0) return;
+    if (!force && consumed_unreported_ < kRecvedBatch && rx_bytes_ != 0) return;
+  }
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  std::size_t n = std::exchange(consumed_unreported_, 0);
+  if (pcb_ == nullptr || state_ == State::listening) return;
+  while (n > 0) {
+    auto chunk = static_cast<u16_t>(std::min<std::size_t>(n, 0xFFFF));
+    tcp_recved(pcb_, chunk);
+    n -= chunk;
+  }
+}
+
+Result<std::size_t> TcpSocket::recv(MutableByteSpan buffer, bool peek) {
+  std::size_t copied = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (state_ == State::closed) return Error::bad_handle;
+    if (state_ == State::listening) return Error::not_connected;
+    if (rx_bytes_ == 0) {
+      if (error_) {
+        Error e = *error_;
+        error_.reset();
+        return e;
+      }
+      if (eof_ || rd_shut_ || dead_) return std::size_t{0};
+      if (state_ == State::open) return Error::not_connected;
+      return Error::would_block;
+    }
+    auto it = rx_.begin();
+    std::size_t offset = it->offset;
+    while (copied < buffer.size() && it != rx_.end()) {
+      std::size_t avail = it->chain->tot_len - offset;
+      std::size_t n = std::min(avail, buffer.size() - copied);
+      pbuf_copy_partial(it->chain, buffer.data() + copied, static_cast<u16_t>(n),
+                        static_cast<u16_t>(offset));
+      copied += n;
+      if (n == avail) {
+        ++it;
+        offset = it == rx_.end() ? 0 : it->offset;
+      } else {
+        offset += n;
+      }
+    }
+    if (!peek) {
+      while (rx_.begin() != it) {
+        pbuf_free(rx_.front().chain);  // thread-safe: see core_lock.cpp
+        rx_.pop_front();
+      }
+      if (it != rx_.end()) it->offset = offset;
+      rx_bytes_ -= copied;
+      consumed_unreported_ += copied;
+    }
+  }
+  if (!peek) maybe_recved(false);
+  return copied;
+}
+
+Result<std::size_t> TcpSocket::recv_visit(const std::function<std::size_t(ByteSpan)>& visitor) {
+  std::size_t consumed = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (state_ == State::closed) return Error::bad_handle;
+    if (state_ == State::listening) return Error::not_connected;
+    if (rx_bytes_ == 0) {
+      if (error_) {
+        Error e = *error_;
+        error_.reset();
+        return e;
+      }
+      if (eof_ || rd_shut_ || dead_) return std::size_t{0};
+      return Error::would_block;
+    }
+    bool stop = false;
+    while (!stop && !rx_.empty()) {
+      Chunk& c = rx_.front();
+      // Find the pbuf holding offset c.offset in the chain.
+      std::size_t skip = c.offset;
+      const pbuf* q = c.chain;
+      while (q != nullptr && skip >= q->len) {
+        skip -= q->len;
+        q = q->next;
+      }
+      for (; q != nullptr; q = q->next, skip = 0) {
+        ByteSpan s = payload(q, skip);
+        std::size_t n = std::min(visitor(s), s.size());
+        consumed += n;
+        c.offset += n;
+        if (n < s.size()) {
+          stop = true;
+          break;
+        }
+      }
+      if (c.offset == c.chain->tot_len) {
+        pbuf_free(c.chain);
+        rx_.pop_front();
+      }
+    }
+    rx_bytes_ -= consumed;
+    consumed_unreported_ += consumed;
+  }
+  maybe_recved(false);
+  if (consumed == 0) return Error::would_block;  // the visitor took nothing
+  return consumed;
+}
+
+Result<std::size_t> TcpSocket::send_to(ByteSpan data, const Endpoint& /*remote*/) {
+  return send(data);  // BSD ignores the address on a connected stream socket
+}
+
+Result<std::size_t> TcpSocket::recv_from(MutableByteSpan buffer, Endpoint& from) {
+  auto r = recv(buffer, false);
+  if (r) {
+    if (auto p = peer_endpoint(); p) from = *p;
+  }
+  return r;
+}
+
+Result<void> TcpSocket::shutdown(bool read, bool write) {
+  std::deque<Chunk> dropped;
+  {
+    CoreLock core;
+    std::lock_guard lock(mu_);
+    if (state_ == State::closed) return Error::bad_handle;
+    if (state_ != State::connected) return Error::not_connected;
+    if (read && !rd_shut_) {
+      rd_shut_ = true;
+      consumed_unreported_ += rx_bytes_;
+      rx_bytes_ = 0;
+      dropped.swap(rx_);
+    }
+    if (write && !wr_shut_) {
+      wr_shut_ = true;
+      if (pcb_ != nullptr && !dead_) {
+        if (consumed_unreported_ > 0) {
+          tcp_recved(pcb_, static_cast<u16_t>(std::min<std::size_t>(consumed_unreported_, 0xFFFF)));
+          consumed_unreported_ = 0;
+        }
+        if (eof_) {
+          // Peer already finished: our FIN completes the close; lwIP frees the
+          // pcb after the last ACK (err callback, ERR_CLSD).
+          tcp_shutdown(pcb_, 0, 1);
+        } else if (err_t e = tcp_shutdown(pcb_, 0, 1); e != ERR_OK) {
+          return from_err(e);
+        }
+      }
+    }
+    watchers_.wake_all();
+  }
+  for (auto& c : dropped) pbuf_free(c.chain);
+  maybe_recved(true);
+  return {};
+}
+
+void TcpSocket::close_locked(bool rst, std::deque<Chunk>& rx,
+                             std::deque<std::unique_ptr<TcpSocket>>& children) noexcept {
+  {
+    std::lock_guard lock(mu_);
+    if (state_ == State::closed) return;
+    if (pcb_ != nullptr && state_ != State::listening && consumed_unreported_ > 0) {
+      // Report what the app did read, so only truly unread data causes a RST.
+      tcp_recved(pcb_, static_cast<u16_t>(std::min<std::size_t>(consumed_unreported_, 0xFFFF)));
+      consumed_unreported_ = 0;
+    }
+    release_pcb(rst);
+    state_ = State::closed;
+    dead_ = true;
+    for (auto& c : rx_) rx.push_back(c);
+    rx_.clear();
+    rx_bytes_ = 0;
+    for (auto& c : accept_q_) children.push_back(std::move(c));
+    accept_q_.clear();
+    watchers_.wake_all();
+  }
+}
+
+void TcpSocket::close() noexcept {
+  std::deque<Chunk> rx;
+  std::deque<std::unique_ptr<TcpSocket>> children;
+  {
+    CoreLock core;
+    close_locked(false, rx, children);
+    // Connections never accepted are reset, as BSD does. (They have no children.)
+    std::deque<std::unique_ptr<TcpSocket>> none;
+    for (auto& c : children) c->close_locked(true, rx, none);
+  }
+  for (auto& c : rx) pbuf_free(c.chain);
+}
+
+void TcpSocket::abort() noexcept {
+  std::deque<Chunk> rx;
+  std::deque<std::unique_ptr<TcpSocket>> children;
+  {
+    CoreLock core;
+    close_locked(true, rx, children);
+    std::deque<std::unique_ptr<TcpSocket>> none;
+    for (auto& c : children) c->close_locked(true, rx, none);
+  }
+  for (auto& c : rx) pbuf_free(c.chain);
+}
+
+Result<void> TcpSocket::set_option(Option option, int value) {
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (state_ == State::closed) return Error::bad_handle;
+  if (option == Option::recv_buffer || option == Option::send_buffer) {
+    if (value <= 0) return Error::invalid_argument;
+    return {};  // fixed by Debian's lwIP build (TCP_WND, TCP_SND_BUF); get reports them
+  }
+  if (pcb_ == nullptr) return Error::invalid_state;
+  bool listener = state_ == State::listening;  // a listen pcb has only the common fields
+  switch (option) {
+    case Option::reuse_addr:
+      if (value != 0) ip_set_option(pcb_, SOF_REUSEADDR);
+      else ip_reset_option(pcb_, SOF_REUSEADDR);
+      return {};
+    case Option::keep_alive:
+      if (value != 0) ip_set_option(pcb_, SOF_KEEPALIVE);
+      else ip_reset_option(pcb_, SOF_KEEPALIVE);
+      return {};
+    default: break;
+  }
+  if (listener) return Error::unsupported;
+  if (value < 0) return Error::invalid_argument;
+  switch (option) {
+    case Option::keep_idle_s:
+      if (value < 1 || value > 86400) return Error::invalid_argument;
+      pcb_->keep_idle = static_cast<u32_t>(value) * 1000U;
+      return {};
+    case Option::keep_interval_s:
+      if (value < 1 || value > 86400) return Error::invalid_argument;
+      pcb_->keep_intvl = static_cast<u32_t>(value) * 1000U;
+      return {};
+    case Option::keep_count:
+      if (value < 1 || value > 127) return Error::invalid_argument;
+      pcb_->keep_cnt = static_cast<u32_t>(value);
+      return {};
+    case Option::no_delay:
+      if (value != 0) tcp_nagle_disable(pcb_);
+      else tcp_nagle_enable(pcb_);
+      return {};
+    default: return Error::invalid_argument;
+  }
+}
+
+Result<int> TcpSocket::get_option(Option option) {
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (state_ == State::closed) return Error::bad_handle;
+  switch (option) {
+    case Option::recv_buffer: return static_cast<int>(TCP_WND);
+    case Option::send_buffer: return static_cast<int>(TCP_SND_BUF);
+    case Option::send_queued:
+      if (pcb_ == nullptr || state_ == State::listening) return 0;
+      return static_cast<int>(TCP_SND_BUF - tcp_sndbuf(pcb_));
+    default: break;
+  }
+  if (pcb_ == nullptr) return Error::invalid_state;
+  switch (option) {
+    case Option::reuse_addr: return ip_get_option(pcb_, SOF_REUSEADDR) ? 1 : 0;
+    case Option::keep_alive: return ip_get_option(pcb_, SOF_KEEPALIVE) ? 1 : 0;
+    default: break;
+  }
+  if (state_ == State::listening) return Error::unsupported;
+  switch (option) {
+    case Option::keep_idle_s: return static_cast<int>(pcb_->keep_idle / 1000U);
+    case Option::keep_interval_s: return static_cast<int>(pcb_->keep_intvl / 1000U);
+    case Option::keep_count: return static_cast<int>(pcb_->keep_cnt);
+    case Option::no_delay: return tcp_nagle_disabled(pcb_) ? 1 : 0;
+    default: return Error::invalid_argument;
+  }
+}
+
+Result<Endpoint> TcpSocket::local_endpoint() {
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (state_ == State::closed) return Error::bad_handle;
+  if (pcb_ == nullptr) return Error::invalid_state;
+  Endpoint e{from_lwip(pcb_->local_ip), pcb_->local_port};
+  e.address.family = family_;
+  return e;
+}
+
+Result<Endpoint> TcpSocket::peer_endpoint() {
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (state_ == State::closed) return Error::bad_handle;
+  if (state_ != State::connected || pcb_ == nullptr) return Error::not_connected;
+  Endpoint e{from_lwip(pcb_->remote_ip), pcb_->remote_port};
+  e.address.family = family_;
+  return e;
+}
+
+std::uint32_t TcpSocket::events_locked() const noexcept {
+  if (state_ == State::closed) return Events::hangup;
+  if (state_ == State::listening) return accept_q_.empty() ? 0U : Events::readable;
+  std::uint32_t e = 0;
+  if (rx_bytes_ > 0 || eof_ || rd_shut_ || error_ || dead_) e |= Events::readable;
+  if (error_) e |= Events::error;
+  if (dead_ || wr_shut_ || state_ == State::open ||
+      (state_ == State::connected && send_space_ >= kWritableThreshold))
+    e |= Events::writable;
+  if (dead_ || (eof_ && wr_shut_) || state_ == State::open) e |= Events::hangup;
+  if (eof_) e |= Events::read_hangup;
+  return e;
+}
+
+std::uint32_t TcpSocket::events() {
+  std::lock_guard lock(mu_);
+  return events_locked();
+}
+
+Result<void> TcpSocket::take_error() {
+  std::lock_guard lock(mu_);
+  if (!error_) return {};
+  Error e = *error_;
+  error_.reset();
+  return e;
+}
+
+void TcpSocket::watch(Waker* waker) {
+  std::lock_guard lock(mu_);
+  watchers_.add(waker);
+}
+
+void TcpSocket::unwatch(Waker* waker) {
+  std::lock_guard lock(mu_);
+  watchers_.remove(waker);
+}
+
+}  // namespace weft::stack::lwip

@@ -1,0 +1,102 @@
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "stack/lwip/lwip_headers.hpp"
+#include "stack/lwip/watchers.hpp"
+#include "stack/stack_driver.hpp"
+
+namespace weft::stack::lwip {
+
+// One TCP socket on lwIP's raw API: a connection, or a listener.
+//
+// Locks: lwIP's core lock, then mu_ (never the other way round). lwIP callbacks
+// run with the core lock held and take mu_. pcb_ changes only with both held.
+//
+// Receive: the recv callback queues lwIP's pbuf chains (no copy). tcp_recved is
+// called only as the application consumes, so unread bytes keep the advertised
+// window closed: rx_ is bounded by the receive window (TCP_WND, 64 KiB) and a slow
+// reader slows the sender. Send: tcp_write copies into lwIP's segments up to
+// tcp_sndbuf (TCP_SND_BUF, 64 KiB); when full, send returns would_block.
+//
+// pcb ownership: lwIP frees a pcb on its own after the err callback (reset, abort,
+// last ACK), and silently after TIME_WAIT; so pcb_ is dropped in the err callback
+// and handed back (tcp_close) as soon as both FINs have been seen. Before a pcb
+// is handed back its callbacks are cleared: lwIP still calls recv on a peer FIN.
+class TcpSocket final : public Socket {
+ public:
+  static Result<std::unique_ptr<TcpSocket>> create(Family family);
+  ~TcpSocket() override;
+
+  [[nodiscard]] Transport transport() const noexcept override { return Transport::tcp; }
+  [[nodiscard]] Family family() const noexcept override { return family_; }
+
+  Result<void> bind(const Endpoint& local) override;
+  Result<void> listen(int backlog) override;
+  Result<std::unique_ptr<Socket>> accept() override;
+  Result<void> connect(const Endpoint& remote) override;
+  Result<std::size_t> send(ByteSpan data) override;
+  Result<std::size_t> recv(MutableByteSpan buffer, bool peek) override;
+  Result<std::size_t> recv_visit(const std::function<std::size_t(ByteSpan)>& visitor) override;
+  Result<std::size_t> send_to(ByteSpan data, const Endpoint& remote) override;
+  Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from) override;
+  Result<void> shutdown(bool read, bool write) override;
+  void close() noexcept override;
+  void abort() noexcept override;
+  Result<void> set_option(Option option, int value) override;
+  Result<int> get_option(Option option) override;
+  Result<Endpoint> local_endpoint() override;
+  Result<Endpoint> peer_endpoint() override;
+  [[nodiscard]] std::uint32_t events() override;
+  Result<void> take_error() override;
+  void watch(Waker* waker) override;
+  void unwatch(Waker* waker) override;
+
+  TcpSocket(Family family, tcp_pcb* pcb, bool accepted) noexcept;
+
+ private:
+  enum class State { open, listening, connecting, connected, closed };
+  struct Chunk {
+    pbuf* chain;
+    std::size_t offset;  // bytes of chain already consumed
+  };
+
+  static err_t on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t err);
+  static err_t on_sent(void* arg, tcp_pcb* pcb, u16_t len);
+  static void on_err(void* arg, err_t err);
+  static err_t on_connected(void* arg, tcp_pcb* pcb, err_t err);
+  static err_t on_accept(void* arg, tcp_pcb* pcb, err_t err);
+
+  void install_callbacks() noexcept;  // core held
+  // Core held: clears callbacks and gives the pcb back to lwIP.
+  void release_pcb(bool rst) noexcept;
+  // Core held. Returns the pbufs and children to free after unlocking.
+  void close_locked(bool rst, std::deque<Chunk>& rx, std::deque<std::unique_ptr<TcpSocket>>& children) noexcept;
+  // Tells lwIP about consumed bytes when enough piled up (or nothing is left).
+  void maybe_recved(bool force);
+  std::size_t send_space_locked() const noexcept;  // core + mu_ held
+  std::uint32_t events_locked() const noexcept;
+
+  const Family family_;
+  std::mutex mu_;
+  tcp_pcb* pcb_{nullptr};
+  State state_{State::open};
+  std::deque<Chunk> rx_;
+  std::size_t rx_bytes_{0};
+  std::size_t consumed_unreported_{0};
+  bool eof_{false};
+  bool rd_shut_{false};
+  bool wr_shut_{false};
+  bool dead_{false};                  // the connection is gone (reset, aborted, finished)
+  std::optional<Error> error_;        // SO_ERROR
+  std::size_t send_space_{0};         // tcp_sndbuf when last seen, for events()
+  std::deque<std::unique_ptr<TcpSocket>> accept_q_;
+  std::size_t backlog_{0};
+  Watchers watchers_;
+};
+
+}  // namespace weft::stack::lwip

@@ -1,0 +1,246 @@
+#include "stack/lwip/udp_socket.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "stack/lwip/convert.hpp"
+#include "stack/lwip/core_lock.hpp"
+
+namespace weft::stack::lwip {
+
+namespace {
+constexpr std::size_t kMaxDatagramV4 = 65'507;
+constexpr std::size_t kMaxDatagramV6 = 65'527;
+}  // namespace
+
+Result<std::unique_ptr<UdpSocket>> UdpSocket::create(Family family) {
+  CoreLock lock;
+  udp_pcb* pcb = udp_new_ip_type(family == Family::v4 ? IPADDR_TYPE_V4 : IPADDR_TYPE_V6);
+  if (pcb == nullptr) return Error::no_buffer;
+  return std::make_unique<UdpSocket>(family, pcb);
+}
+
+UdpSocket::UdpSocket(Family family, udp_pcb* pcb) noexcept : family_(family), pcb_(pcb) {
+  udp_recv(pcb_, &UdpSocket::on_recv, this);
+}
+
+UdpSocket::~UdpSocket() { close(); }
+
+void UdpSocket::on_recv(void* arg, udp_pcb* /*pcb*/, pbuf* p, const ip_addr_t* addr, u16_t port) {
+  auto* self = static_cast<UdpSocket*>(arg);
+  std::lock_guard lock(self->mu_);
+  if (self->closed_ || self->rd_shut_ || self->rx_bytes_ + p->tot_len > self->rx_limit_) {
+    ++self->dropped_;
+    pbuf_free(p);
+    return;
+  }
+  Endpoint from{from_lwip(*addr), port};
+  self->rx_bytes_ += p->tot_len;
+  self->rx_.push_back({p, from});
+  self->watchers_.wake_all();
+}
+
+Result<void> UdpSocket::bind(const Endpoint& local) {
+  if (local.address.family != family_) return Error::invalid_argument;
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (closed_) return Error::bad_handle;
+  if (pcb_->local_port != 0) return Error::invalid_argument;
+  ip_addr_t ip = to_lwip(local.address);
+  if (!local.address.is_any() && !is_local_address(ip)) return Error::address_not_available;
+  if (err_t e = udp_bind(pcb_, &ip, local.port); e != ERR_OK) return from_err(e);
+  return {};
+}
+
+Result<void> UdpSocket::listen(int /*backlog*/) { return Error::unsupported; }
+Result<std::unique_ptr<Socket>> UdpSocket::accept() { return Error::unsupported; }
+
+Result<void> UdpSocket::connect(const Endpoint& remote) {
+  if (remote.address.family != family_) return Error::invalid_argument;
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (closed_) return Error::bad_handle;
+  ip_addr_t ip = to_lwip(remote.address);
+  if (err_t e = udp_connect(pcb_, &ip, remote.port); e != ERR_OK) return from_err(e);
+  connected_ = true;
+  return {};
+}
+
+Result<std::size_t> UdpSocket::send_locked(ByteSpan data, const ip_addr_t* to, u16_t port) {
+  if (closed_) return Error::bad_handle;
+  if (wr_shut_) return Error::closed;
+  if (data.size() > (family_ == Family::v4 ? kMaxDatagramV4 : kMaxDatagramV6)) return Error::too_large;
+  pbuf* p = pbuf_alloc(PBUF_TRANSPORT, static_cast<u16_t>(data.size()), PBUF_RAM);
+  if (p == nullptr) return Error::no_buffer;
+  if (!data.empty()) std::memcpy(p->payload, data.data(), data.size());
+  err_t e = to == nullptr ? udp_send(pcb_, p) : udp_sendto(pcb_, p, to, port);
+  pbuf_free(p);
+  if (e != ERR_OK) return from_err(e);
+  return data.size();
+}
+
+Result<std::size_t> UdpSocket::send(ByteSpan data) {
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (!closed_ && !connected_) return Error::not_connected;
+  return send_locked(data, nullptr, 0);
+}
+
+Result<std::size_t> UdpSocket::send_to(ByteSpan data, const Endpoint& remote) {
+  if (remote.address.family != family_) return Error::invalid_argument;
+  if (remote.port == 0) return Error::invalid_argument;
+  ip_addr_t ip = to_lwip(remote.address);
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  return send_locked(data, &ip, remote.port);
+}
+
+Result<std::size_t> UdpSocket::take(MutableByteSpan buffer, Endpoint* from, bool peek) {
+  pbuf* p = nullptr;
+  std::size_t n = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return Error::bad_handle;
+    if (rx_.empty()) {
+      if (rd_shut_) return std::size_t{0};
+      return Error::would_block;
+    }
+    Datagram& d = rx_.front();
+    n = std::min<std::size_t>(buffer.size(), d.p->tot_len);
+    if (n > 0) pbuf_copy_partial(d.p, buffer.data(), static_cast<u16_t>(n), 0);
+    if (from != nullptr) *from = d.from;
+    if (peek) return n;
+    p = d.p;
+    rx_bytes_ -= p->tot_len;
+    rx_.pop_front();
+  }
+  pbuf_free(p);  // the rest of a truncated datagram is discarded, as in BSD
+  return n;
+}
+
+Result<std::size_t> UdpSocket::recv(MutableByteSpan buffer, bool peek) { return take(buffer, nullptr, peek); }
+
+Result<std::size_t> UdpSocket::recv_from(MutableByteSpan buffer, Endpoint& from) {
+  return take(buffer, &from, false);
+}
+
+Result<std::size_t> UdpSocket::recv_visit(const std::function<std::size_t(ByteSpan)>& visitor) {
+  pbuf* p = nullptr;
+  std::size_t total = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return Error::bad_handle;
+    if (rx_.empty()) return Error::would_block;
+    p = rx_.front().p;
+    for (const pbuf* q = p; q != nullptr; q = q->next) {
+      total += std::min<std::size_t>(visitor(as_bytes(q->payload, q->len)), q->len);
+    }
+    rx_bytes_ -= p->tot_len;
+    rx_.pop_front();
+  }
+  pbuf_free(p);
+  return total;
+}
+
+Result<void> UdpSocket::shutdown(bool read, bool write) {
+  std::lock_guard lock(mu_);
+  if (closed_) return Error::bad_handle;
+  if (!connected_) return Error::not_connected;
+  rd_shut_ = rd_shut_ || read;
+  wr_shut_ = wr_shut_ || write;
+  watchers_.wake_all();
+  return {};
+}
+
+void UdpSocket::close() noexcept {
+  std::deque<Datagram> rx;
+  {
+    CoreLock core;
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    udp_recv(pcb_, nullptr, nullptr);
+    udp_remove(pcb_);
+    pcb_ = nullptr;
+    rx.swap(rx_);
+    rx_bytes_ = 0;
+    watchers_.wake_all();
+  }
+  for (auto& d : rx) pbuf_free(d.p);
+}
+
+Result<void> UdpSocket::set_option(Option option, int value) {
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (closed_) return Error::bad_handle;
+  switch (option) {
+    case Option::reuse_addr:
+      if (value != 0) ip_set_option(pcb_, SOF_REUSEADDR);
+      else ip_reset_option(pcb_, SOF_REUSEADDR);
+      return {};
+    case Option::recv_buffer:
+      if (value <= 0) return Error::invalid_argument;
+      rx_limit_ = std::clamp<std::size_t>(static_cast<std::size_t>(value), 2048, kMaxRecvBuffer);
+      return {};
+    case Option::send_buffer:
+      if (value <= 0) return Error::invalid_argument;
+      return {};  // sends are not buffered
+    default: return Error::unsupported;
+  }
+}
+
+Result<int> UdpSocket::get_option(Option option) {
+  std::lock_guard lock(mu_);
+  if (closed_) return Error::bad_handle;
+  switch (option) {
+    case Option::reuse_addr: return ip_get_option(pcb_, SOF_REUSEADDR) ? 1 : 0;
+    case Option::recv_buffer: return static_cast<int>(rx_limit_);
+    case Option::send_buffer: return static_cast<int>(kMaxDatagramV6);
+    case Option::send_queued: return 0;
+    default: return Error::unsupported;
+  }
+}
+
+Result<Endpoint> UdpSocket::local_endpoint() {
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (closed_) return Error::bad_handle;
+  Endpoint e{from_lwip(pcb_->local_ip), pcb_->local_port};
+  e.address.family = family_;
+  return e;
+}
+
+Result<Endpoint> UdpSocket::peer_endpoint() {
+  CoreLock core;
+  std::lock_guard lock(mu_);
+  if (closed_) return Error::bad_handle;
+  if (!connected_) return Error::not_connected;
+  Endpoint e{from_lwip(pcb_->remote_ip), pcb_->remote_port};
+  e.address.family = family_;
+  return e;
+}
+
+std::uint32_t UdpSocket::events() {
+  std::lock_guard lock(mu_);
+  if (closed_) return Events::hangup;
+  std::uint32_t e = Events::writable;
+  if (!rx_.empty() || rd_shut_) e |= Events::readable;
+  return e;
+}
+
+void UdpSocket::watch(Waker* waker) {
+  std::lock_guard lock(mu_);
+  watchers_.add(waker);
+}
+
+void UdpSocket::unwatch(Waker* waker) {
+  std::lock_guard lock(mu_);
+  watchers_.remove(waker);
+}
+
+std::uint64_t UdpSocket::dropped() noexcept {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
+
+}  // namespace weft::stack::lwip

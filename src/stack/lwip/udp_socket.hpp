@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "stack/lwip/lwip_headers.hpp"
+#include "stack/lwip/watchers.hpp"
+#include "stack/stack_driver.hpp"
+
+namespace weft::stack::lwip {
+
+// One UDP socket on lwIP's raw API. Received datagrams (pbufs, no copy) queue up
+// to kDefaultRecvBuffer bytes; beyond that new ones are dropped and counted, as a
+// kernel drops on a full socket buffer. Sending never blocks.
+class UdpSocket final : public Socket {
+ public:
+  static constexpr std::size_t kDefaultRecvBuffer = 256 * 1024;
+  static constexpr std::size_t kMaxRecvBuffer = 16 * 1024 * 1024;
+
+  static Result<std::unique_ptr<UdpSocket>> create(Family family);
+  UdpSocket(Family family, udp_pcb* pcb) noexcept;
+  ~UdpSocket() override;
+
+  [[nodiscard]] Transport transport() const noexcept override { return Transport::udp; }
+  [[nodiscard]] Family family() const noexcept override { return family_; }
+
+  Result<void> bind(const Endpoint& local) override;
+  Result<void> listen(int backlog) override;
+  Result<std::unique_ptr<Socket>> accept() override;
+  Result<void> connect(const Endpoint& remote) override;
+  Result<std::size_t> send(ByteSpan data) override;
+  Result<std::size_t> recv(MutableByteSpan buffer, bool peek) override;
+  Result<std::size_t> recv_visit(const std::function<std::size_t(ByteSpan)>& visitor) override;
+  Result<std::size_t> send_to(ByteSpan data, const Endpoint& remote) override;
+  Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from) override;
+  Result<void> shutdown(bool read, bool write) override;
+  void close() noexcept override;
+  void abort() noexcept override { close(); }
+  Result<void> set_option(Option option, int value) override;
+  Result<int> get_option(Option option) override;
+  Result<Endpoint> local_endpoint() override;
+  Result<Endpoint> peer_endpoint() override;
+  [[nodiscard]] std::uint32_t events() override;
+  Result<void> take_error() override { return {}; }
+  void watch(Waker* waker) override;
+  void unwatch(Waker* waker) override;
+
+  [[nodiscard]] std::uint64_t dropped() noexcept;
+
+ private:
+  struct Datagram {
+    pbuf* p;
+    Endpoint from;
+  };
+  static void on_recv(void* arg, udp_pcb* pcb, pbuf* p, const ip_addr_t* addr, u16_t port);
+  Result<std::size_t> send_locked(ByteSpan data, const ip_addr_t* to, u16_t port);
+  Result<std::size_t> take(MutableByteSpan buffer, Endpoint* from, bool peek);
+
+  const Family family_;
+  std::mutex mu_;
+  udp_pcb* pcb_{nullptr};  // changes only with core lock and mu_
+  bool closed_{false};
+  bool connected_{false};
+  bool rd_shut_{false};
+  bool wr_shut_{false};
+  std::deque<Datagram> rx_;
+  std::size_t rx_bytes_{0};
+  std::size_t rx_limit_{kDefaultRecvBuffer};
+  std::uint64_t dropped_{0};
+  Watchers watchers_;
+};
+
+}  // namespace weft::stack::lwip

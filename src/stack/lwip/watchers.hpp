@@ -1,0 +1,23 @@
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include "stack/waker.hpp"
+
+namespace weft::stack::lwip {
+
+// The Wakers of one socket. Guarded by that socket's mutex.
+class Watchers {
+ public:
+  void add(Waker* w) { list_.push_back(w); }
+  void remove(Waker* w) { std::erase(list_, w); }
+  void wake_all() noexcept {
+    for (Waker* w : list_) w->wake();
+  }
+
+ private:
+  std::vector<Waker*> list_;
+};
+
+}  // namespace weft::stack::lwip
