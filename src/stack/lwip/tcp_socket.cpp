@@ -67,6 +67,35 @@ std::size_t TcpSocket::send_space_locked() const noexcept {
   return tcp_sndbuf(pcb_);
 }
 
+// lwIP 2.1 answers every zero-length segment that falls outside its receive
+// window with an ACK (tcp_receive: !TCP_SEQ_BETWEEN(seqno, rcv_nxt,
+// rcv_nxt + rcv_wnd - 1)), and with rcv_wnd == 0 nothing is inside. When both
+// ends of a connection have a closed window, each pure ACK triggers another: an
+// endless ACK storm (over lwIP's loopback it even livelocks the stack thread).
+// So the window is never left at exactly 0: one byte is lent ahead of the
+// application's reads. The advertised window is still 0 (window scaling shifts
+// the 1 away), so the peer only probes, one byte per persist interval, and the
+// receive queue stays bounded. The lent bytes are repaid from later reads.
+void TcpSocket::keep_window_open(tcp_pcb* pcb) noexcept {
+  if (pcb->rcv_wnd == 0 && pcb->state != LISTEN) {
+    tcp_recved(pcb, 1);
+    ++window_lent_;
+  }
+}
+
+void TcpSocket::report_consumed() noexcept {
+  std::size_t n = std::exchange(consumed_unreported_, 0);
+  std::size_t repay = std::min(n, window_lent_);
+  window_lent_ -= repay;
+  n -= repay;
+  if (pcb_ == nullptr || state_ == State::listening) return;
+  while (n > 0) {
+    auto chunk = static_cast<u16_t>(std::min<std::size_t>(n, 0xFFFF));
+    tcp_recved(pcb_, chunk);
+    n -= chunk;
+  }
+}
+
 // ---- lwIP callbacks (core lock held) ----
 
 err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
@@ -94,6 +123,7 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
   }
   self->rx_bytes_ += p->tot_len;
   self->rx_.push_back({p, 0});
+  self->keep_window_open(pcb);
   self->watchers_.wake_all();
   return ERR_OK;
 }
@@ -261,13 +291,7 @@ void TcpSocket::maybe_recved(bool force) {
   }
   CoreLock core;
   std::lock_guard lock(mu_);
-  std::size_t n = std::exchange(consumed_unreported_, 0);
-  if (pcb_ == nullptr || state_ == State::listening) return;
-  while (n > 0) {
-    auto chunk = static_cast<u16_t>(std::min<std::size_t>(n, 0xFFFF));
-    tcp_recved(pcb_, chunk);
-    n -= chunk;
-  }
+  report_consumed();
 }
 
 Result<std::size_t> TcpSocket::recv(MutableByteSpan buffer, bool peek) {
@@ -391,10 +415,7 @@ Result<void> TcpSocket::shutdown(bool read, bool write) {
     if (write && !wr_shut_) {
       wr_shut_ = true;
       if (pcb_ != nullptr && !dead_) {
-        if (consumed_unreported_ > 0) {
-          tcp_recved(pcb_, static_cast<u16_t>(std::min<std::size_t>(consumed_unreported_, 0xFFFF)));
-          consumed_unreported_ = 0;
-        }
+        report_consumed();
         if (eof_) {
           // Peer already finished: our FIN completes the close; lwIP frees the
           // pcb after the last ACK (err callback, ERR_CLSD).
@@ -416,11 +437,8 @@ void TcpSocket::close_locked(bool rst, std::deque<Chunk>& rx,
   {
     std::lock_guard lock(mu_);
     if (state_ == State::closed) return;
-    if (pcb_ != nullptr && state_ != State::listening && consumed_unreported_ > 0) {
-      // Report what the app did read, so only truly unread data causes a RST.
-      tcp_recved(pcb_, static_cast<u16_t>(std::min<std::size_t>(consumed_unreported_, 0xFFFF)));
-      consumed_unreported_ = 0;
-    }
+    // Report what the app did read, so only truly unread data causes a RST.
+    report_consumed();
     release_pcb(rst);
     state_ = State::closed;
     dead_ = true;

@@ -79,6 +79,8 @@ class TcpSocket final : public Socket {
   // Tells lwIP about consumed bytes when enough piled up (or nothing is left).
   void maybe_recved(bool force);
   std::size_t send_space_locked() const noexcept;  // core + mu_ held
+  void keep_window_open(tcp_pcb* pcb) noexcept;   // core + mu_ held
+  void report_consumed() noexcept;                 // core + mu_ held
   std::uint32_t events_locked() const noexcept;
 
   const Family family_;
@@ -88,6 +90,7 @@ class TcpSocket final : public Socket {
   std::deque<Chunk> rx_;
   std::size_t rx_bytes_{0};
   std::size_t consumed_unreported_{0};
+  std::size_t window_lent_{0};  // bytes of window opened ahead of consumption (core held)
   bool eof_{false};
   bool rd_shut_{false};
   bool wr_shut_{false};
