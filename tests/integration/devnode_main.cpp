@@ -14,13 +14,18 @@
 //   TCP 8   echo through fd mode: accepted sockets exported, served by epoll (v4)
 //   TCP 9   SHA-256 sink: reads to EOF, replies 32-byte digest + 8-byte count (BE)
 //   TCP 10  source: reads an 8-byte big-endian count N, sends N pattern bytes
+//   TCP 11  discard: reads to EOF, replies the 8-byte count (BE) (v4)
+//   TCP 12  echo, one blocking thread per connection, TCP_NODELAY (v4; latency)
 //   UDP 7   echo
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <sodium.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -194,6 +199,31 @@ void source_connection(int c) {
   weft_close(c);
 }
 
+void discard_connection(int c) {
+  std::vector<char> buf(256 * 1024);
+  std::uint64_t total = 0;
+  for (;;) {
+    ssize_t r = weft_recv(c, buf.data(), buf.size(), 0);
+    if (r <= 0) break;
+    total += static_cast<std::uint64_t>(r);
+  }
+  unsigned char out[8];
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<unsigned char>(total >> (56 - 8 * i));
+  send_all(c, out, sizeof out);
+  weft_close(c);
+}
+
+void blocking_echo_connection(int c) {
+  int one = 1;
+  weft_setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::vector<char> buf(65536);
+  for (;;) {
+    ssize_t r = weft_recv(c, buf.data(), buf.size(), 0);
+    if (r <= 0 || !send_all(c, buf.data(), static_cast<std::size_t>(r))) break;
+  }
+  weft_close(c);
+}
+
 void thread_per_connection(int listener, void (*serve)(int)) {
   for (;;) {
     int c = weft_accept(listener, nullptr, nullptr);
@@ -291,6 +321,8 @@ int main(int argc, char** argv) {
     }
     std::thread(echo_poll_server, echo).detach();
     std::thread(echo_fd_mode_server, listen_on(AF_INET, SOCK_STREAM, 8)).detach();
+    std::thread(thread_per_connection, listen_on(AF_INET, SOCK_STREAM, 11), discard_connection).detach();
+    std::thread(thread_per_connection, listen_on(AF_INET, SOCK_STREAM, 12), blocking_echo_connection).detach();
   }
   std::cout << "ready" << std::endl;
   while (std::cin >> word) {
