@@ -247,8 +247,9 @@ TEST_F(SocketTableTest, SlowReaderClosesTheWindowAndNothingIsLost) {
   ASSERT_TRUE(t().set_nonblocking(c, true).ok());
   const Bytes data = pattern(1 << 20, 3);
   std::size_t sent = 0;
-  // Nobody reads: the sender must hit EAGAIN once the receiver's window and the
-  // sender's buffer are full (64 KiB each), not queue without bound.
+  // Nobody reads: the sender must hit EAGAIN once the receiver's buffer (SO_RCVBUF,
+  // 256 KiB) and window and the sender's buffer (64 KiB each) are full, not queue
+  // without bound.
   for (int rounds = 0; rounds < 10000; ++rounds) {
     auto w = t().send(c, ByteSpan(data).subspan(sent), 0);
     if (!w) {
@@ -263,7 +264,7 @@ TEST_F(SocketTableTest, SlowReaderClosesTheWindowAndNothingIsLost) {
     sent += *w;
   }
   EXPECT_GT(sent, 64U * 1024U);
-  EXPECT_LE(sent, 4U * 65535U);
+  EXPECT_LE(sent, 256U * 1024U + 2U * 65535U + 1460U);
   ASSERT_TRUE(t().set_nonblocking(c, false).ok());
   std::thread rest([&] {
     ASSERT_TRUE(t().send(c, ByteSpan(data).subspan(sent), 0).ok());
@@ -367,6 +368,15 @@ TEST_F(SocketTableTest, OptionsRoundTrip) {
   ASSERT_TRUE(t().getsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len).ok());
   EXPECT_EQ(v, 7);
   ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_RCVBUF, &v, &len).ok());
+  EXPECT_EQ(v, 256 * 1024);
+  int big = 1 << 20, small = 1000;
+  ASSERT_TRUE(t().setsockopt(c, SOL_SOCKET, SO_RCVBUF, &big, sizeof big).ok());
+  ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_RCVBUF, &v, &len).ok());
+  EXPECT_EQ(v, 1 << 20);
+  ASSERT_TRUE(t().setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof small).ok());
+  ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_RCVBUF, &v, &len).ok());
+  EXPECT_EQ(v, 65535) << "never below the TCP window";
+  ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_SNDBUF, &v, &len).ok());
   EXPECT_EQ(v, 65535);
   ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_TYPE, &v, &len).ok());
   EXPECT_EQ(v, SOCK_STREAM);
