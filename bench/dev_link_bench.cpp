@@ -77,7 +77,7 @@ struct Result {
 
 void print(const Result& r) {
   const double fps = static_cast<double>(r.received) / r.seconds;
-  std::printf("%-34s %9.0f frames/s %8.1f MB/s  lost %zu  sends %llu  recv batches %llu (%.1f/batch)\n",
+  std::printf("%-36s %9.0f frames/s %8.1f MB/s  lost %zu  sends %llu  recv batches %llu (%.1f/batch)\n",
               r.name, fps, fps * static_cast<double>(r.frame_size) / 1e6, r.frames - r.received,
               static_cast<unsigned long long>(r.send_calls),
               static_cast<unsigned long long>(r.recv_batches),
@@ -113,9 +113,10 @@ class Counter final : public weft::tap::FrameSink {
   Progress& p_;
 };
 
-Result bench_dev_link(std::size_t frames, std::size_t size, bool gso) {
+Result bench_dev_link(std::size_t frames, std::size_t size, bool gso, bool gro) {
   UdpSocket::Options opt;
   opt.gso = gso;
+  opt.gro = gro;
   auto a = weft::tap::DevLink::open(Endpoint::loopback_v4(), opt);
   auto b = weft::tap::DevLink::open(Endpoint::loopback_v4(), opt);
   if (!a || !b) std::abort();
@@ -133,7 +134,10 @@ Result bench_dev_link(std::size_t frames, std::size_t size, bool gso) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   (*a)->stop();
   (*b)->stop();
-  return {gso ? "dev link (tap+DevLink, GSO)" : "dev link (tap+DevLink, sendmmsg)", sent,
+  const char* name = !gso ? "dev link (sendmmsg/recvmmsg)"
+                     : gro ? "dev link (GSO send, GRO receive)"
+                           : "dev link (GSO send)";
+  return {name, sent,
           progress.count(), secs, size, (*a)->socket_stats().send_calls,
           (*b)->stats().batches_received};
 }
@@ -211,8 +215,9 @@ int main(int argc, char** argv) {
   // Twice each, interleaved, so drift in machine load shows as spread.
   for (int round = 0; round < 2; ++round) {
     print(bench_raw(frames, size));
-    print(bench_dev_link(frames, size, false));
-    print(bench_dev_link(frames, size, true));
+    print(bench_dev_link(frames, size, false, false));
+    print(bench_dev_link(frames, size, true, false));
+    print(bench_dev_link(frames, size, true, true));
   }
   return 0;
 }
