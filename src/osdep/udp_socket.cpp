@@ -88,8 +88,8 @@ std::size_t send_all(int fd, std::span<mmsghdr> msgs, int& err,
   err = 0;
   while (done < msgs.size()) {
     calls.fetch_add(1, std::memory_order_relaxed);
-    const int r = ::sendmmsg(fd, msgs.data() + done, static_cast<unsigned>(msgs.size() - done),
-                             MSG_DONTWAIT);
+    const int r =
+        ::sendmmsg(fd, msgs.data() + done, static_cast<unsigned>(msgs.size() - done), MSG_DONTWAIT);
     if (r < 0) {
       if (errno == EINTR) continue;
       err = errno;

@@ -46,9 +46,9 @@ class UdpSocket {
   // One receive slot: `buffer` is filled in by the caller; the rest by recv_batch.
   struct RecvSlot {
     MutableByteSpan buffer;
-    std::size_t size{0};     // bytes stored in buffer
+    std::size_t size{0};  // bytes stored in buffer
     Endpoint from;
-    bool truncated{false};   // the datagram was larger than buffer; only its start was kept
+    bool truncated{false};  // the datagram was larger than buffer; only its start was kept
     // With GRO: the datagrams' size when the kernel coalesced several into
     // buffer (the last may be shorter); 0 when buffer holds one datagram.
     std::size_t segment_size{0};
@@ -70,10 +70,10 @@ class UdpSocket {
   };
 
   struct Stats {
-    std::uint64_t send_calls;     // sendmmsg system calls
-    std::uint64_t gso_messages;   // messages that carried UDP_SEGMENT
-    std::uint64_t gso_refused;    // times the kernel refused GSO (then disabled)
-    std::uint64_t recv_calls;     // recvmmsg system calls
+    std::uint64_t send_calls;    // sendmmsg system calls
+    std::uint64_t gso_messages;  // messages that carried UDP_SEGMENT
+    std::uint64_t gso_refused;   // times the kernel refused GSO (then disabled)
+    std::uint64_t recv_calls;    // recvmmsg system calls
   };
 
   struct BufferSizes {

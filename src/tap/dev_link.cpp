@@ -55,8 +55,7 @@ void DevLink::receive_loop(Tap& tap, std::size_t max_frame) {
   // One buffer per slot, one slot per datagram (or, with GRO, per coalesced
   // run): copy 1 (kernel -> these buffers) is the only copy the link makes;
   // tap.put borrows them.
-  const std::size_t slot_bytes =
-      socket_.gro_enabled() ? osdep::UdpSocket::kMaxGroBytes : max_frame;
+  const std::size_t slot_bytes = socket_.gro_enabled() ? osdep::UdpSocket::kMaxGroBytes : max_frame;
   std::vector<std::byte> storage(osdep::UdpSocket::kMaxBatch * slot_bytes);
   std::vector<osdep::UdpSocket::RecvSlot> slots(osdep::UdpSocket::kMaxBatch);
   for (std::size_t i = 0; i < slots.size(); ++i) {
@@ -117,8 +116,8 @@ bool DevLink::receive_batch(Tap& tap, std::vector<osdep::UdpSocket::RecvSlot>& s
 
 DevLink::Stats DevLink::stats() const noexcept {
   auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  return {get(frames_sent_),     get(frames_received_), get(batches_received_),
-          get(send_dropped_),    get(foreign_dropped_), get(truncated_dropped_),
+  return {get(frames_sent_),   get(frames_received_), get(batches_received_),
+          get(send_dropped_),  get(foreign_dropped_), get(truncated_dropped_),
           get(receive_errors_)};
 }
 

@@ -28,9 +28,7 @@ std::uint64_t FaultInjector::next_random() {
 }
 
 // In [0, 1) with 53 random bits.
-double FaultInjector::uniform() {
-  return static_cast<double>(next_random() >> 11U) * 0x1.0p-53;
-}
+double FaultInjector::uniform() { return static_cast<double>(next_random() >> 11U) * 0x1.0p-53; }
 
 void FaultInjector::send_frames(std::span<const ByteSpan> frames) {
   const Instant now = clock_.now();

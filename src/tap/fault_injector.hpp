@@ -18,14 +18,14 @@ namespace weft::tap {
 
 struct FaultConfig {
   std::uint64_t seed{0};
-  double loss{0};       // probability a frame is dropped
-  double duplicate{0};  // probability a frame goes out twice, back to back
-  double reorder{0};    // probability a frame is held back ...
-  std::size_t reorder_distance{1};     // ... until this many later frames went out (>= 1),
+  double loss{0};                        // probability a frame is dropped
+  double duplicate{0};                   // probability a frame goes out twice, back to back
+  double reorder{0};                     // probability a frame is held back ...
+  std::size_t reorder_distance{1};       // ... until this many later frames went out (>= 1),
   Duration reorder_timeout{10'000'000};  // or this long (10 ms) if traffic stops
-  double corrupt{0};    // probability one random bit after the Ethernet header flips
-  Duration delay{0};    // added to every frame
-  Duration jitter{0};   // plus a uniform extra delay in [0, jitter]
+  double corrupt{0};   // probability one random bit after the Ethernet header flips
+  Duration delay{0};   // added to every frame
+  Duration jitter{0};  // plus a uniform extra delay in [0, jitter]
 };
 
 // Middleware that damages traffic on purpose, for tests and for trying an
@@ -93,11 +93,11 @@ class FaultInjector final : public FrameSink {
   const FaultConfig config_;
 
   mutable std::mutex mutex_;
-  std::uint64_t rng_;                                       // guarded by mutex_
-  std::uint64_t sequence_{0};                               // guarded by mutex_
+  std::uint64_t rng_;                                             // guarded by mutex_
+  std::uint64_t sequence_{0};                                     // guarded by mutex_
   std::map<std::pair<Instant, std::uint64_t>, Pending> delayed_;  // guarded by mutex_
-  std::deque<Held> held_;                                   // guarded by mutex_
-  Stats stats_{};                                           // guarded by mutex_
+  std::deque<Held> held_;                                         // guarded by mutex_
+  Stats stats_{};                                                 // guarded by mutex_
 };
 
 }  // namespace weft::tap

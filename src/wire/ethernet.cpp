@@ -8,7 +8,7 @@ namespace {
 // Field offsets (see the layout in ethernet.hpp).
 constexpr std::size_t kDst = 0;
 constexpr std::size_t kSrc = 6;
-constexpr std::size_t kType = 12;   // ethertype, or the TPID of a tag
+constexpr std::size_t kType = 12;  // ethertype, or the TPID of a tag
 constexpr std::size_t kTci = 14;
 constexpr std::size_t kInnerType = 16;
 
@@ -27,7 +27,9 @@ Result<EthernetView> EthernetView::parse(ByteSpan frame) noexcept {
 Mac EthernetView::destination() const noexcept {
   return Mac::from_bytes(b_.subspan<kDst, Mac::kSize>());
 }
-Mac EthernetView::source() const noexcept { return Mac::from_bytes(b_.subspan<kSrc, Mac::kSize>()); }
+Mac EthernetView::source() const noexcept {
+  return Mac::from_bytes(b_.subspan<kSrc, Mac::kSize>());
+}
 
 std::optional<VlanTag> EthernetView::vlan() const noexcept {
   if (!tagged_) return std::nullopt;

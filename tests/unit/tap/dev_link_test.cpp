@@ -104,8 +104,12 @@ void exchange(const Endpoint& lo, osdep::UdpSocket::Options options = {}) {
   EXPECT_LT(a.link->socket_stats().send_calls, 10'000U / 4);
 }
 
-TEST(DevLink, ExchangesTenThousandMixedFramesBothWaysOverIpv4) { exchange(Endpoint::loopback_v4()); }
-TEST(DevLink, ExchangesTenThousandMixedFramesBothWaysOverIpv6) { exchange(Endpoint::loopback_v6()); }
+TEST(DevLink, ExchangesTenThousandMixedFramesBothWaysOverIpv4) {
+  exchange(Endpoint::loopback_v4());
+}
+TEST(DevLink, ExchangesTenThousandMixedFramesBothWaysOverIpv6) {
+  exchange(Endpoint::loopback_v6());
+}
 TEST(DevLink, ExchangesTenThousandMixedFramesWithoutGso) {
   exchange(Endpoint::loopback_v4(), {.gso = false});
 }

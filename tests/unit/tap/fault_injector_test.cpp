@@ -30,7 +30,8 @@ std::vector<Bytes> frames(std::uint32_t n) {
 }
 std::vector<std::uint32_t> indices(const std::vector<Bytes>& out) {
   std::vector<std::uint32_t> v;
-  for (const Bytes& f : out) v.push_back(load_be32(std::span<const std::byte, 4>(f.data() + 14, 4)));
+  for (const Bytes& f : out)
+    v.push_back(load_be32(std::span<const std::byte, 4>(f.data() + 14, 4)));
   return v;
 }
 void send_one_by_one(FaultInjector& fi, const std::vector<Bytes>& in) {
@@ -72,16 +73,16 @@ TEST(FaultInjector, WithAllRatesZeroEverythingPassesUnchangedInTheSameBatches) {
 TEST(FaultInjector, FixedSeedGivesThisExactOutput) {
   ManualClock clock;
   FrameRecorder out;
-  FaultInjector fi(out, clock,
-                   {.seed = 42, .loss = 0.2, .duplicate = 0.1, .reorder = 0.15,
-                    .reorder_distance = 2});
+  FaultInjector fi(
+      out, clock,
+      {.seed = 42, .loss = 0.2, .duplicate = 0.1, .reorder = 0.15, .reorder_distance = 2});
   send_one_by_one(fi, frames(30));
   // Checked by hand: lost 3 4 6 9 12 21 23 28; duplicated 10 17 20; held 0
   // (out after 1 and 5), 2 (after 5 and 8), 7 (after 8 and the two 10s, which
   // pass it as one frame), 26 (after 27 and 29).
   EXPECT_EQ(indices(out.frames()),
-            (std::vector<std::uint32_t>{1, 5, 0, 8, 2, 10, 10, 7, 11, 13, 14, 15, 16, 17, 17, 18,
-                                        19, 20, 20, 22, 24, 25, 27, 29, 26}));
+            (std::vector<std::uint32_t>{1,  5,  0,  8,  2,  10, 10, 7,  11, 13, 14, 15, 16,
+                                        17, 17, 18, 19, 20, 20, 22, 24, 25, 27, 29, 26}));
   const auto s = fi.stats();
   EXPECT_EQ(s.lost, 8U);
   EXPECT_EQ(s.duplicated, 3U);
@@ -94,8 +95,13 @@ TEST(FaultInjector, SameSeedSameOutputDifferentSeedDifferentOutput) {
     ManualClock clock;
     FrameRecorder out;
     FaultInjector fi(out, clock,
-                     {.seed = seed, .loss = 0.1, .duplicate = 0.1, .reorder = 0.1,
-                      .reorder_distance = 3, .corrupt = 0.2, .jitter = 5ms});
+                     {.seed = seed,
+                      .loss = 0.1,
+                      .duplicate = 0.1,
+                      .reorder = 0.1,
+                      .reorder_distance = 3,
+                      .corrupt = 0.2,
+                      .jitter = 5ms});
     const auto in = frames(2000);
     for (std::size_t i = 0; i < in.size(); i += 10) {
       std::vector<ByteSpan> b(in.begin() + static_cast<std::ptrdiff_t>(i),
@@ -274,8 +280,12 @@ TEST(FaultInjector, JitterStaysWithinItsBoundAndReordersByDeadline) {
 TEST(FaultInjector, RatesMatchTheirProbabilities) {
   ManualClock clock;
   FrameRecorder out;
-  const FaultConfig c{.seed = 2024, .loss = 0.1, .duplicate = 0.05, .reorder = 0.03,
-                      .reorder_distance = 4, .corrupt = 0.02};
+  const FaultConfig c{.seed = 2024,
+                      .loss = 0.1,
+                      .duplicate = 0.05,
+                      .reorder = 0.03,
+                      .reorder_distance = 4,
+                      .corrupt = 0.02};
   FaultInjector fi(out, clock, c);
   constexpr std::uint32_t kN = 100'000;
   const auto in = frames(kN);
@@ -336,8 +346,8 @@ TEST(FaultInjector, FixedSeedCorruptsTheseBitsAndDelaysByTheseJitters) {
 TEST(FaultInjector, TwoSendersAndAPollerShareOneInjector) {
   ManualClock clock;
   testing::FrameRecorder out;
-  FaultInjector fi(out, clock, {.seed = 8, .loss = 0.1, .duplicate = 0.1, .reorder = 0.1,
-                                .jitter = 100us});
+  FaultInjector fi(out, clock,
+                   {.seed = 8, .loss = 0.1, .duplicate = 0.1, .reorder = 0.1, .jitter = 100us});
   auto send = [&](std::uint32_t base) {
     for (std::uint32_t i = 0; i < 5000; ++i) {
       const Bytes f = frame(base + i);
