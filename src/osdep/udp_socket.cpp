@@ -21,7 +21,10 @@ constexpr std::size_t kGsoMaxBytes = 65'000;
 // The kernel's UDP_MAX_SEGMENTS is 64 on older kernels (128 on newer ones).
 constexpr std::size_t kGsoMaxSegments = 64;
 
-using GsoControl = std::array<std::byte, CMSG_SPACE(sizeof(std::uint16_t))>;
+// Control buffers are read through cmsghdr pointers: align them for it.
+struct alignas(cmsghdr) GsoControl {
+  std::array<std::byte, CMSG_SPACE(sizeof(std::uint16_t))> bytes;
+};
 // Room for the UDP_GRO cmsg (an int) with slack for any other the kernel adds.
 struct alignas(cmsghdr) GroControl {
   std::array<std::byte, CMSG_SPACE(sizeof(int)) + 64> bytes;
@@ -70,8 +73,8 @@ bool is_gso_refusal(int err) noexcept {
 }
 
 void set_gso_size(msghdr& msg, GsoControl& control, std::uint16_t segment) noexcept {
-  msg.msg_control = control.data();
-  msg.msg_controllen = control.size();
+  msg.msg_control = control.bytes.data();
+  msg.msg_controllen = control.bytes.size();
   cmsghdr* c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_UDP;
   c->cmsg_type = UDP_SEGMENT;
