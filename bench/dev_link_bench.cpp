@@ -26,8 +26,8 @@
 
 namespace {
 
-using weft::ByteSpan;
 using weft::Bytes;
+using weft::ByteSpan;
 using weft::osdep::Endpoint;
 using weft::osdep::UdpSocket;
 
@@ -77,11 +77,12 @@ struct Result {
 
 void print(const Result& r) {
   const double fps = static_cast<double>(r.received) / r.seconds;
-  std::printf("%-34s %9.0f frames/s %8.1f MB/s  lost %zu  sends %llu  recv batches %llu (%.1f/batch)\n",
-              r.name, fps, fps * static_cast<double>(r.frame_size) / 1e6, r.frames - r.received,
-              static_cast<unsigned long long>(r.send_calls),
-              static_cast<unsigned long long>(r.recv_batches),
-              r.recv_batches ? static_cast<double>(r.received) / static_cast<double>(r.recv_batches) : 0.0);
+  std::printf(
+      "%-36s %9.0f frames/s %8.1f MB/s  lost %zu  sends %llu  recv batches %llu (%.1f/batch)\n",
+      r.name, fps, fps * static_cast<double>(r.frame_size) / 1e6, r.frames - r.received,
+      static_cast<unsigned long long>(r.send_calls),
+      static_cast<unsigned long long>(r.recv_batches),
+      r.recv_batches ? static_cast<double>(r.received) / static_cast<double>(r.recv_batches) : 0.0);
 }
 
 std::vector<Bytes> make_batch(std::size_t size) {
@@ -113,9 +114,10 @@ class Counter final : public weft::tap::FrameSink {
   Progress& p_;
 };
 
-Result bench_dev_link(std::size_t frames, std::size_t size, bool gso) {
+Result bench_dev_link(std::size_t frames, std::size_t size, bool gso, bool gro) {
   UdpSocket::Options opt;
   opt.gso = gso;
+  opt.gro = gro;
   auto a = weft::tap::DevLink::open(Endpoint::loopback_v4(), opt);
   auto b = weft::tap::DevLink::open(Endpoint::loopback_v4(), opt);
   if (!a || !b) std::abort();
@@ -133,8 +135,15 @@ Result bench_dev_link(std::size_t frames, std::size_t size, bool gso) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   (*a)->stop();
   (*b)->stop();
-  return {gso ? "dev link (tap+DevLink, GSO)" : "dev link (tap+DevLink, sendmmsg)", sent,
-          progress.count(), secs, size, (*a)->socket_stats().send_calls,
+  const char* name = !gso  ? "dev link (sendmmsg/recvmmsg)"
+                     : gro ? "dev link (GSO send, GRO receive)"
+                           : "dev link (GSO send)";
+  return {name,
+          sent,
+          progress.count(),
+          secs,
+          size,
+          (*a)->socket_stats().send_calls,
           (*b)->stats().batches_received};
 }
 
@@ -193,8 +202,8 @@ Result bench_raw(std::size_t frames, std::size_t size) {
   if (::write(stop, &one, sizeof one) != sizeof one) std::abort();
   receiver.join();
   ::close(stop);
-  return {"reference (raw sendmmsg/recvmmsg)", sent, progress.count(), secs, size, calls,
-          recv_batches};
+  return {
+      "reference (raw sendmmsg/recvmmsg)", sent, progress.count(), secs, size, calls, recv_batches};
 }
 
 }  // namespace
@@ -211,8 +220,9 @@ int main(int argc, char** argv) {
   // Twice each, interleaved, so drift in machine load shows as spread.
   for (int round = 0; round < 2; ++round) {
     print(bench_raw(frames, size));
-    print(bench_dev_link(frames, size, false));
-    print(bench_dev_link(frames, size, true));
+    print(bench_dev_link(frames, size, false, false));
+    print(bench_dev_link(frames, size, true, false));
+    print(bench_dev_link(frames, size, true, true));
   }
   return 0;
 }

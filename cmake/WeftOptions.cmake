@@ -1,6 +1,6 @@
 # Warnings and sanitizers for every target defined after this file is included.
 add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
-                    -Wold-style-cast -Wnon-virtual-dtor -Woverloaded-virtual)
+                    "$<$<COMPILE_LANGUAGE:CXX>:-Wold-style-cast;-Wnon-virtual-dtor;-Woverloaded-virtual>")
 if(WEFT_WERROR)
   add_compile_options(-Werror)
 endif()

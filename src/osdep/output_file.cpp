@@ -21,8 +21,8 @@ Result<OutputFile> OutputFile::create(const std::string& path, mode_t mode) noex
 }
 
 Result<void> OutputFile::write(std::span<const ByteSpan> pieces) noexcept {
-  std::size_t next = 0;     // first piece not yet fully written
-  std::size_t skip = 0;     // bytes of pieces[next] already written
+  std::size_t next = 0;  // first piece not yet fully written
+  std::size_t skip = 0;  // bytes of pieces[next] already written
   while (next < pieces.size()) {
     std::array<iovec, kMaxIov> iov{};
     std::size_t n = 0;

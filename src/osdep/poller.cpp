@@ -1,5 +1,6 @@
 #include "osdep/poller.hpp"
 
+#include <climits>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
@@ -7,7 +8,6 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
-#include <climits>
 
 #include "osdep/errno_error.hpp"
 

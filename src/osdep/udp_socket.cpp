@@ -21,7 +21,28 @@ constexpr std::size_t kGsoMaxBytes = 65'000;
 // The kernel's UDP_MAX_SEGMENTS is 64 on older kernels (128 on newer ones).
 constexpr std::size_t kGsoMaxSegments = 64;
 
-using GsoControl = std::array<std::byte, CMSG_SPACE(sizeof(std::uint16_t))>;
+// Control buffers are read through cmsghdr pointers: align them for it.
+struct alignas(cmsghdr) GsoControl {
+  std::array<std::byte, CMSG_SPACE(sizeof(std::uint16_t))> bytes;
+};
+// Room for the UDP_GRO cmsg (an int) with slack for any other the kernel adds.
+struct alignas(cmsghdr) GroControl {
+  std::array<std::byte, CMSG_SPACE(sizeof(int)) + 64> bytes;
+};
+
+// The segment size of a coalesced receive, 0 when there is none.
+std::size_t gro_segment_size(const msghdr& msg) noexcept {
+  for (const cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), const_cast<cmsghdr*>(c))) {  // NOLINT
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+        c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int size = 0;
+      std::memcpy(&size, CMSG_DATA(c), sizeof size);
+      return size > 0 ? static_cast<std::size_t>(size) : 0;
+    }
+  }
+  return 0;
+}
 
 int setsockopt_int(int fd, int level, int name, int value) noexcept {
   return ::setsockopt(fd, level, name, &value, sizeof value);
@@ -52,8 +73,8 @@ bool is_gso_refusal(int err) noexcept {
 }
 
 void set_gso_size(msghdr& msg, GsoControl& control, std::uint16_t segment) noexcept {
-  msg.msg_control = control.data();
-  msg.msg_controllen = control.size();
+  msg.msg_control = control.bytes.data();
+  msg.msg_controllen = control.bytes.size();
   cmsghdr* c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_UDP;
   c->cmsg_type = UDP_SEGMENT;
@@ -70,8 +91,8 @@ std::size_t send_all(int fd, std::span<mmsghdr> msgs, int& err,
   err = 0;
   while (done < msgs.size()) {
     calls.fetch_add(1, std::memory_order_relaxed);
-    const int r = ::sendmmsg(fd, msgs.data() + done, static_cast<unsigned>(msgs.size() - done),
-                             MSG_DONTWAIT);
+    const int r =
+        ::sendmmsg(fd, msgs.data() + done, static_cast<unsigned>(msgs.size() - done), MSG_DONTWAIT);
     if (r < 0) {
       if (errno == EINTR) continue;
       err = errno;
@@ -110,13 +131,15 @@ Result<UdpSocket> UdpSocket::bind(const Endpoint& local, Options options) noexce
 
   // A kernel without UDP GSO does not know the option at all.
   const bool gso = options.gso && getsockopt_int(fd.get(), SOL_UDP, UDP_SEGMENT) >= 0;
-  return UdpSocket(std::move(fd), *bound, gso);
+  const bool gro = options.gro && setsockopt_int(fd.get(), SOL_UDP, UDP_GRO, 1) == 0;
+  return UdpSocket(std::move(fd), *bound, gso, gro);
 }
 
 UdpSocket::UdpSocket(UdpSocket&& o) noexcept
     : fd_(std::move(o.fd_)),
       local_(o.local_),
       gso_(o.gso_.load()),
+      gro_(o.gro_),
       send_calls_(o.send_calls_.load()),
       gso_messages_(o.gso_messages_.load()),
       gso_refused_(o.gso_refused_.load()),
@@ -139,12 +162,19 @@ Result<std::size_t> UdpSocket::recv_batch(std::span<RecvSlot> slots) noexcept {
   std::array<mmsghdr, kMaxBatch> msgs{};
   std::array<iovec, kMaxBatch> iov{};
   std::array<sockaddr_storage, kMaxBatch> names{};
+  std::array<GroControl, kMaxBatch> control;
   for (std::size_t i = 0; i < n; ++i) {
+    // A coalesced run cut short would lose whole datagrams without a trace.
+    if (gro_ && slots[i].buffer.size() < kMaxGroBytes) return Error::invalid_argument;
     iov[i] = {slots[i].buffer.data(), slots[i].buffer.size()};
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
     msgs[i].msg_hdr.msg_name = &names[i];
     msgs[i].msg_hdr.msg_namelen = sizeof names[i];
+    if (gro_) {
+      msgs[i].msg_hdr.msg_control = control[i].bytes.data();
+      msgs[i].msg_hdr.msg_controllen = control[i].bytes.size();
+    }
   }
   int r = 0;
   do {
@@ -157,6 +187,9 @@ Result<std::size_t> UdpSocket::recv_batch(std::span<RecvSlot> slots) noexcept {
     s.size = msgs[i].msg_len;
     s.truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
     s.from = Endpoint::from_sockaddr(names[i], msgs[i].msg_hdr.msg_namelen).value_or(Endpoint{});
+    s.segment_size = gro_ ? gro_segment_size(msgs[i].msg_hdr) : 0;
+    // A "run" of one datagram is just that datagram.
+    if (s.segment_size >= s.size) s.segment_size = 0;
   }
   return static_cast<std::size_t>(r);
 }

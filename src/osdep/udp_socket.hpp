@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +16,9 @@ namespace weft::osdep {
 // A non-blocking UDP socket (IPv4 or IPv6) with batched I/O: recvmmsg into
 // caller-owned buffers, sendmmsg to per-datagram destinations, and UDP GSO
 // (one UDP_SEGMENT message carries many equal-size datagrams to one peer)
-// where the kernel accepts it, with a transparent fallback to plain sendmmsg.
+// where the kernel accepts it, with a transparent fallback to plain sendmmsg,
+// and optionally UDP GRO on receive (the kernel hands over runs of equal-size
+// datagrams from one sender as one buffer; RecvSlot::segment() splits them).
 //
 // One thread may receive while another sends. Two threads sending at once is
 // safe for the kernel but their datagrams interleave.
@@ -32,14 +35,33 @@ class UdpSocket {
     std::size_t buffer_bytes{4U << 20U};
     // Use UDP GSO when the kernel supports it (probed at bind).
     bool gso{true};
+    // Ask for UDP GRO (off unless the kernel accepts UDP_GRO). With GRO on,
+    // every receive buffer must hold kMaxGroBytes.
+    bool gro{false};
   };
+
+  // The largest buffer GRO coalesces into (an IP datagram's payload).
+  static constexpr std::size_t kMaxGroBytes = 65'535;
 
   // One receive slot: `buffer` is filled in by the caller; the rest by recv_batch.
   struct RecvSlot {
     MutableByteSpan buffer;
-    std::size_t size{0};     // bytes stored in buffer
+    std::size_t size{0};  // bytes stored in buffer
     Endpoint from;
-    bool truncated{false};   // the datagram was larger than buffer; only its start was kept
+    bool truncated{false};  // the datagram was larger than buffer; only its start was kept
+    // With GRO: the datagrams' size when the kernel coalesced several into
+    // buffer (the last may be shorter); 0 when buffer holds one datagram.
+    std::size_t segment_size{0};
+
+    // The datagrams in buffer: one, or size / segment_size rounded up.
+    [[nodiscard]] std::size_t segments() const noexcept {
+      return segment_size == 0 || size == 0 ? 1 : (size + segment_size - 1) / segment_size;
+    }
+    [[nodiscard]] ByteSpan segment(std::size_t i) const noexcept {
+      if (segment_size == 0) return ByteSpan(buffer).first(size);
+      const std::size_t off = std::min(i * segment_size, size);
+      return ByteSpan(buffer).subspan(off, std::min(segment_size, size - off));
+    }
   };
 
   struct SendItem {
@@ -48,10 +70,10 @@ class UdpSocket {
   };
 
   struct Stats {
-    std::uint64_t send_calls;     // sendmmsg system calls
-    std::uint64_t gso_messages;   // messages that carried UDP_SEGMENT
-    std::uint64_t gso_refused;    // times the kernel refused GSO (then disabled)
-    std::uint64_t recv_calls;     // recvmmsg system calls
+    std::uint64_t send_calls;    // sendmmsg system calls
+    std::uint64_t gso_messages;  // messages that carried UDP_SEGMENT
+    std::uint64_t gso_refused;   // times the kernel refused GSO (then disabled)
+    std::uint64_t recv_calls;    // recvmmsg system calls
   };
 
   struct BufferSizes {
@@ -73,9 +95,10 @@ class UdpSocket {
   [[nodiscard]] int fd() const noexcept { return fd_.get(); }
   [[nodiscard]] BufferSizes buffer_sizes() const noexcept;
 
-  // Receives up to min(slots.size(), kMaxBatch) waiting datagrams with one
-  // recvmmsg. Returns how many slots were filled; Error::would_block if none
-  // was waiting.
+  // Receives up to min(slots.size(), kMaxBatch) waiting datagrams (or, with
+  // GRO, coalesced runs of datagrams) with one recvmmsg. Returns how many
+  // slots were filled; Error::would_block if none was waiting;
+  // Error::invalid_argument if GRO is on and a buffer is under kMaxGroBytes.
   Result<std::size_t> recv_batch(std::span<RecvSlot> slots) noexcept;
 
   // Sends each item to its own destination with sendmmsg. Returns how many
@@ -92,17 +115,19 @@ class UdpSocket {
 
   [[nodiscard]] bool gso_enabled() const noexcept { return gso_.load(std::memory_order_relaxed); }
   void disable_gso() noexcept { gso_.store(false, std::memory_order_relaxed); }
+  [[nodiscard]] bool gro_enabled() const noexcept { return gro_; }
   [[nodiscard]] Stats stats() const noexcept;
 
  private:
-  UdpSocket(UniqueFd fd, Endpoint local, bool gso) noexcept
-      : fd_(std::move(fd)), local_(local), gso_(gso) {}
+  UdpSocket(UniqueFd fd, Endpoint local, bool gso, bool gro) noexcept
+      : fd_(std::move(fd)), local_(local), gso_(gso), gro_(gro) {}
   Result<std::size_t> send_chunk(const Endpoint& to, std::span<const ByteSpan> datagrams,
                                  bool use_gso) noexcept;
 
   UniqueFd fd_;
   Endpoint local_;
   std::atomic<bool> gso_;
+  bool gro_;
   std::atomic<std::uint64_t> send_calls_{0};
   std::atomic<std::uint64_t> gso_messages_{0};
   std::atomic<std::uint64_t> gso_refused_{0};

@@ -238,7 +238,9 @@ Result<void> SocketTable::connect(int fd, const sockaddr* addr, socklen_t len, s
   }
   if (auto err = e->sock->take_error(); !err) return err.error();
   if (auto peer = e->sock->peer_endpoint(); peer) return {};
-  return Error::not_connected;
+  // Connected and already gone (reset) between the two checks.
+  if (auto err = e->sock->take_error(); !err) return err.error();
+  return Error::connection_aborted;
 }
 
 Result<std::size_t> SocketTable::send(int fd, ByteSpan data, int flags) {

@@ -52,10 +52,17 @@ void DevLink::send_frames(std::span<const ByteSpan> frames) {
 }
 
 void DevLink::receive_loop(Tap& tap, std::size_t max_frame) {
-  // One buffer per slot, one slot per datagram of a batch: copy 1 (kernel ->
-  // these buffers) is the only copy the link makes; tap.put borrows them.
-  std::vector<std::byte> storage(osdep::UdpSocket::kMaxBatch * max_frame);
+  // One buffer per slot, one slot per datagram (or, with GRO, per coalesced
+  // run): copy 1 (kernel -> these buffers) is the only copy the link makes;
+  // tap.put borrows them.
+  const std::size_t slot_bytes = socket_.gro_enabled() ? osdep::UdpSocket::kMaxGroBytes : max_frame;
+  std::vector<std::byte> storage(osdep::UdpSocket::kMaxBatch * slot_bytes);
   std::vector<osdep::UdpSocket::RecvSlot> slots(osdep::UdpSocket::kMaxBatch);
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    slots[i].buffer = std::span(storage).subspan(i * slot_bytes, slot_bytes);
+  }
+  std::vector<ByteSpan> frames;
+  frames.reserve(osdep::UdpSocket::kMaxBatch);
   while (true) {
     std::array<std::uint64_t, 1> tokens{};
     auto ready = poller_.wait(tokens);
@@ -66,37 +73,42 @@ void DevLink::receive_loop(Tap& tap, std::size_t max_frame) {
     }
     if (ready->woken) return;
     for (int i = 0; i < kBatchesPerWakeup; ++i) {
-      if (!receive_batch(tap, slots, storage, max_frame)) break;
+      if (!receive_batch(tap, slots, frames, max_frame)) break;
     }
   }
 }
 
 // Returns whether a full batch was read (so more may be waiting).
 bool DevLink::receive_batch(Tap& tap, std::vector<osdep::UdpSocket::RecvSlot>& slots,
-                            std::span<std::byte> storage, std::size_t max_frame) {
-  for (std::size_t i = 0; i < slots.size(); ++i) {
-    slots[i].buffer = storage.subspan(i * max_frame, max_frame);
-  }
+                            std::vector<ByteSpan>& frames, std::size_t max_frame) {
   auto got = socket_.recv_batch(slots);
   if (!got) {
     if (got.error() != Error::would_block) receive_errors_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  std::array<ByteSpan, osdep::UdpSocket::kMaxBatch> frames{};
-  std::size_t n = 0;
+  frames.clear();
   for (std::size_t i = 0; i < *got; ++i) {
     const auto& s = slots[i];
     if (s.from != *peer_) {
-      foreign_dropped_.fetch_add(1, std::memory_order_relaxed);
-    } else if (s.truncated) {
+      foreign_dropped_.fetch_add(s.segments(), std::memory_order_relaxed);
+      continue;
+    }
+    if (s.truncated) {
       truncated_dropped_.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      frames[n++] = s.buffer.first(s.size);
+      continue;
+    }
+    for (std::size_t k = 0; k < s.segments(); ++k) {
+      const ByteSpan f = s.segment(k);
+      if (f.size() > max_frame) {
+        truncated_dropped_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        frames.push_back(f);
+      }
     }
   }
-  if (n > 0) {
-    tap.put(std::span<const ByteSpan>(frames.data(), n));
-    frames_received_.fetch_add(n, std::memory_order_relaxed);
+  if (!frames.empty()) {
+    tap.put(frames);
+    frames_received_.fetch_add(frames.size(), std::memory_order_relaxed);
     batches_received_.fetch_add(1, std::memory_order_relaxed);
   }
   return *got == slots.size();
@@ -104,8 +116,8 @@ bool DevLink::receive_batch(Tap& tap, std::vector<osdep::UdpSocket::RecvSlot>& s
 
 DevLink::Stats DevLink::stats() const noexcept {
   auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  return {get(frames_sent_),     get(frames_received_), get(batches_received_),
-          get(send_dropped_),    get(foreign_dropped_), get(truncated_dropped_),
+  return {get(frames_sent_),   get(frames_received_), get(batches_received_),
+          get(send_dropped_),  get(foreign_dropped_), get(truncated_dropped_),
           get(receive_errors_)};
 }
 

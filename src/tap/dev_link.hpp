@@ -31,9 +31,9 @@ namespace weft::tap {
 // Outward, it is the network's FrameSink of a Tap: send_frames sends the whole
 // batch to the peer with one sendmmsg (GSO when the kernel allows). Inward, it
 // owns one receive thread that sleeps in a Poller until the socket is readable,
-// reads up to UdpSocket::kMaxBatch datagrams with one recvmmsg and hands them to
-// tap.put() in one call per batch. stop() (or the destructor) wakes that thread
-// and joins it.
+// reads up to UdpSocket::kMaxBatch datagrams with one recvmmsg (with GRO, up to
+// kMaxBatch coalesced runs) and hands them to tap.put() in one call per batch.
+// stop() (or the destructor) wakes that thread and joins it.
 class DevLink final : public FrameSink {
  public:
   struct Stats {
@@ -75,7 +75,7 @@ class DevLink final : public FrameSink {
       : socket_(std::move(socket)), poller_(std::move(poller)) {}
   void receive_loop(Tap& tap, std::size_t max_frame);
   bool receive_batch(Tap& tap, std::vector<osdep::UdpSocket::RecvSlot>& slots,
-                     std::span<std::byte> storage, std::size_t max_frame);
+                     std::vector<ByteSpan>& frames, std::size_t max_frame);
 
   osdep::UdpSocket socket_;
   osdep::Poller poller_;

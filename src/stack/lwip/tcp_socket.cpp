@@ -67,6 +67,43 @@ std::size_t TcpSocket::send_space_locked() const noexcept {
   return tcp_sndbuf(pcb_);
 }
 
+// Returns receive window to lwIP for queued bytes, keeping rx_ bounded:
+// - bytes the application consumed are given back;
+// - queued bytes are given back early while the early part stays within
+//   rx_limit_ - TCP_WND;
+// - and the window is never left at exactly 0. lwIP 2.1 answers every
+//   zero-length segment outside its window with an ACK (tcp_receive:
+//   !TCP_SEQ_BETWEEN(seqno, rcv_nxt, rcv_nxt + rcv_wnd - 1)), and with rcv_wnd 0
+//   nothing is inside: when both ends have a closed window, each pure ACK
+//   triggers another, an endless ACK storm (over lwIP's loopback it livelocks the
+//   stack thread). One byte is lent instead; the advertised window is still 0
+//   (window scaling shifts the 1 away), so the peer only probes, one byte per
+//   persist interval.
+void TcpSocket::give_window(tcp_pcb* pcb) noexcept {
+  std::size_t give = 0;
+  if (held_ > rx_bytes_) {  // consumed bytes whose window was still held
+    give += held_ - rx_bytes_;
+    held_ = rx_bytes_;
+  }
+  const std::size_t early_limit = rx_limit_ > TCP_WND ? rx_limit_ - TCP_WND : 0;
+  const std::size_t early = rx_bytes_ - held_;
+  if (early < early_limit && held_ > 0) {
+    std::size_t n = std::min(held_, early_limit - early);
+    give += n;
+    held_ -= n;
+  }
+  if (pcb == nullptr || state_ == State::listening) return;
+  if (give == 0 && pcb->rcv_wnd == 0 && held_ > 0) {
+    give = 1;
+    --held_;
+  }
+  while (give > 0) {
+    auto chunk = static_cast<u16_t>(std::min<std::size_t>(give, 0xFFFF));
+    tcp_recved(pcb, chunk);
+    give -= chunk;
+  }
+}
+
 // ---- lwIP callbacks (core lock held) ----
 
 err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
@@ -93,7 +130,9 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
     return ERR_OK;
   }
   self->rx_bytes_ += p->tot_len;
+  self->held_ += p->tot_len;
   self->rx_.push_back({p, 0});
+  self->give_window(pcb);
   self->watchers_.wake_all();
   return ERR_OK;
 }
@@ -261,13 +300,8 @@ void TcpSocket::maybe_recved(bool force) {
   }
   CoreLock core;
   std::lock_guard lock(mu_);
-  std::size_t n = std::exchange(consumed_unreported_, 0);
-  if (pcb_ == nullptr || state_ == State::listening) return;
-  while (n > 0) {
-    auto chunk = static_cast<u16_t>(std::min<std::size_t>(n, 0xFFFF));
-    tcp_recved(pcb_, chunk);
-    n -= chunk;
-  }
+  consumed_unreported_ = 0;
+  give_window(pcb_);
 }
 
 Result<std::size_t> TcpSocket::recv(MutableByteSpan buffer, bool peek) {
@@ -391,10 +425,8 @@ Result<void> TcpSocket::shutdown(bool read, bool write) {
     if (write && !wr_shut_) {
       wr_shut_ = true;
       if (pcb_ != nullptr && !dead_) {
-        if (consumed_unreported_ > 0) {
-          tcp_recved(pcb_, static_cast<u16_t>(std::min<std::size_t>(consumed_unreported_, 0xFFFF)));
-          consumed_unreported_ = 0;
-        }
+        consumed_unreported_ = 0;
+        give_window(pcb_);
         if (eof_) {
           // Peer already finished: our FIN completes the close; lwIP frees the
           // pcb after the last ACK (err callback, ERR_CLSD).
@@ -416,12 +448,9 @@ void TcpSocket::close_locked(bool rst, std::deque<Chunk>& rx,
   {
     std::lock_guard lock(mu_);
     if (state_ == State::closed) return;
-    if (pcb_ != nullptr && state_ != State::listening && consumed_unreported_ > 0) {
-      // Report what the app did read, so only truly unread data causes a RST.
-      tcp_recved(pcb_, static_cast<u16_t>(std::min<std::size_t>(consumed_unreported_, 0xFFFF)));
-      consumed_unreported_ = 0;
-    }
-    release_pcb(rst);
+    // Unread data makes the close a reset, as in BSD. (lwIP would decide from its
+    // window, which early give-back may have reopened.)
+    release_pcb(rst || rx_bytes_ > 0);
     state_ = State::closed;
     dead_ = true;
     for (auto& c : rx_) rx.push_back(c);
@@ -462,9 +491,14 @@ Result<void> TcpSocket::set_option(Option option, int value) {
   CoreLock core;
   std::lock_guard lock(mu_);
   if (state_ == State::closed) return Error::bad_handle;
-  if (option == Option::recv_buffer || option == Option::send_buffer) {
+  if (option == Option::recv_buffer) {
     if (value <= 0) return Error::invalid_argument;
-    return {};  // fixed by Debian's lwIP build (TCP_WND, TCP_SND_BUF); get reports them
+    rx_limit_ = std::clamp<std::size_t>(static_cast<std::size_t>(value), TCP_WND, kMaxRecvBuffer);
+    return {};
+  }
+  if (option == Option::send_buffer) {
+    if (value <= 0) return Error::invalid_argument;
+    return {};  // fixed by Debian's lwIP build (TCP_SND_BUF); get reports it
   }
   if (pcb_ == nullptr) return Error::invalid_state;
   bool listener = state_ == State::listening;  // a listen pcb has only the common fields
@@ -507,7 +541,7 @@ Result<int> TcpSocket::get_option(Option option) {
   std::lock_guard lock(mu_);
   if (state_ == State::closed) return Error::bad_handle;
   switch (option) {
-    case Option::recv_buffer: return static_cast<int>(TCP_WND);
+    case Option::recv_buffer: return static_cast<int>(rx_limit_);
     case Option::send_buffer: return static_cast<int>(TCP_SND_BUF);
     case Option::send_queued:
       if (pcb_ == nullptr || state_ == State::listening) return 0;

@@ -17,10 +17,13 @@ namespace weft::stack::lwip {
 // Locks: lwIP's core lock, then mu_ (never the other way round). lwIP callbacks
 // run with the core lock held and take mu_. pcb_ changes only with both held.
 //
-// Receive: the recv callback queues lwIP's pbuf chains (no copy). tcp_recved is
-// called only as the application consumes, so unread bytes keep the advertised
-// window closed: rx_ is bounded by the receive window (TCP_WND, 64 KiB) and a slow
-// reader slows the sender. Send: tcp_write copies into lwIP's segments up to
+// Receive: the recv callback queues lwIP's pbuf chains (no copy). The receive
+// window is given back (tcp_recved) at once while fewer than rx_limit_ - TCP_WND
+// bytes wait unread, and otherwise only as the application consumes: rx_ never
+// exceeds rx_limit_ (plus one byte per zero-window probe, see give_window), and a
+// slow reader closes the advertised window and slows the sender. Giving the window
+// back early matters: lwIP's window is only 64 KiB, so waiting for the reader
+// thread before reopening it halves throughput. Send: tcp_write copies into lwIP's segments up to
 // tcp_sndbuf (TCP_SND_BUF, 64 KiB); when full, send returns would_block.
 //
 // pcb ownership: lwIP frees a pcb on its own after the err callback (reset, abort,
@@ -29,6 +32,11 @@ namespace weft::stack::lwip {
 // is handed back its callbacks are cleared: lwIP still calls recv on a peer FIN.
 class TcpSocket final : public Socket {
  public:
+  // Receive buffer per connection (SO_RCVBUF, at least TCP_WND): the window
+  // stays fully open until this much is queued unread.
+  static constexpr std::size_t kDefaultRecvBuffer = 256 * 1024;
+  static constexpr std::size_t kMaxRecvBuffer = 16 * 1024 * 1024;
+
   static Result<std::unique_ptr<TcpSocket>> create(Family family);
   ~TcpSocket() override;
 
@@ -79,6 +87,7 @@ class TcpSocket final : public Socket {
   // Tells lwIP about consumed bytes when enough piled up (or nothing is left).
   void maybe_recved(bool force);
   std::size_t send_space_locked() const noexcept;  // core + mu_ held
+  void give_window(tcp_pcb* pcb) noexcept;  // core + mu_ held
   std::uint32_t events_locked() const noexcept;
 
   const Family family_;
@@ -88,6 +97,10 @@ class TcpSocket final : public Socket {
   std::deque<Chunk> rx_;
   std::size_t rx_bytes_{0};
   std::size_t consumed_unreported_{0};
+  // Queued bytes whose receive window lwIP still holds closed (the rest of
+  // rx_bytes_ was given back early, up to rx_limit_ - TCP_WND). Core + mu_.
+  std::size_t held_{0};
+  std::size_t rx_limit_{kDefaultRecvBuffer};
   bool eof_{false};
   bool rd_shut_{false};
   bool wr_shut_{false};

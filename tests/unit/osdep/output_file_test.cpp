@@ -34,7 +34,7 @@ TEST(OutputFile, WritesManyPiecesInOrderAndIsReadableWhileOpen) {
   EXPECT_EQ(read_file(path).value_or("?"), expected);
   ASSERT_TRUE(f->write(as_bytes(std::string_view("!"))).ok());
   EXPECT_EQ(read_file(path).value_or("?"), expected + "!");
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600U);
   std::filesystem::remove(path);

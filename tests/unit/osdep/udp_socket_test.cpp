@@ -25,7 +25,10 @@ struct Got {
 
 // Receives until `n` datagrams arrived. The generous wait only keeps a broken
 // build from hanging; the tests assert on what arrives, never on time.
-std::vector<Got> receive(UdpSocket& s, std::size_t n, std::size_t buffer_size = 65'536) {
+std::vector<Got> receive(UdpSocket& s, std::size_t n, std::size_t buffer_size = 65'536,
+                         std::size_t* slots_used = nullptr) {
+  std::size_t unused = 0;
+  if (slots_used == nullptr) slots_used = &unused;
   auto poller = Poller::create();
   EXPECT_TRUE(poller.ok());
   EXPECT_TRUE(poller->add(s.fd(), 1).ok());
@@ -43,9 +46,11 @@ std::vector<Got> receive(UdpSocket& s, std::size_t n, std::size_t buffer_size = 
       continue;
     }
     for (std::size_t i = 0; i < *r; ++i) {
-      got.push_back({slots[i].from,
-                     Bytes(buffers[i].begin(), buffers[i].begin() + static_cast<std::ptrdiff_t>(slots[i].size)),
-                     slots[i].truncated});
+      ++*slots_used;
+      for (std::size_t k = 0; k < slots[i].segments(); ++k) {
+        const ByteSpan seg = slots[i].segment(k);
+        got.push_back({slots[i].from, Bytes(seg.begin(), seg.end()), slots[i].truncated});
+      }
     }
   }
   return got;
@@ -196,6 +201,67 @@ TEST(UdpSocket, KernelRefusingGsoFallsBackWithoutLoss) {
   EXPECT_EQ(a->stats().gso_messages, 0U);
   EXPECT_FALSE(a->gso_enabled());
   expect_burst_delivered(*a, *b, payloads);
+}
+
+TEST(UdpSocket, GroReceiverGetsAGsoBurstCoalescedAndSplitsItByteExact) {
+  for (const Endpoint& lo : {Endpoint::loopback_v4(), Endpoint::loopback_v6()}) {
+    auto a = UdpSocket::bind(lo);
+    auto b = UdpSocket::bind(lo, {.gro = true});
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_TRUE(b->gro_enabled()) << "kernel without UDP GRO";
+    std::vector<Bytes> payloads;
+    for (std::size_t i = 0; i < 40; ++i) payloads.push_back(pattern(1000, i));
+    payloads.push_back(pattern(300, 40));  // a shorter last segment
+    send_burst(*a, *b, payloads);
+    std::size_t slots = 0;
+    auto got = receive(*b, payloads.size(), 65'536, &slots);
+    ASSERT_EQ(got.size(), payloads.size());
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+      EXPECT_EQ(got[i].from, a->local());
+      EXPECT_EQ(got[i].data, payloads[i]) << i;
+    }
+    // One GSO message in, one coalesced buffer out.
+    EXPECT_EQ(slots, 1U);
+  }
+}
+
+TEST(UdpSocket, GroReceiverGetsSeparateDatagramsAsTheyWere) {
+  auto a = UdpSocket::bind(Endpoint::loopback_v4(), {.gso = false});
+  auto b = UdpSocket::bind(Endpoint::loopback_v4(), {.gro = true});
+  ASSERT_TRUE(a.ok() && b.ok());
+  const auto payloads = burst_payloads();
+  send_burst(*a, *b, payloads);
+  std::size_t slots = 0;
+  auto got = receive(*b, payloads.size(), 65'536, &slots);
+  ASSERT_EQ(got.size(), payloads.size());
+  for (std::size_t i = 0; i < payloads.size(); ++i) EXPECT_EQ(got[i].data, payloads[i]) << i;
+  EXPECT_EQ(slots, payloads.size());
+}
+
+TEST(UdpSocket, GroRefusesBuffersThatCouldCutARun) {
+  auto b = UdpSocket::bind(Endpoint::loopback_v4(), {.gro = true});
+  ASSERT_TRUE(b.ok());
+  Bytes small(1514);
+  UdpSocket::RecvSlot slot;
+  slot.buffer = small;
+  EXPECT_EQ(b->recv_batch(std::span(&slot, 1)).error(), Error::invalid_argument);
+}
+
+TEST(UdpSocket, RecvSlotSplitsSegments) {
+  Bytes buf(10);
+  UdpSocket::RecvSlot s;
+  s.buffer = buf;
+  s.size = 7;
+  EXPECT_EQ(s.segments(), 1U);
+  EXPECT_EQ(s.segment(0).size(), 7U);
+  s.segment_size = 3;
+  ASSERT_EQ(s.segments(), 3U);
+  EXPECT_EQ(s.segment(0).data(), buf.data());
+  EXPECT_EQ(s.segment(1).data(), buf.data() + 3);
+  EXPECT_EQ(s.segment(2).size(), 1U);
+  s.size = 6;
+  EXPECT_EQ(s.segments(), 2U);
+  EXPECT_EQ(s.segment(1).size(), 3U);
 }
 
 TEST(UdpSocket, SendToUnreachableFamilyReportsTheError) {

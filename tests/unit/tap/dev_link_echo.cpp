@@ -12,8 +12,8 @@
 
 namespace {
 
-using weft::ByteSpan;
 using weft::Bytes;
+using weft::ByteSpan;
 
 // Stack side of the tap: answer each batch at once, from the receive thread.
 class Echo final : public weft::tap::FrameSink {

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "base/manual_clock.hpp"
 #include "base/mac.hpp"
+#include "base/manual_clock.hpp"
 #include "osdep/files.hpp"
 #include "unit/tap/frame_recorder.hpp"
 
@@ -53,6 +53,7 @@ TEST_F(PcapWriterTest, WritesTheStandardHeaderAndRecordsAndForwardsUnchanged) {
   const auto bytes = as_bytes(*file);
   const Bytes header(bytes.begin(), bytes.begin() + 40);
   // 1700000000 s = 0x6553f100, 123456 us = 0x0001e240, lengths 42 = 0x2a.
+  // clang-format off
   const Bytes expected = {
       std::byte{0xd4}, std::byte{0xc3}, std::byte{0xb2}, std::byte{0xa1},  // magic
       std::byte{2},    std::byte{0},    std::byte{4},    std::byte{0},     // 2.4
@@ -65,6 +66,7 @@ TEST_F(PcapWriterTest, WritesTheStandardHeaderAndRecordsAndForwardsUnchanged) {
       std::byte{0x2a}, std::byte{0},    std::byte{0},    std::byte{0},     // captured
       std::byte{0x2a}, std::byte{0},    std::byte{0},    std::byte{0},     // original
   };
+  // clang-format on
   EXPECT_EQ(header, expected);
   EXPECT_EQ(Bytes(bytes.begin() + 40, bytes.end()), a);
   EXPECT_EQ((*w)->stats().frames_written, 1U);
@@ -114,9 +116,9 @@ TEST_F(PcapWriterTest, CutsFramesAtTheSnaplenButRecordsTheirLength) {
   ASSERT_TRUE(file.ok());
   ASSERT_EQ(file->size(), 24U + 16U + 20U);
   const auto b = as_bytes(*file);
-  EXPECT_EQ(load_le32(b.subspan<16, 4>()), 20U);  // snaplen
-  EXPECT_EQ(load_le32(b.subspan<32, 4>()), 20U);  // captured
-  EXPECT_EQ(load_le32(b.subspan<36, 4>()), 100U); // original
+  EXPECT_EQ(load_le32(b.subspan<16, 4>()), 20U);   // snaplen
+  EXPECT_EQ(load_le32(b.subspan<32, 4>()), 20U);   // captured
+  EXPECT_EQ(load_le32(b.subspan<36, 4>()), 100U);  // original
   EXPECT_EQ(Bytes(b.begin() + 40, b.end()), Bytes(f.begin(), f.begin() + 20));
 }
 

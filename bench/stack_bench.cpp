@@ -1,0 +1,267 @@
+// weft-stack-bench: the lwIP data path between two processes over the dev link
+// (no encryption), each figure beside the same measurement over the kernel's
+// loopback in the same run.
+//
+//   weft-stack-bench [--bytes N] [--rtt-count N] [--connections N]
+//
+// Weft side: this process runs a DevNode (10.9.0.1), weft-devnode the peer
+// (10.9.0.2, services on TCP 11 discard and TCP 12 echo). Kernel side: threads
+// of this process serve the same on 127.0.0.1.
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/child_process.hpp"
+#include "runtime/dev_node.hpp"
+#include "weft/weft.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Either API behind the same calls, so both sides run the same code.
+struct Api {
+  bool weft;
+  int socket(int d, int t) const { return weft ? weft_socket(d, t, 0) : ::socket(d, t, 0); }
+  int connect(int fd, const sockaddr* a, socklen_t l) const { return weft ? weft_connect(fd, a, l) : ::connect(fd, a, l); }
+  ssize_t send(int fd, const void* b, std::size_t n) const {
+    return weft ? weft_send(fd, b, n, 0) : ::send(fd, b, n, MSG_NOSIGNAL);
+  }
+  ssize_t recv(int fd, void* b, std::size_t n, int flags = 0) const {
+    return weft ? weft_recv(fd, b, n, flags) : ::recv(fd, b, n, flags);
+  }
+  int shutdown(int fd) const { return weft ? weft_shutdown(fd, SHUT_WR) : ::shutdown(fd, SHUT_WR); }
+  int close(int fd) const { return weft ? weft_close(fd) : ::close(fd); }
+  int nodelay(int fd) const {
+    int one = 1;
+    return weft ? weft_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one)
+                : ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+};
+
+sockaddr_in v4(const char* ip, std::uint16_t port) {
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(port);
+  inet_pton(AF_INET, ip, &in.sin_addr);
+  return in;
+}
+const sockaddr* sa(const sockaddr_in& in) { return reinterpret_cast<const sockaddr*>(&in); }  // NOLINT
+
+int connect_to(const Api& api, const sockaddr_in& to) {
+  int fd = api.socket(AF_INET, SOCK_STREAM);
+  if (fd < 0 || api.connect(fd, sa(to), sizeof to) != 0) {
+    std::perror("connect");
+    std::exit(1);
+  }
+  return fd;
+}
+
+double throughput_mb_s(const Api& api, const sockaddr_in& to, std::uint64_t bytes) {
+  int fd = connect_to(api, to);
+  std::vector<char> buf(256 * 1024, 'w');
+  auto t0 = Clock::now();
+  for (std::uint64_t off = 0; off < bytes;) {
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), bytes - off));
+    ssize_t w = api.send(fd, buf.data(), n);
+    if (w <= 0) std::exit(1);
+    off += static_cast<std::uint64_t>(w);
+  }
+  api.shutdown(fd);
+  unsigned char count[8];
+  if (api.recv(fd, count, 8, MSG_WAITALL) != 8) std::exit(1);
+  double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  api.close(fd);
+  std::uint64_t got = 0;
+  for (unsigned char c : count) got = (got << 8U) | c;
+  if (got != bytes) {
+    std::fprintf(stderr, "peer counted %llu of %llu bytes\n", static_cast<unsigned long long>(got),
+                 static_cast<unsigned long long>(bytes));
+    std::exit(1);
+  }
+  return static_cast<double>(bytes) / s / 1e6;
+}
+
+double fd_mode_throughput_mb_s(const sockaddr_in& to, std::uint64_t bytes) {
+  int fd = connect_to(Api{true}, to);
+  int k = weft_export_fd(fd);
+  std::vector<char> buf(256 * 1024, 'f');
+  auto t0 = Clock::now();
+  for (std::uint64_t off = 0; off < bytes;) {
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), bytes - off));
+    ssize_t w = ::write(k, buf.data(), n);
+    if (w <= 0) std::exit(1);
+    off += static_cast<std::uint64_t>(w);
+  }
+  ::shutdown(k, SHUT_WR);
+  unsigned char count[8];
+  if (::recv(k, count, 8, MSG_WAITALL) != 8) std::exit(1);
+  double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  ::close(k);
+  return static_cast<double>(bytes) / s / 1e6;
+}
+
+struct Rtt {
+  double p50_us, p99_us;
+};
+
+Rtt rtt(const Api& api, const sockaddr_in& to, int count) {
+  int fd = connect_to(api, to);
+  api.nodelay(fd);
+  std::vector<double> us;
+  us.reserve(static_cast<std::size_t>(count));
+  char b = 'x';
+  for (int i = 0; i < count + 100; ++i) {
+    auto t0 = Clock::now();
+    if (api.send(fd, &b, 1) != 1 || api.recv(fd, &b, 1) != 1) std::exit(1);
+    if (i >= 100) us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  api.close(fd);
+  std::sort(us.begin(), us.end());
+  return {us[us.size() / 2], us[us.size() * 99 / 100]};
+}
+
+double connection_rate(const Api& api, const sockaddr_in& to, int count) {
+  auto t0 = Clock::now();
+  for (int i = 0; i < count; ++i) {
+    int fd = connect_to(api, to);
+    char b = 'c';
+    if (api.send(fd, &b, 1) != 1 || api.recv(fd, &b, 1) != 1) std::exit(1);
+    api.close(fd);
+  }
+  return count / std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+Rtt udp_pingpong(int count) {
+  int a = ::socket(AF_INET, SOCK_DGRAM, 0), b = ::socket(AF_INET, SOCK_DGRAM, 0);
+  auto any = v4("127.0.0.1", 0);
+  ::bind(a, sa(any), sizeof any);
+  ::bind(b, sa(any), sizeof any);
+  sockaddr_in aa{}, ba{};
+  socklen_t l = sizeof aa;
+  ::getsockname(a, reinterpret_cast<sockaddr*>(&aa), &l);  // NOLINT
+  l = sizeof ba;
+  ::getsockname(b, reinterpret_cast<sockaddr*>(&ba), &l);  // NOLINT
+  ::connect(a, sa(ba), sizeof ba);
+  ::connect(b, sa(aa), sizeof aa);
+  std::thread echo([&] {
+    char c;
+    for (int i = 0; i < count + 100; ++i) {
+      if (::recv(b, &c, 1, 0) != 1) return;
+      ::send(b, &c, 1, 0);
+    }
+  });
+  std::vector<double> us;
+  char c = 'u';
+  for (int i = 0; i < count + 100; ++i) {
+    auto t0 = Clock::now();
+    ::send(a, &c, 1, 0);
+    ::recv(a, &c, 1, 0);
+    if (i >= 100) us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  echo.join();
+  ::close(a);
+  ::close(b);
+  std::sort(us.begin(), us.end());
+  return {us[us.size() / 2], us[us.size() * 99 / 100]};
+}
+
+// Kernel servers on 127.0.0.1, mirroring weft-devnode's ports 11 and 12.
+std::uint16_t kernel_server(bool discard) {
+  int l = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  auto any = v4("127.0.0.1", 0);
+  ::bind(l, sa(any), sizeof any);
+  ::listen(l, 128);
+  sockaddr_in got{};
+  socklen_t len = sizeof got;
+  ::getsockname(l, reinterpret_cast<sockaddr*>(&got), &len);  // NOLINT
+  std::thread([l, discard] {
+    for (;;) {
+      int c = ::accept(l, nullptr, nullptr);
+      if (c < 0) return;
+      std::thread([c, discard] {
+        std::vector<char> buf(256 * 1024);
+        std::uint64_t total = 0;
+        int one2 = 1;
+        ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one2, sizeof one2);
+        for (;;) {
+          ssize_t r = ::recv(c, buf.data(), buf.size(), 0);
+          if (r <= 0) break;
+          total += static_cast<std::uint64_t>(r);
+          if (!discard && ::send(c, buf.data(), static_cast<std::size_t>(r), MSG_NOSIGNAL) != r) break;
+        }
+        if (discard) {
+          unsigned char out[8];
+          for (int i = 0; i < 8; ++i) out[i] = static_cast<unsigned char>(total >> (56 - 8 * i));
+          ::send(c, out, 8, MSG_NOSIGNAL);
+        }
+        ::close(c);
+      }).detach();
+    }
+  }).detach();
+  return ntohs(got.sin_port);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::uint64_t bytes = 1ULL << 30U;
+  int rtt_count = 10000;
+  int conns = 2000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--bytes") bytes = std::stoull(argv[i + 1]);
+    else if (a == "--rtt-count") rtt_count = std::stoi(argv[i + 1]);
+    else if (a == "--connections") conns = std::stoi(argv[i + 1]);
+  }
+  weft::runtime::DevNodeConfig c;
+  c.mac = *weft::Mac::parse("02:00:00:00:0a:01");
+  weft::stack::IpAddress ip4;
+  inet_pton(AF_INET, "10.9.0.1", ip4.bytes.data());
+  c.ipv4 = ip4;
+  auto node = weft::runtime::DevNode::open(c);
+  if (!node) return 1;
+  auto child = weft::integration::ChildProcess::spawn(
+      {WEFT_DEVNODE_PATH, "--mac", "02:00:00:00:0a:02", "--ipv4", "10.9.0.2/24", "--serve"});
+  std::string port = child->read_line();
+  child->write_line("peer 127.0.0.1:" + std::to_string((*node)->local().port()));
+  if (!(*node)->start(*weft::osdep::Endpoint::parse("127.0.0.1:" + port.substr(5)))) return 1;
+  if (child->read_line() != "ready") return 1;
+
+  const auto w_discard = v4("10.9.0.2", 11), w_echo = v4("10.9.0.2", 12);
+  const auto k_discard = v4("127.0.0.1", kernel_server(true)), k_echo = v4("127.0.0.1", kernel_server(false));
+  Api weft{true}, kernel{false};
+
+  (void)throughput_mb_s(weft, w_discard, 64U << 20U);  // warm up (ARP, allocator)
+  double wt = throughput_mb_s(weft, w_discard, bytes);
+  double kt = throughput_mb_s(kernel, k_discard, bytes);
+  double ft = fd_mode_throughput_mb_s(w_discard, bytes);
+  Rtt wr = rtt(weft, w_echo, rtt_count);
+  Rtt kr = rtt(kernel, k_echo, rtt_count);
+  Rtt ur = udp_pingpong(rtt_count);
+  double wc = connection_rate(weft, w_echo, conns);
+  double kc = connection_rate(kernel, k_echo, conns);
+
+  std::printf("weft-stack-bench: %llu bytes one stream, %d round trips, %d connections\n",
+              static_cast<unsigned long long>(bytes), rtt_count, conns);
+  std::printf("%-34s %12s %12s %8s\n", "measure", "weft", "kernel", "ratio");
+  std::printf("%-34s %12.1f %12.1f %8.2f\n", "throughput MB/s (direct API)", wt, kt, wt / kt);
+  std::printf("%-34s %12.1f %12.1f %8.2f\n", "throughput MB/s (fd mode)", ft, kt, ft / kt);
+  std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p50 us (vs kernel TCP)", wr.p50_us, kr.p50_us, wr.p50_us / kr.p50_us);
+  std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p99 us (vs kernel TCP)", wr.p99_us, kr.p99_us, wr.p99_us / kr.p99_us);
+  std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p50 us (vs UDP ping)", wr.p50_us, ur.p50_us, wr.p50_us / ur.p50_us);
+  std::printf("%-34s %12.0f %12.0f %8.2f\n", "connections/s (connect+1B+close)", wc, kc, wc / kc);
+  std::fflush(stdout);
+  std::_Exit(0);
+}

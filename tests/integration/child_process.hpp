@@ -1,0 +1,83 @@
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace weft::integration {
+
+// A child process with a pipe to its stdin and one from its stdout. Closing
+// stdin (the destructor) asks it to exit; kill() ends it by PID at once.
+class ChildProcess {
+ public:
+  static std::unique_ptr<ChildProcess> spawn(const std::vector<std::string>& argv) {
+    int in[2], out[2];
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) return nullptr;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));  // NOLINT
+    args.push_back(nullptr);
+    pid_t pid = -1;
+    int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(in[0]);
+    ::close(out[1]);
+    if (rc != 0) {
+      ::close(in[1]);
+      ::close(out[0]);
+      return nullptr;
+    }
+    auto c = std::unique_ptr<ChildProcess>(new ChildProcess);
+    c->pid_ = pid;
+    c->stdin_ = in[1];
+    c->stdout_ = ::fdopen(out[0], "r");
+    return c;
+  }
+
+  ~ChildProcess() {
+    if (stdin_ >= 0) ::close(stdin_);
+    if (stdout_ != nullptr) std::fclose(stdout_);
+    if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
+  }
+
+  // "" at EOF.
+  std::string read_line() {
+    char buf[256];
+    if (std::fgets(buf, sizeof buf, stdout_) == nullptr) return "";
+    std::string s(buf);
+    if (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+  bool write_line(const std::string& s) {
+    std::string l = s + "\n";
+    return ::write(stdin_, l.data(), l.size()) == static_cast<ssize_t>(l.size());
+  }
+  void kill() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+
+ private:
+  ChildProcess() = default;
+  pid_t pid_{-1};
+  int stdin_{-1};
+  FILE* stdout_{nullptr};
+};
+
+}  // namespace weft::integration

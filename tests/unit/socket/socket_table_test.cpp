@@ -1,0 +1,522 @@
+// Socket semantics over the lwIP driver, in one process: connections to the
+// netif's own address go through lwIP's loopback (no tap involved).
+#include "socket/socket_table.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "socket/errno_map.hpp"
+#include "stack/lwip/lwip_netif.hpp"
+#include "stack/lwip/lwip_stack.hpp"
+#include "tap/tap.hpp"
+
+namespace weft::socket {
+namespace {
+
+struct Discard final : tap::FrameSink {
+  void send_frames(std::span<const ByteSpan>) override {}
+};
+
+sockaddr_storage v4(const char* ip, std::uint16_t port, socklen_t& len) {
+  sockaddr_storage ss{};
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(port);
+  inet_pton(AF_INET, ip, &in.sin_addr);
+  std::memcpy(&ss, &in, sizeof in);
+  len = sizeof in;
+  return ss;
+}
+
+sockaddr_storage v6(const char* ip, std::uint16_t port, socklen_t& len) {
+  sockaddr_storage ss{};
+  sockaddr_in6 in{};
+  in.sin6_family = AF_INET6;
+  in.sin6_port = htons(port);
+  inet_pton(AF_INET6, ip, &in.sin6_addr);
+  std::memcpy(&ss, &in, sizeof in);
+  len = sizeof in;
+  return ss;
+}
+
+sockaddr* sa(sockaddr_storage& ss) { return reinterpret_cast<sockaddr*>(&ss); }                    // NOLINT
+
+Bytes pattern(std::size_t n, std::uint32_t seed) {
+  Bytes b(n);
+  std::uint32_t x = seed * 2654435761U + 1;
+  for (auto& c : b) {
+    x ^= x << 13U;
+    x ^= x >> 17U;
+    x ^= x << 5U;
+    c = std::byte(static_cast<unsigned char>(x));
+  }
+  return b;
+}
+
+class SocketTableTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tap_ = new tap::Tap(*Mac::parse("02:00:00:00:02:01"), 1500);
+    tap_->attach_network(new Discard);
+    stack::lwip::NetifConfig c;
+    std::array<std::byte, 4> a4{std::byte{10}, std::byte{2}, std::byte{0}, std::byte{1}};
+    c.ipv4 = stack::IpAddress::v4(a4);
+    std::array<std::byte, 16> a6{};
+    a6[0] = std::byte{0xfd};
+    a6[1] = std::byte{0x02};
+    a6[15] = std::byte{1};
+    c.ipv6 = stack::IpAddress::v6(a6);
+    auto n = stack::lwip::LwipNetif::attach(*tap_, c);
+    ASSERT_TRUE(n.ok());
+    n.value().release();
+    table_ = new SocketTable(stack::lwip::LwipStack::instance());
+  }
+
+  SocketTable& t() { return *table_; }
+
+  // A listener on addr:0; returns {fd, port}.
+  std::pair<int, std::uint16_t> listener(bool ipv6 = false, int backlog = 16) {
+    auto fd = t().open(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    EXPECT_TRUE(fd.ok());
+    socklen_t len = 0;
+    auto addr = ipv6 ? v6("fd02::1", 0, len) : v4("10.2.0.1", 0, len);
+    EXPECT_TRUE(t().bind(*fd, sa(addr), len).ok());
+    EXPECT_TRUE(t().listen(*fd, backlog).ok());
+    sockaddr_storage got{};
+    socklen_t glen = sizeof got;
+    EXPECT_TRUE(t().getsockname(*fd, sa(got), &glen).ok());
+    std::uint16_t port = 0;
+    if (ipv6) {
+      sockaddr_in6 in{};
+      std::memcpy(&in, &got, sizeof in);
+      port = ntohs(in.sin6_port);
+    } else {
+      sockaddr_in in{};
+      std::memcpy(&in, &got, sizeof in);
+      port = ntohs(in.sin_port);
+    }
+    EXPECT_NE(port, 0);
+    return {*fd, port};
+  }
+
+  int connect_to(std::uint16_t port, bool ipv6 = false) {
+    auto fd = t().open(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    EXPECT_TRUE(fd.ok());
+    socklen_t len = 0;
+    auto addr = ipv6 ? v6("fd02::1", port, len) : v4("10.2.0.1", port, len);
+    auto r = t().connect(*fd, sa(addr), len);
+    EXPECT_TRUE(r.ok()) << (r ? "" : name(r.error()));
+    return *fd;
+  }
+
+  // Reads until EOF.
+  Bytes read_all(int fd) {
+    Bytes out;
+    std::vector<std::byte> buf(70000);
+    for (;;) {
+      auto r = t().recv(fd, buf, 0);
+      if (!r) {
+        ADD_FAILURE() << name(r.error());
+        break;
+      }
+      if (*r == 0) break;
+      out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*r));
+    }
+    return out;
+  }
+
+  void echo_until_eof(int fd) {
+    std::vector<std::byte> buf(32768);
+    for (;;) {
+      auto r = t().recv(fd, buf, 0);
+      if (!r || *r == 0) break;
+      auto w = t().send(fd, ByteSpan(buf.data(), *r), 0);
+      if (!w || *w != *r) break;
+    }
+    (void)t().close(fd);
+  }
+
+  void echo_roundtrip(bool ipv6, std::size_t size) {
+    auto [lfd, port] = listener(ipv6);
+    std::thread server([&, l = lfd] {
+      auto c = t().accept(l, nullptr, nullptr);
+      ASSERT_TRUE(c.ok());
+      echo_until_eof(*c);
+    });
+    int c = connect_to(port, ipv6);
+    const Bytes data = pattern(size, 7);
+    std::thread writer([&] {
+      auto w = t().send(c, data, 0);
+      EXPECT_TRUE(w.ok());
+      EXPECT_EQ(w.value_or(0), data.size());
+      EXPECT_TRUE(t().shutdown(c, SHUT_WR).ok());  // half-close: we still read
+    });
+    Bytes got = read_all(c);
+    writer.join();
+    server.join();
+    EXPECT_EQ(got.size(), data.size());
+    EXPECT_TRUE(equal_bytes(got, data));
+    EXPECT_TRUE(t().close(c).ok());
+    EXPECT_TRUE(t().close(lfd).ok());
+  }
+
+  static tap::Tap* tap_;
+  static SocketTable* table_;
+};
+tap::Tap* SocketTableTest::tap_ = nullptr;
+SocketTable* SocketTableTest::table_ = nullptr;
+
+TEST_F(SocketTableTest, TcpEchoV4WithHalfClose) { echo_roundtrip(false, 3 * 1024 * 1024 + 17); }
+TEST_F(SocketTableTest, TcpEchoV6WithHalfClose) { echo_roundtrip(true, 512 * 1024 + 3); }
+
+TEST_F(SocketTableTest, ConnectToClosedPortIsRefused) {
+  auto fd = t().open(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(fd.ok());
+  socklen_t len = 0;
+  auto addr = v4("10.2.0.1", 1, len);
+  auto r = t().connect(*fd, sa(addr), len);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(to_errno(r.error()), ECONNREFUSED);
+  EXPECT_TRUE(t().close(*fd).ok());
+}
+
+TEST_F(SocketTableTest, NonBlockingConnectReportsThroughPollAndSoError) {
+  auto [lfd, port] = listener();
+  auto fd = t().open(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  ASSERT_TRUE(fd.ok());
+  socklen_t len = 0;
+  auto addr = v4("10.2.0.1", port, len);
+  auto r = t().connect(*fd, sa(addr), len);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(to_errno(r.error()), EINPROGRESS);
+  pollfd p{*fd, POLLOUT, 0};
+  auto n = t().poll(&p, 1, -1);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  EXPECT_NE(p.revents & POLLOUT, 0);
+  int err = -1;
+  socklen_t elen = sizeof err;
+  ASSERT_TRUE(t().getsockopt(*fd, SOL_SOCKET, SO_ERROR, &err, &elen).ok());
+  EXPECT_EQ(err, 0);
+  sockaddr_storage peer{};
+  socklen_t plen = sizeof peer;
+  ASSERT_TRUE(t().getpeername(*fd, sa(peer), &plen).ok());
+  EXPECT_EQ(plen, sizeof(sockaddr_in));
+  EXPECT_EQ(std::memcmp(&peer, &addr, sizeof(sockaddr_in)), 0);
+
+  // Refused, non-blocking: the outcome arrives in SO_ERROR.
+  auto fd2 = t().open(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  auto closed = v4("10.2.0.1", 2, len);
+  r = t().connect(*fd2, sa(closed), len);
+  EXPECT_EQ(to_errno(r.error()), EINPROGRESS);
+  pollfd p2{*fd2, POLLOUT, 0};
+  ASSERT_TRUE(t().poll(&p2, 1, -1).ok());
+  EXPECT_NE(p2.revents & (POLLERR | POLLHUP), 0);
+  ASSERT_TRUE(t().getsockopt(*fd2, SOL_SOCKET, SO_ERROR, &err, &elen).ok());
+  EXPECT_EQ(err, ECONNREFUSED);
+  (void)t().close(*fd);
+  (void)t().close(*fd2);
+  (void)t().close(lfd);
+}
+
+TEST_F(SocketTableTest, ReceiveTimeoutReturnsEagain) {
+  auto [lfd, port] = listener();
+  int c = connect_to(port);
+  timeval tv{0, 30'000};
+  ASSERT_TRUE(t().setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv).ok());
+  std::byte b[4];
+  auto r = t().recv(c, b, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(to_errno(r.error()), EAGAIN);
+  (void)t().close(c);
+  (void)t().close(lfd);
+}
+
+TEST_F(SocketTableTest, SlowReaderClosesTheWindowAndNothingIsLost) {
+  auto [lfd, port] = listener();
+  int c = connect_to(port);
+  auto s = t().accept(lfd, nullptr, nullptr);
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(t().set_nonblocking(c, true).ok());
+  const Bytes data = pattern(1 << 20, 3);
+  std::size_t sent = 0;
+  // Nobody reads: the sender must hit EAGAIN once the receiver's buffer (SO_RCVBUF,
+  // 256 KiB) and window and the sender's buffer (64 KiB each) are full, not queue
+  // without bound.
+  for (int rounds = 0; rounds < 10000; ++rounds) {
+    auto w = t().send(c, ByteSpan(data).subspan(sent), 0);
+    if (!w) {
+      ASSERT_EQ(to_errno(w.error()), EAGAIN);
+      // Let in-flight segments and ACKs settle, then confirm it stays full.
+      pollfd p{c, POLLOUT, 0};
+      auto n = t().poll(&p, 1, 50);
+      ASSERT_TRUE(n.ok());
+      if (*n == 0) break;
+      continue;
+    }
+    sent += *w;
+  }
+  EXPECT_GT(sent, 64U * 1024U);
+  EXPECT_LE(sent, 256U * 1024U + 2U * 65535U + 1460U);
+  ASSERT_TRUE(t().set_nonblocking(c, false).ok());
+  std::thread rest([&] {
+    ASSERT_TRUE(t().send(c, ByteSpan(data).subspan(sent), 0).ok());
+    ASSERT_TRUE(t().shutdown(c, SHUT_WR).ok());
+  });
+  Bytes got = read_all(*s);
+  rest.join();
+  EXPECT_TRUE(equal_bytes(got, data));
+  (void)t().close(c);
+  (void)t().close(*s);
+  (void)t().close(lfd);
+}
+
+TEST_F(SocketTableTest, UdpKeepsDatagramBoundariesAndSenders) {
+  auto a = t().open(AF_INET, SOCK_DGRAM, 0);
+  auto b = t().open(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_TRUE(a.ok() && b.ok());
+  socklen_t len = 0;
+  auto any = v4("10.2.0.1", 0, len);
+  ASSERT_TRUE(t().bind(*a, sa(any), len).ok());
+  ASSERT_TRUE(t().bind(*b, sa(any), len).ok());
+  sockaddr_storage baddr{}, aaddr{};
+  socklen_t blen = sizeof baddr, alen = sizeof aaddr;
+  ASSERT_TRUE(t().getsockname(*b, sa(baddr), &blen).ok());
+  ASSERT_TRUE(t().getsockname(*a, sa(aaddr), &alen).ok());
+  const std::size_t sizes[] = {1, 1000, 1472, 0, 9000};
+  for (std::size_t i = 0; i < std::size(sizes); ++i) {
+    Bytes d = pattern(sizes[i], static_cast<std::uint32_t>(i));
+    auto w = t().sendto(*a, d, 0, sa(baddr), blen);
+    ASSERT_TRUE(w.ok()) << name(w.error());
+    EXPECT_EQ(*w, sizes[i]);
+  }
+  for (std::size_t i = 0; i < std::size(sizes); ++i) {
+    std::vector<std::byte> buf(20000);
+    sockaddr_storage from{};
+    socklen_t flen = sizeof from;
+    auto r = t().recvfrom(*b, buf, 0, sa(from), &flen);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(*r, sizes[i]);
+    EXPECT_TRUE(equal_bytes(ByteSpan(buf.data(), *r), pattern(sizes[i], static_cast<std::uint32_t>(i))));
+    EXPECT_EQ(std::memcmp(&from, &aaddr, sizeof(sockaddr_in)), 0);
+  }
+  // A datagram larger than the buffer is truncated and the rest discarded.
+  Bytes big = pattern(100, 9);
+  ASSERT_TRUE(t().sendto(*a, big, 0, sa(baddr), blen).ok());
+  ASSERT_TRUE(t().sendto(*a, ByteSpan(big).first(5), 0, sa(baddr), blen).ok());
+  std::byte small[10];
+  auto r = t().recv(*b, small, 0);
+  ASSERT_EQ(r.value_or(0), 10U);
+  EXPECT_TRUE(equal_bytes(ByteSpan(small, 10), ByteSpan(big).first(10)));
+  r = t().recv(*b, small, 0);
+  ASSERT_EQ(r.value_or(0), 5U);
+  auto too_big = Bytes(70000);
+  auto w = t().sendto(*a, too_big, 0, sa(baddr), blen);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(to_errno(w.error()), EMSGSIZE);
+  (void)t().close(*a);
+  (void)t().close(*b);
+}
+
+TEST_F(SocketTableTest, MisuseReturnsDocumentedErrors) {
+  std::byte b[4];
+  EXPECT_EQ(to_errno(t().recv(12345, b, 0).error()), EBADF);
+  EXPECT_EQ(to_errno(t().close(-1).error()), EBADF);
+  EXPECT_EQ(to_errno(t().open(AF_UNIX, SOCK_STREAM, 0).error()), EOPNOTSUPP);
+  EXPECT_EQ(to_errno(t().open(AF_INET, SOCK_RAW, 0).error()), EOPNOTSUPP);
+  auto fd = t().open(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(fd.ok());
+  EXPECT_EQ(to_errno(t().bind(*fd, nullptr, 16).error()), EINVAL);
+  socklen_t len = 0;
+  auto a6 = v6("fd02::1", 0, len);
+  EXPECT_EQ(to_errno(t().bind(*fd, sa(a6), len).error()), EINVAL) << "wrong family";
+  auto foreign = v4("10.9.9.9", 0, len);
+  EXPECT_EQ(to_errno(t().bind(*fd, sa(foreign), len).error()), EADDRNOTAVAIL);
+  EXPECT_EQ(to_errno(t().recv(*fd, b, 0).error()), ENOTCONN);
+  EXPECT_EQ(to_errno(t().send(*fd, ByteSpan(b, 4), 0).error()), ENOTCONN);
+  EXPECT_EQ(to_errno(t().getsockopt(*fd, SOL_SOCKET, SO_ERROR, nullptr, nullptr).error()), EINVAL);
+  int v = 1;
+  EXPECT_EQ(to_errno(t().setsockopt(*fd, SOL_SOCKET, SO_BROADCAST, &v, sizeof v).error()), EOPNOTSUPP);
+  ASSERT_TRUE(t().close(*fd).ok());
+  EXPECT_EQ(to_errno(t().close(*fd).error()), EBADF) << "use after close";
+  EXPECT_EQ(to_errno(t().send(*fd, ByteSpan(b, 4), 0).error()), EBADF);
+  pollfd p{*fd, POLLIN, 0};
+  EXPECT_EQ(t().poll(&p, 1, 0).value_or(-1), 1);
+  EXPECT_EQ(p.revents, POLLNVAL);
+}
+
+TEST_F(SocketTableTest, OptionsRoundTrip) {
+  auto [lfd, port] = listener();
+  int c = connect_to(port);
+  int one = 1, v = 0;
+  socklen_t len = sizeof v;
+  ASSERT_TRUE(t().setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one).ok());
+  ASSERT_TRUE(t().getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, &len).ok());
+  EXPECT_EQ(v, 1);
+  ASSERT_TRUE(t().setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one).ok());
+  ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &v, &len).ok());
+  EXPECT_EQ(v, 1);
+  int idle = 7;
+  ASSERT_TRUE(t().setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle).ok());
+  ASSERT_TRUE(t().getsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len).ok());
+  EXPECT_EQ(v, 7);
+  ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_RCVBUF, &v, &len).ok());
+  EXPECT_EQ(v, 256 * 1024);
+  int big = 1 << 20, small = 1000;
+  ASSERT_TRUE(t().setsockopt(c, SOL_SOCKET, SO_RCVBUF, &big, sizeof big).ok());
+  ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_RCVBUF, &v, &len).ok());
+  EXPECT_EQ(v, 1 << 20);
+  ASSERT_TRUE(t().setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof small).ok());
+  ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_RCVBUF, &v, &len).ok());
+  EXPECT_EQ(v, 65535) << "never below the TCP window";
+  ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_SNDBUF, &v, &len).ok());
+  EXPECT_EQ(v, 65535);
+  ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_TYPE, &v, &len).ok());
+  EXPECT_EQ(v, SOCK_STREAM);
+  timeval tv{1, 500'000}, got{};
+  socklen_t tlen = sizeof got;
+  ASSERT_TRUE(t().setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv).ok());
+  ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &got, &tlen).ok());
+  EXPECT_EQ(got.tv_sec, 1);
+  EXPECT_EQ(got.tv_usec, 500'000);
+  (void)t().close(c);
+  (void)t().close(lfd);
+}
+
+TEST_F(SocketTableTest, LingerZeroResetsThePeer) {
+  auto [lfd, port] = listener();
+  int c = connect_to(port);
+  auto s = t().accept(lfd, nullptr, nullptr);
+  ASSERT_TRUE(s.ok());
+  linger l{1, 0};
+  ASSERT_TRUE(t().setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l).ok());
+  ASSERT_TRUE(t().close(c).ok());
+  std::byte b[8];
+  auto r = t().recv(*s, b, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(to_errno(r.error()), ECONNRESET);
+  (void)t().close(*s);
+  (void)t().close(lfd);
+}
+
+TEST_F(SocketTableTest, BacklogOverflowResetsTheExtraConnections) {
+  auto [lfd, port] = listener(false, 2);
+  // lwIP completes the handshake before the listener sees the connection, so the
+  // connections beyond the backlog are reset: connect or the first recv fails
+  // with ECONNRESET (Linux would leave them in SYN retry instead).
+  int reset = 0;
+  std::vector<int> clients;
+  for (int i = 0; i < 5; ++i) {
+    auto fd = t().open(AF_INET, SOCK_STREAM, 0);
+    ASSERT_TRUE(fd.ok());
+    clients.push_back(*fd);
+    socklen_t len = 0;
+    auto addr = v4("10.2.0.1", port, len);
+    auto r = t().connect(*fd, sa(addr), len);
+    if (!r) {
+      EXPECT_EQ(to_errno(r.error()), ECONNRESET);
+      ++reset;
+      continue;
+    }
+    timeval tv{0, 200'000};
+    ASSERT_TRUE(t().setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv).ok());
+    std::byte b[1];
+    auto rr = t().recv(*fd, b, 0);
+    if (!rr && to_errno(rr.error()) == ECONNRESET) ++reset;
+  }
+  EXPECT_EQ(reset, 3);
+  // The listener holds exactly its backlog.
+  ASSERT_TRUE(t().set_nonblocking(lfd, true).ok());
+  int accepted = 0;
+  std::vector<int> servers;
+  for (;;) {
+    auto a = t().accept(lfd, nullptr, nullptr);
+    if (!a) {
+      EXPECT_EQ(to_errno(a.error()), EAGAIN);
+      break;
+    }
+    servers.push_back(*a);
+    ++accepted;
+  }
+  EXPECT_EQ(accepted, 2);
+  for (int c : clients) (void)t().close(c);
+  for (int s : servers) (void)t().close(s);
+  (void)t().close(lfd);
+}
+
+TEST_F(SocketTableTest, CloseWakesABlockedReceiver) {
+  auto [lfd, port] = listener();
+  int c = connect_to(port);
+  std::thread reader([&] {
+    std::byte b[8];
+    auto r = t().recv(c, b, 0);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(to_errno(r.error()), EBADF);
+  });
+  // The reader may or may not be asleep yet: either way it must return EBADF.
+  (void)t().close(c);
+  reader.join();
+  (void)t().close(lfd);
+}
+
+TEST_F(SocketTableTest, FdModeWorksFromAPlainEpollLoop) {
+  auto [lfd, port] = listener();
+  int c = connect_to(port);
+  auto s = t().accept(lfd, nullptr, nullptr);
+  ASSERT_TRUE(s.ok());
+  std::thread server([&, sfd = *s] { echo_until_eof(sfd); });
+  auto k = t().export_fd(c);
+  ASSERT_TRUE(k.ok());
+  const int kfd = *k;
+  EXPECT_EQ(to_errno(t().recv(c, {}, 0).error()), EBADF) << "the descriptor moved";
+  int ep = epoll_create1(0);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT;
+  ev.data.fd = kfd;
+  ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, kfd, &ev), 0);
+  const Bytes data = pattern(2 * 1024 * 1024 + 5, 11);
+  std::size_t sent = 0;
+  Bytes got;
+  bool shut = false;
+  std::vector<std::byte> buf(65536);
+  while (true) {
+    epoll_event out[4];
+    int n = epoll_wait(ep, out, 4, -1);
+    ASSERT_GT(n, 0);
+    for (int i = 0; i < n; ++i) {
+      if ((out[i].events & EPOLLOUT) != 0 && sent < data.size()) {
+        ssize_t w = ::write(kfd, data.data() + sent, std::min<std::size_t>(65536, data.size() - sent));
+        if (w > 0) sent += static_cast<std::size_t>(w);
+        if (sent == data.size() && !shut) {
+          ::shutdown(kfd, SHUT_WR);
+          shut = true;
+          ev.events = EPOLLIN;
+          epoll_ctl(ep, EPOLL_CTL_MOD, kfd, &ev);
+        }
+      }
+      if ((out[i].events & (EPOLLIN | EPOLLHUP)) != 0) {
+        ssize_t r = ::read(kfd, buf.data(), buf.size());
+        ASSERT_GE(r, 0);
+        if (r == 0) goto done;
+        got.insert(got.end(), buf.begin(), buf.begin() + r);
+      }
+    }
+  }
+done:
+  server.join();
+  EXPECT_EQ(got.size(), data.size());
+  EXPECT_TRUE(equal_bytes(got, data));
+  ::close(ep);
+  ::close(kfd);
+  (void)t().close(lfd);
+}
+
+}  // namespace
+}  // namespace weft::socket
