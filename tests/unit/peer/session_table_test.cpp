@@ -7,6 +7,7 @@
 #include "unit/peer/pair.hpp"
 #include "wire/data.hpp"
 #include "wire/initiation.hpp"
+#include "wire/relay.hpp"
 #include "wire/inner.hpp"
 
 namespace weft::peer {
@@ -167,6 +168,28 @@ TEST(SessionTable, TamperedReplayedAndUnknownDataAreRejectedAndCounted) {
   EXPECT_EQ(p.b.receive(p.now(), p.alice_ep, stranger, replies).error(), Error::not_found);
   EXPECT_GE(p.b.stats().unknown_index, 1U);
   EXPECT_TRUE(replies.empty());
+}
+
+TEST(SessionTable, RelayedPacketsAreProcessedLikeDirectOnes) {
+  Pair p;
+  p.connect();
+  std::vector<Outgoing> out;
+  const Bytes x = frame(80, 4);
+  ASSERT_TRUE(p.a.send(p.now(), p.bob_id(), x, out));
+  // What a root forwards: the relay header, then Alice's data message unchanged.
+  Bytes relayed(wire::RelayHeader::buffer_len());
+  wire::RelayHeader{p.bob_id(), p.alice_id()}.emit(relayed);
+  relayed.insert(relayed.end(), out[0].datagram.begin(), out[0].datagram.end());
+  std::vector<Outgoing> replies;
+  auto r = p.b.receive(p.now(), testing::endpoint(9, 9993), relayed, replies);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->message, x);
+  // Addressed to someone else: dropped.
+  Bytes misaddressed(wire::RelayHeader::buffer_len());
+  wire::RelayHeader{p.alice_id(), p.bob_id()}.emit(misaddressed);
+  misaddressed.insert(misaddressed.end(), out[0].datagram.begin(), out[0].datagram.end());
+  EXPECT_EQ(p.b.receive(p.now(), testing::endpoint(9, 9993), misaddressed, replies).error(),
+            Error::not_found);
 }
 
 TEST(SessionTable, LargeFramesAreFragmentedAndReassembled) {
