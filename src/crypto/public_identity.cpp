@@ -17,6 +17,13 @@ Result<PublicIdentity> PublicIdentity::from_keys(NodeId address, const PublicKey
   return PublicIdentity{address, sign_pk, kx_pk};
 }
 
+Result<PublicIdentity> PublicIdentity::from_keys(const PublicKey& sign_pk,
+                                                 const PublicKey& kx_pk) {
+  const auto derived = AddressDerivation::derive(sign_pk, kx_pk);
+  if (!derived) return Error::verification_failed;
+  return PublicIdentity{*derived, sign_pk, kx_pk};
+}
+
 Result<PublicIdentity> PublicIdentity::parse(std::string_view text) {
   auto fields = IdentityText::split(text);
   if (!fields) return fields.error();

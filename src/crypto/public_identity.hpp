@@ -25,6 +25,9 @@ class PublicIdentity {
   // Checks the address derivation (about 1 ms; see address_derivation.hpp).
   static Result<PublicIdentity> from_keys(NodeId address, const PublicKey& sign_pk,
                                           const PublicKey& kx_pk);
+  // The same, for keys that arrived without their address (a handshake): derives
+  // it; Error::verification_failed if the keys fail the proof of work.
+  static Result<PublicIdentity> from_keys(const PublicKey& sign_pk, const PublicKey& kx_pk);
   // Error::truncated, Error::malformed, Error::unsupported_version or
   // Error::verification_failed; never accepts a partial or unverified identity.
   static Result<PublicIdentity> parse(std::string_view text);

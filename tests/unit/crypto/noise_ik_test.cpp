@@ -137,6 +137,50 @@ TEST(NoiseIk, InitiationMatchesTheSpecByteForByte) {
   EXPECT_EQ(ours.encrypted_timestamp, spec.encrypted_timestamp);
 }
 
+// Message 2 and the transport keys from §4.4, continuing the responder's view of
+// message 1 (recomputed here too), with the primitives alone.
+TEST(NoiseIk, ResponseAndTransportKeysMatchTheSpec) {
+  const auto b = [](std::string_view s) { return as_bytes(s); };
+  const PublicIdentity& R = bob().public_identity();
+  const PublicIdentity& I = alice().public_identity();
+  InitiationPayload m1;
+  auto init = NoiseIk::initiate(alice(), R, filled<32>(7), 42, m1);
+  ASSERT_TRUE(init);
+  auto consumed = NoiseIk::consume_initiation(bob(), m1);
+  ASSERT_TRUE(consumed);
+  ResponsePayload m2;
+  auto responder = NoiseIk::respond(*consumed, filled<32>(8), m2);
+  ASSERT_TRUE(responder);
+  auto initiator = NoiseIk::consume_response(alice(), *init, m2);
+  ASSERT_TRUE(initiator);
+
+  // The chain through message 1, from the responder's side.
+  Key32 ck{hash({b("Weft_IK_25519_ChaChaPoly_BLAKE2b_v1")})};
+  ByteArray<32> h = hash({ck.span(), b("weft.vl1 handshake v1")});
+  h = hash({h, R.signing_key(), R.agreement_key()});
+  h = hash({h, m1.ephemeral});
+  ck = kdf1(ck, m1.ephemeral);
+  ck = kdf2(ck, bob().agree(m1.ephemeral).value()).first;
+  h = hash({h, m1.encrypted_static});
+  ck = kdf2(ck, bob().agree(I.agreement_key()).value()).first;
+  h = hash({h, m1.encrypted_timestamp});
+  // Message 2.
+  const EphemeralKey e = EphemeralKey::from_seed(filled<32>(8));
+  EXPECT_EQ(m2.ephemeral, e.public_key);
+  h = hash({h, e.public_key});
+  ck = kdf1(ck, e.public_key);
+  ck = kdf1(ck, x25519(e.secret, m1.ephemeral).value().span());
+  auto [ck2, k] = kdf2(ck, x25519(e.secret, I.agreement_key()).value().span());
+  ByteArray<16> empty{};
+  handshake_seal(k, h, {}, empty);
+  EXPECT_EQ(m2.encrypted_empty, empty);
+  auto [t_ir, t_ri] = kdf2(ck2, {});
+  EXPECT_EQ(initiator->send.bytes(), t_ir.bytes());
+  EXPECT_EQ(initiator->receive.bytes(), t_ri.bytes());
+  EXPECT_EQ(responder->send.bytes(), t_ri.bytes());
+  EXPECT_EQ(responder->receive.bytes(), t_ir.bytes());
+}
+
 TEST(NoiseIk, ClaimingAnotherNodesStaticKeyFails) {
   // Mallory claims Alice's keys but can only compute "ss" with her own secret.
   const InitiationPayload forged = by_the_spec(alice().public_identity(), mallory(),

@@ -1,0 +1,96 @@
+#pragma once
+
+// Puts fragmented inner messages back together (docs/protocol.md §5.3) with
+// bounded memory: at most limits.max_messages reassemblies and limits.max_bytes
+// of buffers in flight, the oldest evicted first when a new one needs room, and
+// each dropped after limits.timeout. Fragments may arrive in any order and
+// duplicated; a fragment that disagrees with bytes already received, or with the
+// message's total length, drops the whole message (an overlap attack must not
+// choose which version of the bytes wins).
+
+#include <cstdint>
+#include <list>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/instant.hpp"
+#include "base/result.hpp"
+#include "wire/fragment.hpp"
+
+namespace weft::peer {
+
+struct ReassemblerLimits {
+  std::size_t max_messages = 64;
+  std::size_t max_bytes = std::size_t{4} << 20U;
+  Duration timeout = 5s;
+};
+
+struct ReassemblerStats {
+  std::uint64_t completed = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t inconsistent = 0;
+  std::uint64_t timed_out = 0;
+  std::uint64_t evicted = 0;
+};
+
+class Reassembler {
+ public:
+  // Bookkeeping charged per reassembly on top of its buffer and bitmap.
+  static constexpr std::size_t kOverhead = 128;
+
+  explicit Reassembler(ReassemblerLimits limits = {}) noexcept : limits_(limits) {}
+
+  // Adds one fragment from `source` (the sending peer: fragments of different
+  // peers never mix). Returns the complete message when this fragment finished
+  // it, nullopt while parts are missing; Error::malformed for an inconsistent
+  // fragment (the message is dropped), Error::too_large if one message could
+  // never fit the limits.
+  Result<std::optional<Bytes>> add(Instant now, std::uint64_t source, const wire::FragmentView& f);
+
+  // Drops reassemblies older than the timeout.
+  void expire(Instant now);
+  // When expire() next has work (Instant::max() if nothing is in flight).
+  [[nodiscard]] Instant deadline() const noexcept;
+
+  [[nodiscard]] std::size_t in_flight() const noexcept { return entries_.size(); }
+  [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
+  [[nodiscard]] const ReassemblerStats& stats() const noexcept { return stats_; }
+
+  // The memory charged for a message of total_length bytes.
+  static constexpr std::size_t cost(std::size_t total_length) noexcept {
+    return total_length + (total_length + 63) / 64 * 8 + kOverhead;
+  }
+
+ private:
+  struct Key {
+    std::uint64_t source;
+    std::uint32_t message_id;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept {
+      return std::hash<std::uint64_t>{}(k.source * 0x9e3779b97f4a7c15ULL ^ k.message_id);
+    }
+  };
+  struct Entry {
+    Key key;
+    Instant created;
+    std::uint32_t total;
+    std::uint32_t received{0};
+    Bytes buffer;
+    std::vector<std::uint64_t> have;  // one bit per byte received
+  };
+  using List = std::list<Entry>;
+
+  void erase(List::iterator it) noexcept;
+
+  ReassemblerLimits limits_;
+  List entries_;  // oldest first
+  std::unordered_map<Key, List::iterator, KeyHash> index_;
+  std::size_t bytes_{0};
+  ReassemblerStats stats_;
+};
+
+}  // namespace weft::peer
