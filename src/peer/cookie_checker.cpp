@@ -87,8 +87,8 @@ void CookieJar::stamp(Instant now, ByteSpan mac1_input, std::span<std::byte, 16>
 
 Result<void> CookieJar::accept_reply(Instant now, const wire::CookieReplyView& reply) noexcept {
   if (!sent_) return Error::verification_failed;
-  auto cookie = crypto::cookie_open(cookie_key_, reply.nonce(), last_mac1_,
-                                    reply.encrypted_cookie());
+  auto cookie =
+      crypto::cookie_open(cookie_key_, reply.nonce(), last_mac1_, reply.encrypted_cookie());
   if (!cookie) return cookie.error();
   cookie_ = *cookie;
   cookie_received_ = now;

@@ -7,8 +7,8 @@
 #include "unit/peer/pair.hpp"
 #include "wire/data.hpp"
 #include "wire/initiation.hpp"
-#include "wire/relay.hpp"
 #include "wire/inner.hpp"
+#include "wire/relay.hpp"
 
 namespace weft::peer {
 namespace {
