@@ -429,10 +429,10 @@ Result<Received> SessionTable::receive_data(Instant now, ByteSpan d, std::vector
     p.next.reset();
     flush_queue(now, id, p, out);
   }
-  return deliver(now, id, plain);
+  return deliver(now, id, std::move(plain));
 }
 
-Result<Received> SessionTable::deliver(Instant now, NodeId peer, ByteSpan plaintext) {
+Result<Received> SessionTable::deliver(Instant now, NodeId peer, Bytes&& plaintext) {
   auto type = wire::inner_type(plaintext);
   if (!type) {
     ++stats_.malformed;
@@ -440,7 +440,7 @@ Result<Received> SessionTable::deliver(Instant now, NodeId peer, ByteSpan plaint
   }
   if (*type == wire::InnerType::keepalive) return Received{Received::Kind::keepalive, peer, {}};
   if (*type != wire::InnerType::fragment)
-    return Received{Received::Kind::message, peer, Bytes(plaintext.begin(), plaintext.end())};
+    return Received{Received::Kind::message, peer, std::move(plaintext)};
   auto f = wire::FragmentView::parse(plaintext);
   if (!f) {
     ++stats_.fragments_rejected;

@@ -142,7 +142,8 @@ class SessionTable {
                                     std::vector<Outgoing>& out);
   Result<Received> receive_cookie_reply(Instant now, ByteSpan d);
   Result<Received> receive_data(Instant now, ByteSpan d, std::vector<Outgoing>& out);
-  Result<Received> deliver(Instant now, NodeId peer, ByteSpan plaintext);
+  // Takes the decrypted plaintext over: a whole message is handed on without a copy.
+  Result<Received> deliver(Instant now, NodeId peer, Bytes&& plaintext);
 
   // Whether a handshake message may cost a Diffie-Hellman; if not, the cookie
   // reply to send instead has been appended to out.
