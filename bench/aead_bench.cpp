@@ -38,7 +38,7 @@ void make_nonce(std::uint64_t counter, std::uint8_t nonce[12]) {
   for (int i = 11; i >= 4; --i, counter >>= 8U) nonce[i] = static_cast<std::uint8_t>(counter);
 }
 
-const std::uint8_t kKey[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+const std::uint8_t kKey[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 const std::uint8_t kAd[16] = {1, 4, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 9};
 
@@ -82,8 +82,8 @@ Case openssl(const char* label, const EVP_CIPHER* cipher) {
     std::fprintf(stderr, "EVP init failed for %s\n", label);
     std::exit(1);
   }
-  return {label, [enc, dec](std::uint64_t ctr, std::uint8_t* buf, std::size_t len,
-                            std::uint8_t* out) {
+  return {label,
+          [enc, dec](std::uint64_t ctr, std::uint8_t* buf, std::size_t len, std::uint8_t* out) {
             std::uint8_t nonce[12];
             make_nonce(ctr, nonce);
             int n = 0;
@@ -153,8 +153,10 @@ int main(int argc, char** argv) {
   }
   if (sodium_init() < 0) return 1;
   std::vector<Case> cases{sodium_chacha()};
-  if (crypto_aead_aes256gcm_is_available() != 0) cases.push_back(sodium_aesgcm());
-  else std::printf("# libsodium aes256-gcm: not available on this CPU\n");
+  if (crypto_aead_aes256gcm_is_available() != 0)
+    cases.push_back(sodium_aesgcm());
+  else
+    std::printf("# libsodium aes256-gcm: not available on this CPU\n");
   cases.push_back(openssl("openssl aes-256-gcm", EVP_aes_256_gcm()));
   cases.push_back(openssl("openssl chacha20-poly1305", EVP_chacha20_poly1305()));
   cases.push_back(weft_packet_cipher());
@@ -178,9 +180,10 @@ int main(int argc, char** argv) {
       median[c][z] = r[r.size() / 2];
       best[z] = std::max(best[z], median[c][z]);
     }
-  std::printf("# seal+open per message: MB/s of payload (median of %d runs x %d ms), and the\n"
-              "# ratio to the fastest at that size\n",
-              runs, millis);
+  std::printf(
+      "# seal+open per message: MB/s of payload (median of %d runs x %d ms), and the\n"
+      "# ratio to the fastest at that size\n",
+      runs, millis);
   std::printf("%-40s %16s %16s %16s\n", "aead", "64 B", "1400 B", "9000 B");
   for (std::size_t c = 0; c < cases.size(); ++c) {
     std::printf("%-40s", cases[c].name.c_str());

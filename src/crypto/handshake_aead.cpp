@@ -34,9 +34,9 @@ Result<void> handshake_open(const Key32& key, ByteSpan ad, ByteSpan ciphertext,
 void cookie_seal(const Key32& key, std::span<const std::byte, 24> nonce, ByteSpan ad,
                  const ByteArray<16>& cookie, std::span<std::byte, 32> out) noexcept {
   ensure_sodium();
-  crypto_aead_xchacha20poly1305_ietf_encrypt(as_uchar(MutableByteSpan(out)), nullptr, as_uchar(ByteSpan(cookie)),
-                                             cookie.size(), as_uchar(ad), ad.size(), nullptr,
-                                             as_uchar(nonce), as_uchar(key.span()));
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      as_uchar(MutableByteSpan(out)), nullptr, as_uchar(ByteSpan(cookie)), cookie.size(),
+      as_uchar(ad), ad.size(), nullptr, as_uchar(nonce), as_uchar(key.span()));
 }
 
 Result<ByteArray<16>> cookie_open(const Key32& key, std::span<const std::byte, 24> nonce,
@@ -44,8 +44,8 @@ Result<ByteArray<16>> cookie_open(const Key32& key, std::span<const std::byte, 2
   ensure_sodium();
   ByteArray<16> cookie{};
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          as_uchar(MutableByteSpan(cookie)), nullptr, nullptr, as_uchar(ByteSpan(sealed)), sealed.size(),
-          as_uchar(ad), ad.size(), as_uchar(nonce), as_uchar(key.span())) != 0)
+          as_uchar(MutableByteSpan(cookie)), nullptr, nullptr, as_uchar(ByteSpan(sealed)),
+          sealed.size(), as_uchar(ad), ad.size(), as_uchar(nonce), as_uchar(key.span())) != 0)
     return Error::verification_failed;
   return cookie;
 }

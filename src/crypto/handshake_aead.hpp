@@ -14,7 +14,8 @@ namespace weft::crypto {
 inline constexpr std::size_t kAeadTag = 16;
 
 // out.size() must be plaintext.size() + kAeadTag.
-void handshake_seal(const Key32& key, ByteSpan ad, ByteSpan plaintext, MutableByteSpan out) noexcept;
+void handshake_seal(const Key32& key, ByteSpan ad, ByteSpan plaintext,
+                    MutableByteSpan out) noexcept;
 // out.size() must be ciphertext.size() - kAeadTag; Error::verification_failed on a bad tag.
 Result<void> handshake_open(const Key32& key, ByteSpan ad, ByteSpan ciphertext,
                             MutableByteSpan out) noexcept;

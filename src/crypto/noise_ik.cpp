@@ -33,7 +33,8 @@ Key32 mix_key(HandshakeHash& s, const Key32& dh) noexcept {
   return std::move(k);
 }
 
-Key32 as_key(ByteArray<32>&& raw) noexcept {
+// Moves a shared secret into a Key32 and wipes the plain array it came in.
+Key32 as_key(ByteArray<32>& raw) noexcept {
   Key32 k{raw};
   wipe(raw);
   return k;
@@ -69,7 +70,7 @@ Result<NoiseIk::Initiator> NoiseIk::initiate(const Identity& self, const PublicI
 
   auto ss_raw = self.agree(peer.agreement_key());
   if (!ss_raw) return ss_raw.error();
-  k = mix_key(s, as_key(std::move(*ss_raw)));
+  k = mix_key(s, as_key(*ss_raw));
   ByteArray<8> ts{};
   store_be64(ts, timestamp);
   handshake_seal(k, s.h, ts, out.encrypted_timestamp);
@@ -86,7 +87,7 @@ Result<NoiseIk::Consumed> NoiseIk::consume_initiation(const Identity& self,
 
   auto es_raw = self.agree(in.ephemeral);
   if (!es_raw) return es_raw.error();
-  Key32 k = mix_key(s, as_key(std::move(*es_raw)));
+  Key32 k = mix_key(s, as_key(*es_raw));
   ByteArray<64> statics{};
   WEFT_TRY(handshake_open(k, s.h, in.encrypted_static, statics));
   mix_hash(s, in.encrypted_static);
@@ -96,7 +97,7 @@ Result<NoiseIk::Consumed> NoiseIk::consume_initiation(const Identity& self,
   std::copy_n(statics.begin() + 32, 32, c.peer_agreement_key.begin());
   auto ss_raw = self.agree(c.peer_agreement_key);
   if (!ss_raw) return ss_raw.error();
-  k = mix_key(s, as_key(std::move(*ss_raw)));
+  k = mix_key(s, as_key(*ss_raw));
   ByteArray<8> ts{};
   WEFT_TRY(handshake_open(k, s.h, in.encrypted_timestamp, ts));
   mix_hash(s, in.encrypted_timestamp);
@@ -138,7 +139,7 @@ Result<TransportKeys> NoiseIk::consume_response(const Identity& self, const Init
   s.ck = kdf1(s.ck, ee->span());
   auto se_raw = self.agree(in.ephemeral);
   if (!se_raw) return se_raw.error();
-  const Key32 k = mix_key(s, as_key(std::move(*se_raw)));
+  const Key32 k = mix_key(s, as_key(*se_raw));
   ByteArray<0> nothing{};
   WEFT_TRY(handshake_open(k, s.h, in.encrypted_empty, nothing));
   mix_hash(s, in.encrypted_empty);

@@ -1,8 +1,7 @@
 #include "crypto/packet_cipher.hpp"
 
-#include <openssl/evp.h>
-
 #include <climits>
+#include <openssl/evp.h>
 
 #include "base/assert.hpp"
 
@@ -28,11 +27,10 @@ Result<PacketCipher> PacketCipher::create(const Key32& key, Direction direction)
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   if (ctx == nullptr) return Error::internal;
   PacketCipher c{ctx, direction};
-  const int ok = direction == Direction::seal
-                     ? EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, as_uchar(key.span()),
-                                          nullptr)
-                     : EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, as_uchar(key.span()),
-                                          nullptr);
+  const int ok =
+      direction == Direction::seal
+          ? EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, as_uchar(key.span()), nullptr)
+          : EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, as_uchar(key.span()), nullptr);
   if (ok != 1) return Error::internal;
   return c;
 }

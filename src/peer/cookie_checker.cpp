@@ -10,12 +10,16 @@ namespace weft::peer {
 
 namespace {
 
-// Bytes of an endpoint, as the cookie's MAC input.
-Bytes endpoint_bytes(const wire::Endpoint& e) {
-  Bytes b(e.buffer_len());
-  e.emit(b);
-  return b;
-}
+// The endpoint's wire bytes (§6.1) are the cookie's MAC input; on the stack,
+// since this runs for every datagram of a flood.
+struct EndpointBytes {
+  explicit EndpointBytes(const wire::Endpoint& e) noexcept : len(e.buffer_len()) {
+    e.emit(MutableByteSpan(buf).first(len));
+  }
+  [[nodiscard]] ByteSpan span() const noexcept { return ByteSpan(buf).first(len); }
+  ByteArray<wire::Endpoint::kIpv6Size> buf{};
+  std::size_t len;
+};
 
 // Constant time: an early exit would let a sender find a valid MAC byte by byte.
 bool same16(ByteSpan a, ByteSpan b) noexcept {
@@ -43,7 +47,7 @@ ByteArray<16> CookieChecker::cookie_for(Instant now, const wire::Endpoint& sourc
     secret_made_ = now;
     have_secret_ = true;
   }
-  return crypto::mac16(secret_.span(), {endpoint_bytes(source)});
+  return crypto::mac16(secret_.span(), {EndpointBytes(source).span()});
 }
 
 bool CookieChecker::mac2_valid(Instant now, const wire::Endpoint& source, ByteSpan mac2_input,
@@ -83,8 +87,8 @@ void CookieJar::stamp(Instant now, ByteSpan mac1_input, std::span<std::byte, 16>
 
 Result<void> CookieJar::accept_reply(Instant now, const wire::CookieReplyView& reply) noexcept {
   if (!sent_) return Error::verification_failed;
-  auto cookie = crypto::cookie_open(cookie_key_, reply.nonce(), last_mac1_,
-                                    reply.encrypted_cookie());
+  auto cookie =
+      crypto::cookie_open(cookie_key_, reply.nonce(), last_mac1_, reply.encrypted_cookie());
   if (!cookie) return cookie.error();
   cookie_ = *cookie;
   cookie_received_ = now;

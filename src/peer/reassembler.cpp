@@ -11,7 +11,7 @@ void Reassembler::erase(List::iterator it) noexcept {
 }
 
 Result<std::optional<Bytes>> Reassembler::add(Instant now, std::uint64_t source,
-                                               const wire::FragmentView& f) {
+                                              const wire::FragmentView& f) {
   expire(now);
   const Key key{source, f.message_id()};
   const std::uint32_t total = f.total_length();
@@ -25,8 +25,8 @@ Result<std::optional<Bytes>> Reassembler::add(Instant now, std::uint64_t source,
       erase(entries_.begin());
       ++stats_.evicted;
     }
-    entries_.push_back(Entry{key, now, total, 0, Bytes(total),
-                             std::vector<std::uint64_t>((total + 63) / 64)});
+    entries_.push_back(
+        Entry{key, now, total, 0, Bytes(total), std::vector<std::uint64_t>((total + 63) / 64)});
     it = std::prev(entries_.end());
     index_.emplace(key, it);
     bytes_ += need;

@@ -10,15 +10,14 @@ Result<Session> Session::create(const crypto::TransportKeys& keys, std::uint32_t
   if (!sealer) return sealer.error();
   auto opener = PacketCipher::create(keys.receive, PacketCipher::Direction::open);
   if (!opener) return opener.error();
-  return Session{std::move(*sealer), std::move(*opener), local_index, remote_index, initiator,
-                 created};
+  return Session{std::move(*sealer), std::move(*opener), local_index,
+                 remote_index,       initiator,          created};
 }
 
 Result<void> Session::seal(Instant now, ByteSpan inner, MutableByteSpan out,
                            const SessionLimits& limits) {
   WEFT_CHECK(out.size() == wire::DataHeader::message_len(inner.size()));
-  if (now - created_ >= limits.reject_after_time ||
-      send_counter_ >= limits.reject_after_messages)
+  if (now - created_ >= limits.reject_after_time || send_counter_ >= limits.reject_after_messages)
     return Error::expired;
   const std::uint64_t counter = send_counter_++;
   wire::DataHeader{remote_index_, counter}.emit(out);
@@ -49,8 +48,7 @@ Result<void> Session::open(Instant now, const wire::DataView& data, MutableByteS
 }
 
 bool Session::wants_rekey(Instant now, const SessionLimits& limits) const noexcept {
-  return send_counter_ >= limits.rekey_after_messages ||
-         now - created_ >= limits.rekey_after_time;
+  return send_counter_ >= limits.rekey_after_messages || now - created_ >= limits.rekey_after_time;
 }
 
 bool Session::expired(Instant now, const SessionLimits& limits) const noexcept {

@@ -113,8 +113,8 @@ void SessionTable::send_initiation(Instant now, NodeId id, PeerState& p,
     return;
   }
   last_timestamp_sent_ = ts;
-  const wire::Initiation m{index, payload.ephemeral, payload.encrypted_static,
-                           payload.encrypted_timestamp, {}, {}};
+  const wire::Initiation m{
+      index, payload.ephemeral, payload.encrypted_static, payload.encrypted_timestamp, {}, {}};
   Bytes b(wire::Initiation::buffer_len());
   m.emit(b);
   const MutableByteSpan mb(b);
@@ -133,8 +133,8 @@ Result<void> SessionTable::seal_to(Instant now, NodeId id, PeerState& p, ByteSpa
     out.push_back({id, std::move(*sealed)});
     return {};
   }
-  auto pieces = Fragmenter::split(inner, p.next_message_id++,
-                                  config_.path_mtu - wire::DataView::kMinSize);
+  auto pieces =
+      Fragmenter::split(inner, p.next_message_id++, config_.path_mtu - wire::DataView::kMinSize);
   if (!pieces) return pieces.error();
   for (const Bytes& piece : *pieces) {
     auto sealed = p.current->seal(now, piece, config_.limits);
@@ -221,9 +221,8 @@ Result<Received> SessionTable::receive(Instant now, const wire::Endpoint& from, 
 }
 
 bool SessionTable::admit_handshake(Instant now, const wire::Endpoint& from,
-                                   std::uint32_t sender_index,
-                                   std::span<const std::byte, 16> mac1, ByteSpan mac2_input,
-                                   std::span<const std::byte, 16> mac2,
+                                   std::uint32_t sender_index, std::span<const std::byte, 16> mac1,
+                                   ByteSpan mac2_input, std::span<const std::byte, 16> mac2,
                                    std::vector<Outgoing>& out) {
   if (!load_.record(now)) return true;
   if (cookie_checker_.mac2_valid(now, from, mac2_input, mac2)) return true;
@@ -236,8 +235,7 @@ bool SessionTable::admit_handshake(Instant now, const wire::Endpoint& from,
 }
 
 Result<NodeId> SessionTable::identify_initiator(const NoiseIk::Consumed& c) {
-  if (auto known = by_agreement_key_.find(c.peer_agreement_key);
-      known != by_agreement_key_.end()) {
+  if (auto known = by_agreement_key_.find(c.peer_agreement_key); known != by_agreement_key_.end()) {
     // The session binds to both keys: the same agreement key with another
     // signing key is not the same node.
     if (peers_.at(known->second).identity.signing_key() != c.peer_signing_key) {
@@ -319,8 +317,8 @@ Result<Received> SessionTable::receive_initiation(Instant now, const wire::Endpo
   return Received{Received::Kind::handshake, *id, {}};
 }
 
-Result<Received> SessionTable::receive_response(Instant now, const wire::Endpoint& from,
-                                                ByteSpan d, std::vector<Outgoing>& out) {
+Result<Received> SessionTable::receive_response(Instant now, const wire::Endpoint& from, ByteSpan d,
+                                                std::vector<Outgoing>& out) {
   auto v = wire::ResponseView::parse(d);
   if (!v) {
     ++stats_.malformed;
@@ -418,8 +416,10 @@ Result<Received> SessionTable::receive_data(Instant now, ByteSpan d, std::vector
   }
   Bytes plain(v->plaintext_len());
   if (auto r = (*slot)->open(now, *v, plain, config_.limits); !r) {
-    if (r.error() == Error::replayed) ++stats_.data_replayed;
-    else ++stats_.data_rejected;
+    if (r.error() == Error::replayed)
+      ++stats_.data_replayed;
+    else
+      ++stats_.data_rejected;
     return r.error();
   }
   ++stats_.data_received;
@@ -429,10 +429,10 @@ Result<Received> SessionTable::receive_data(Instant now, ByteSpan d, std::vector
     p.next.reset();
     flush_queue(now, id, p, out);
   }
-  return deliver(now, id, plain);
+  return deliver(now, id, std::move(plain));
 }
 
-Result<Received> SessionTable::deliver(Instant now, NodeId peer, ByteSpan plaintext) {
+Result<Received> SessionTable::deliver(Instant now, NodeId peer, Bytes&& plaintext) {
   auto type = wire::inner_type(plaintext);
   if (!type) {
     ++stats_.malformed;
@@ -440,7 +440,7 @@ Result<Received> SessionTable::deliver(Instant now, NodeId peer, ByteSpan plaint
   }
   if (*type == wire::InnerType::keepalive) return Received{Received::Kind::keepalive, peer, {}};
   if (*type != wire::InnerType::fragment)
-    return Received{Received::Kind::message, peer, Bytes(plaintext.begin(), plaintext.end())};
+    return Received{Received::Kind::message, peer, std::move(plaintext)};
   auto f = wire::FragmentView::parse(plaintext);
   if (!f) {
     ++stats_.fragments_rejected;
@@ -492,8 +492,8 @@ Instant SessionTable::poll(Instant now, std::vector<Outgoing>& out) {
     if (p.current) {
       Session& s = *p.current;
       // Rekey on time while traffic flows; an idle session is left to expire.
-      const Instant rekey_at = s.created() + lim.rekey_after_time +
-                               (s.initiator() ? Duration{0} : lim.rekey_timeout);
+      const Instant rekey_at =
+          s.created() + lim.rekey_after_time + (s.initiator() ? Duration{0} : lim.rekey_timeout);
       const bool active = s.last_sent() + lim.keepalive_timeout > now;
       if (!p.pending && active && now >= rekey_at) {
         p.attempt_started = now;

@@ -62,7 +62,7 @@ struct SessionStats {
   std::uint64_t address_checks = 0;        // Argon2id address derivations done
   std::uint64_t data_received = 0;
   std::uint64_t data_replayed = 0;
-  std::uint64_t data_rejected = 0;         // AEAD failure or expired session
+  std::uint64_t data_rejected = 0;  // AEAD failure or expired session
   std::uint64_t unknown_index = 0;
   std::uint64_t malformed = 0;
   std::uint64_t queue_dropped = 0;
@@ -142,7 +142,8 @@ class SessionTable {
                                     std::vector<Outgoing>& out);
   Result<Received> receive_cookie_reply(Instant now, ByteSpan d);
   Result<Received> receive_data(Instant now, ByteSpan d, std::vector<Outgoing>& out);
-  Result<Received> deliver(Instant now, NodeId peer, ByteSpan plaintext);
+  // Takes the decrypted plaintext over: a whole message is handed on without a copy.
+  Result<Received> deliver(Instant now, NodeId peer, Bytes&& plaintext);
 
   // Whether a handshake message may cost a Diffie-Hellman; if not, the cookie
   // reply to send instead has been appended to out.

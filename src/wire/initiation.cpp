@@ -16,9 +16,12 @@ Result<InitiationView> InitiationView::parse(ByteSpan bytes) noexcept {
 Result<Initiation> Initiation::parse(ByteSpan bytes) noexcept {
   auto v = InitiationView::parse(bytes);
   if (!v) return v.error();
-  return Initiation{v->sender_index(),         to_array(v->ephemeral()),
-                    to_array(v->encrypted_static()), to_array(v->encrypted_timestamp()),
-                    to_array(v->mac1()),       to_array(v->mac2())};
+  return Initiation{v->sender_index(),
+                    to_array(v->ephemeral()),
+                    to_array(v->encrypted_static()),
+                    to_array(v->encrypted_timestamp()),
+                    to_array(v->mac1()),
+                    to_array(v->mac2())};
 }
 
 void Initiation::emit(MutableByteSpan out) const noexcept {

@@ -46,8 +46,12 @@ class InitiationView {
       const noexcept {
     return field<kEncryptedTimestamp, kEncryptedTimestampLen>(b_);
   }
-  [[nodiscard]] std::span<const std::byte, 16> mac1() const noexcept { return field<kMac1, 16>(b_); }
-  [[nodiscard]] std::span<const std::byte, 16> mac2() const noexcept { return field<kMac2, 16>(b_); }
+  [[nodiscard]] std::span<const std::byte, 16> mac1() const noexcept {
+    return field<kMac1, 16>(b_);
+  }
+  [[nodiscard]] std::span<const std::byte, 16> mac2() const noexcept {
+    return field<kMac2, 16>(b_);
+  }
   // The bytes each MAC covers.
   [[nodiscard]] ByteSpan mac1_input() const noexcept { return b_.first(kMac1); }
   [[nodiscard]] ByteSpan mac2_input() const noexcept { return b_.first(kMac2); }

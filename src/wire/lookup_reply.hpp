@@ -50,7 +50,7 @@ class LookupReplyView {
 
 struct LookupReply {
   std::uint32_t request_id{0};
-  NodeId address;                   // what was looked up (== record->address if found)
+  NodeId address;                    // what was looked up (== record->address if found)
   std::optional<PeerRecord> record;  // empty: not found
 
   static Result<LookupReply> parse(ByteSpan plaintext);

@@ -10,8 +10,10 @@ Result<PeerRecord> PeerRecord::parse(ByteSpan bytes) {
   if (!address) return Error::malformed;
   const std::size_t count = std::to_integer<std::size_t>(bytes[kEndpointCount]);
   if (count > kMaxEndpoints) return Error::malformed;
-  PeerRecord r{*address, to_array(field<kSigningKey, 32>(bytes)),
-               to_array(field<kAgreementKey, 32>(bytes)), {}};
+  PeerRecord r{*address,
+               to_array(field<kSigningKey, 32>(bytes)),
+               to_array(field<kAgreementKey, 32>(bytes)),
+               {}};
   r.endpoints.reserve(count);
   std::size_t at = kEndpoints;
   for (std::size_t i = 0; i < count; ++i) {

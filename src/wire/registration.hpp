@@ -41,7 +41,9 @@ class RegistrationView {
     return b_.last<kSignatureSize>();
   }
   // The bytes the signature covers, after the context string.
-  [[nodiscard]] ByteSpan signed_part() const noexcept { return b_.first(b_.size() - kSignatureSize); }
+  [[nodiscard]] ByteSpan signed_part() const noexcept {
+    return b_.first(b_.size() - kSignatureSize);
+  }
 
  private:
   RegistrationView(ByteSpan b, PeerRecord r) : b_(b), record_(std::move(r)) {}

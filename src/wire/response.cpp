@@ -16,8 +16,9 @@ Result<ResponseView> ResponseView::parse(ByteSpan bytes) noexcept {
 Result<Response> Response::parse(ByteSpan bytes) noexcept {
   auto v = ResponseView::parse(bytes);
   if (!v) return v.error();
-  return Response{v->sender_index(),           v->receiver_index(),   to_array(v->ephemeral()),
-                  to_array(v->encrypted_empty()), to_array(v->mac1()), to_array(v->mac2())};
+  return Response{v->sender_index(),        v->receiver_index(),
+                  to_array(v->ephemeral()), to_array(v->encrypted_empty()),
+                  to_array(v->mac1()),      to_array(v->mac2())};
 }
 
 void Response::emit(MutableByteSpan out) const noexcept {

@@ -42,8 +42,12 @@ class ResponseView {
   [[nodiscard]] std::span<const std::byte, 16> encrypted_empty() const noexcept {
     return field<kEncryptedEmpty, 16>(b_);
   }
-  [[nodiscard]] std::span<const std::byte, 16> mac1() const noexcept { return field<kMac1, 16>(b_); }
-  [[nodiscard]] std::span<const std::byte, 16> mac2() const noexcept { return field<kMac2, 16>(b_); }
+  [[nodiscard]] std::span<const std::byte, 16> mac1() const noexcept {
+    return field<kMac1, 16>(b_);
+  }
+  [[nodiscard]] std::span<const std::byte, 16> mac2() const noexcept {
+    return field<kMac2, 16>(b_);
+  }
   [[nodiscard]] ByteSpan mac1_input() const noexcept { return b_.first(kMac1); }
   [[nodiscard]] ByteSpan mac2_input() const noexcept { return b_.first(kMac2); }
   [[nodiscard]] ByteSpan bytes() const noexcept { return b_; }

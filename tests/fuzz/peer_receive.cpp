@@ -47,8 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   peer::SessionTable b(w.b, rng_b, config);
   (void)a.add_peer(w.b.public_identity());
   (void)b.add_peer(w.a.public_identity());
-  const auto ep = wire::Endpoint::ipv4({std::byte{127}, std::byte{0}, std::byte{0}, std::byte{1}},
-                                       9);
+  const auto ep =
+      wire::Endpoint::ipv4({std::byte{127}, std::byte{0}, std::byte{0}, std::byte{1}}, 9);
   Instant now = Instant::from_nanos(1'000'000'000);
   std::vector<peer::Outgoing> oa;
   std::vector<peer::Outgoing> ob;

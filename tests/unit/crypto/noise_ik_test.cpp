@@ -183,8 +183,8 @@ TEST(NoiseIk, ResponseAndTransportKeysMatchTheSpec) {
 
 TEST(NoiseIk, ClaimingAnotherNodesStaticKeyFails) {
   // Mallory claims Alice's keys but can only compute "ss" with her own secret.
-  const InitiationPayload forged = by_the_spec(alice().public_identity(), mallory(),
-                                               bob().public_identity(), filled<32>(9), 5);
+  const InitiationPayload forged =
+      by_the_spec(alice().public_identity(), mallory(), bob().public_identity(), filled<32>(9), 5);
   auto r = NoiseIk::consume_initiation(bob(), forged);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), Error::verification_failed);

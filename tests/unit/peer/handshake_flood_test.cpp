@@ -80,8 +80,8 @@ TEST(HandshakeFlood, SpoofedInitiationsCostBoundedDiffieHellmanAndARealPeerGetsT
   // Alice's and Bob's real handshake costs 10 more (3 + 2 + 3 + 2).
   const std::uint64_t intervals = 7;
   std::cout << "flood: " << kFlood << " spoofed initiations, " << dh << " X25519, "
-            << p.b.stats().initiations_received << " admitted, "
-            << p.b.stats().cookie_replies_sent << " cookie replies\n";
+            << p.b.stats().initiations_received << " admitted, " << p.b.stats().cookie_replies_sent
+            << " cookie replies\n";
   EXPECT_LE(dh, intervals * c.load_threshold * 2 + 10) << "x25519 operations: " << dh;
   EXPECT_LE(p.b.stats().initiations_received, intervals * c.load_threshold + 2);
   EXPECT_GE(p.b.stats().cookie_replies_sent, kFlood - intervals * c.load_threshold);

@@ -7,8 +7,9 @@
 #include "unit/peer/pair.hpp"
 #include "wire/data.hpp"
 #include "wire/initiation.hpp"
-#include "wire/relay.hpp"
 #include "wire/inner.hpp"
+#include "wire/relay.hpp"
+#include "wire/response.hpp"
 
 namespace weft::peer {
 namespace {
@@ -118,6 +119,33 @@ TEST(SessionTable, InitiationForAWrongStaticKeyIsRejected) {
   EXPECT_EQ(p.b.receive(p.now(), p.alice_ep, m, replies).error(), Error::verification_failed);
   EXPECT_EQ(p.b.stats().handshake_rejected, 1U);
   EXPECT_TRUE(replies.empty());
+}
+
+TEST(SessionTable, TamperedResponseIsRejected) {
+  Pair p;
+  std::vector<Outgoing> out;
+  ASSERT_TRUE(p.a.initiate(p.now(), p.bob_id(), out));
+  std::vector<Outgoing> replies;
+  ASSERT_TRUE(p.b.receive(p.now(), p.alice_ep, out[0].datagram, replies));
+  ASSERT_EQ(replies.size(), 1U);
+  Bytes bad = replies[0].datagram;
+  bad[wire::ResponseView::kEphemeral + 5] ^= std::byte{4};
+  std::vector<Outgoing> ignored;
+  EXPECT_EQ(p.a.receive(p.now(), p.bob_ep, bad, ignored).error(), Error::verification_failed);
+  EXPECT_EQ(p.a.stats().mac_rejected, 1U);
+  // A valid mac1 (anyone can make one: it is keyed by Alice's public keys) does
+  // not help: the response's AEAD fails.
+  CookieJar jar(weft::testing::alice().public_identity());
+  MutableByteSpan mb(bad);
+  jar.stamp(p.now(), mb.first(wire::ResponseView::kMac1),
+            mb.subspan<wire::ResponseView::kMac1, 16>(),
+            mb.subspan<wire::ResponseView::kMac2, 16>());
+  EXPECT_EQ(p.a.receive(p.now(), p.bob_ep, bad, ignored).error(), Error::verification_failed);
+  EXPECT_EQ(p.a.stats().handshake_rejected, 1U);
+  EXPECT_FALSE(p.a.has_session(p.bob_id()));
+  // The genuine response still completes the handshake.
+  ASSERT_TRUE(p.a.receive(p.now(), p.bob_ep, replies[0].datagram, ignored));
+  EXPECT_TRUE(p.a.has_session(p.bob_id()));
 }
 
 TEST(SessionTable, ReplayedInitiationIsRejected) {

@@ -41,8 +41,7 @@ TEST(Session, SealOpenAndLimits) {
   Bytes forged = sent[0];
   forged[15] = std::byte{3};
   Bytes out(inner.size());
-  EXPECT_EQ(rx.open(t0, wire::DataView::parse(forged).value(), out, lim).error(),
-            Error::replayed);
+  EXPECT_EQ(rx.open(t0, wire::DataView::parse(forged).value(), out, lim).error(), Error::replayed);
 }
 
 TEST(Session, ExpiresWithAge) {

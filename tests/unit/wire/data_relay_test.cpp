@@ -13,9 +13,9 @@ using testing::hex;
 
 TEST(Data, LiteralRoundTrip) {
   // A 3-byte plaintext: 3 bytes of ciphertext and a 16-byte tag.
-  const Bytes bytes = hex(
-      "01 04 0000 | 0000002a | 0102030405060708 |"
-      "c1c2c3 | f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+  const Bytes bytes =
+      hex("01 04 0000 | 0000002a | 0102030405060708 |"
+          "c1c2c3 | f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
   auto v = DataView::parse(bytes);
   ASSERT_TRUE(v);
   EXPECT_EQ(v->receiver_index(), 42U);
@@ -39,9 +39,9 @@ TEST(Data, KeepaliveIsTheShortestAndShorterIsTruncated) {
 }
 
 TEST(Relay, LiteralRoundTrip) {
-  const Bytes bytes = hex(
-      "01 05 0000 | 0a0b0c0d0e | 0102030405 | 0000 |"
-      "01 04 0000 | 00000001 | 0000000000000000 | 00000000000000000000000000000000");
+  const Bytes bytes =
+      hex("01 05 0000 | 0a0b0c0d0e | 0102030405 | 0000 |"
+          "01 04 0000 | 00000001 | 0000000000000000 | 00000000000000000000000000000000");
   auto v = RelayView::parse(bytes);
   ASSERT_TRUE(v);
   EXPECT_EQ(v->destination().value(), 0x0a0b0c0d0eULL);
@@ -56,20 +56,19 @@ TEST(Relay, LiteralRoundTrip) {
 
 TEST(Relay, Rejects) {
   // Reserved destination address (0), nested relay, bad inner version, reserved bits.
-  EXPECT_EQ(RelayView::parse(hex("01 05 0000 | 0000000000 | 0102030405 | 0000 | 01 04 0000"))
-                .error(),
-            Error::malformed);
-  EXPECT_EQ(RelayView::parse(hex("01 05 0000 | 0a0b0c0d0e | 0102030405 | 0000 | 01 05 0000"))
-                .error(),
-            Error::malformed);
-  EXPECT_EQ(RelayView::parse(hex("01 05 0000 | 0a0b0c0d0e | 0102030405 | 0000 | 09 04 0000"))
-                .error(),
-            Error::malformed);
-  EXPECT_EQ(RelayView::parse(hex("01 05 0000 | 0a0b0c0d0e | 0102030405 | 0100 | 01 04 0000"))
-                .error(),
-            Error::malformed);
-  EXPECT_EQ(RelayView::parse(hex("01 05 0000 | 0a0b0c0d0e | 0102030405 | 0000 | 01 04 00"))
-                .error(),
+  EXPECT_EQ(
+      RelayView::parse(hex("01 05 0000 | 0000000000 | 0102030405 | 0000 | 01 04 0000")).error(),
+      Error::malformed);
+  EXPECT_EQ(
+      RelayView::parse(hex("01 05 0000 | 0a0b0c0d0e | 0102030405 | 0000 | 01 05 0000")).error(),
+      Error::malformed);
+  EXPECT_EQ(
+      RelayView::parse(hex("01 05 0000 | 0a0b0c0d0e | 0102030405 | 0000 | 09 04 0000")).error(),
+      Error::malformed);
+  EXPECT_EQ(
+      RelayView::parse(hex("01 05 0000 | 0a0b0c0d0e | 0102030405 | 0100 | 01 04 0000")).error(),
+      Error::malformed);
+  EXPECT_EQ(RelayView::parse(hex("01 05 0000 | 0a0b0c0d0e | 0102030405 | 0000 | 01 04 00")).error(),
             Error::truncated);
 }
 

@@ -55,8 +55,8 @@ TEST(Initiation, LiteralRoundTrip) {
   EXPECT_EQ(v->mac1_input().size(), 144U);
   EXPECT_EQ(v->mac2_input().size(), 160U);
 
-  const Initiation expected{0x01020304, filled<32>(0x11), filled<80>(0x22), filled<24>(0x33),
-                            filled<16>(0x44), filled<16>(0x55)};
+  const Initiation expected{0x01020304,       filled<32>(0x11), filled<80>(0x22),
+                            filled<24>(0x33), filled<16>(0x44), filled<16>(0x55)};
   auto r = Initiation::parse(bytes);
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, expected);
@@ -93,8 +93,8 @@ TEST(Response, LiteralRoundTrip) {
   EXPECT_EQ(v->receiver_index(), 0x01020304U);
   EXPECT_EQ(v->mac1_input().size(), 60U);
   EXPECT_EQ(v->mac2_input().size(), 76U);
-  const Response expected{0xa0b0c0d0, 0x01020304, filled<32>(0x66), filled<16>(0x77),
-                          filled<16>(0x88), filled<16>(0x99)};
+  const Response expected{0xa0b0c0d0,       0x01020304,       filled<32>(0x66),
+                          filled<16>(0x77), filled<16>(0x88), filled<16>(0x99)};
   EXPECT_EQ(*Response::parse(bytes), expected);
   EXPECT_EQ(emit_bytes(expected), bytes);
   EXPECT_EQ(ResponseView::parse(ByteSpan(bytes).first(91)).error(), Error::truncated);

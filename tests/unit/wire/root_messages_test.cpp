@@ -23,7 +23,9 @@ constexpr std::string_view kV4 = "04 | 1f90 | c0a80001";  // 192.168.0.1:8080
 constexpr std::string_view kV6 =
     "06 | 01bb | 20010db8000000000000000000000001";  // [2001:db8::1]:443
 
-Endpoint v4() { return Endpoint::ipv4({std::byte{192}, std::byte{168}, std::byte{0}, std::byte{1}}, 8080); }
+Endpoint v4() {
+  return Endpoint::ipv4({std::byte{192}, std::byte{168}, std::byte{0}, std::byte{1}}, 8080);
+}
 Endpoint v6() {
   ByteArray<16> a{};
   a[0] = std::byte{0x20};
@@ -49,8 +51,8 @@ constexpr std::string_view kRecord =
     "02 | 04 1f90 c0a80001 | 06 01bb 20010db8000000000000000000000001";
 
 PeerRecord record() {
-  return PeerRecord{*NodeId::from_u64(0x0a0b0c0d0e), filled<32>(0x51), filled<32>(0x52),
-                    {v4(), v6()}};
+  return PeerRecord{
+      *NodeId::from_u64(0x0a0b0c0d0e), filled<32>(0x51), filled<32>(0x52), {v4(), v6()}};
 }
 
 TEST(Endpoint, LiteralRoundTrip) {
@@ -96,8 +98,7 @@ TEST(Registration, LiteralRoundTripAndSigningInput) {
   input.insert(input.end(), bytes.begin(), bytes.end() - 64);
   EXPECT_EQ(expected.signing_input(), input);
 
-  EXPECT_EQ(Registration::parse(ByteSpan(bytes).first(bytes.size() - 1)).error(),
-            Error::truncated);
+  EXPECT_EQ(Registration::parse(ByteSpan(bytes).first(bytes.size() - 1)).error(), Error::truncated);
   Bytes longer = bytes;
   longer.push_back(std::byte{0});
   EXPECT_EQ(Registration::parse(longer).error(), Error::too_large);
