@@ -209,7 +209,7 @@ void udp_check(const char* host) {
     socklen_t flen = sizeof from;
     ssize_t r = weft_recvfrom(fd, got.data(), got.size(), 0, sa(from), &flen);
     ASSERT_EQ(r, static_cast<ssize_t>(s)) << std::strerror(weft_errno);
-    EXPECT_EQ(std::memcmp(got.data(), d.data(), s), 0);
+    EXPECT_TRUE(equal_bytes(ByteSpan(got).first(s), d));
     EXPECT_EQ(flen, len);
     EXPECT_EQ(std::memcmp(&from, &a, len), 0) << "reply from the echo's address";
   }
