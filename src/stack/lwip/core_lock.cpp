@@ -20,21 +20,22 @@ struct Pending {
   ByteSpan bytes;  // captured at linkoutput: lwIP may move payload later
 };
 
-// Guarded by the lwIP core lock. Empty whenever the core lock is free.
+// Guarded by the lwIP core lock. Empty whenever the core lock is free. Never
+// destroyed: lwIP's thread runs timers (and may transmit) until the process ends.
 std::vector<Pending>& pending() {
-  static std::vector<Pending> v = [] {
-    std::vector<Pending> x;
-    x.reserve(kMaxPending);
+  static auto* v = [] {
+    auto* x = new std::vector<Pending>;
+    x->reserve(kMaxPending);
     return x;
   }();
-  return v;
+  return *v;
 }
 
 // Serialises transmission so frames leave in the order lwIP produced them.
-// Lock order: core lock, then this.
+// Lock order: core lock, then this. Never destroyed, as above.
 std::mutex& tx_mutex() {
-  static std::mutex m;
-  return m;
+  static auto* m = new std::mutex;
+  return *m;
 }
 
 thread_local int t_sections = 0;
