@@ -1,5 +1,6 @@
 #include "stack/lwip/core_lock.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <vector>
 
@@ -39,6 +40,7 @@ std::mutex& tx_mutex() {
 }
 
 thread_local int t_sections = 0;
+thread_local std::vector<Wakeable*> t_wakes;
 
 // Transmits (tap, pbuf) runs; frees the pbufs. Called with tx_mutex held.
 void transmit_all(std::vector<Pending>& frames) {
@@ -68,6 +70,8 @@ CoreLock::CoreLock() noexcept {
 
 CoreLock::~CoreLock() {
   --t_sections;
+  for (Wakeable* w : t_wakes) w->wake_watchers();
+  t_wakes.clear();
   auto& q = pending();
   if (q.empty()) {
     UNLOCK_TCPIP_CORE();
@@ -78,6 +82,12 @@ CoreLock::~CoreLock() {
   out.swap(q);
   UNLOCK_TCPIP_CORE();
   transmit_all(out);
+}
+
+bool defer_wake(Wakeable* s) noexcept {
+  if (t_sections == 0) return false;
+  if (std::find(t_wakes.begin(), t_wakes.end(), s) == t_wakes.end()) t_wakes.push_back(s);
+  return true;
 }
 
 void queue_frame(tap::Tap& tap, pbuf* p) noexcept {
