@@ -51,6 +51,7 @@ Result<void> DevNode::start(const osdep::Endpoint& peer) {
   nc.ipv4_prefix = config_.ipv4_prefix;
   nc.ipv6 = config_.ipv6;
   nc.default_route = config_.default_route;
+  nc.up = false;  // the link needs its peer before the first frame leaves
   if (config_.faults) {
     injector_ = std::make_unique<tap::FaultInjector>(*link_, clock_, *config_.faults);
     notifier_ = std::make_unique<FaultNotifier>(*this);
@@ -62,7 +63,9 @@ Result<void> DevNode::start(const osdep::Endpoint& peer) {
   auto n = stack::lwip::LwipNetif::attach(*tap_, nc);
   if (!n) return n.error();
   netif_ = std::move(n).value();
-  return link_->start(peer, *tap_);
+  WEFT_TRY(link_->start(peer, *tap_));
+  netif_->up();
+  return {};
 }
 
 DevNode::~DevNode() {
