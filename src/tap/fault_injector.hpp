@@ -22,7 +22,7 @@ struct FaultConfig {
   double duplicate{0};                   // probability a frame goes out twice, back to back
   double reorder{0};                     // probability a frame is held back ...
   std::size_t reorder_distance{1};       // ... until this many later frames went out (>= 1),
-  Duration reorder_timeout{10'000'000};  // or this long (10 ms) if traffic stops
+  Duration reorder_timeout{10ms};       // or this long if traffic stops
   double corrupt{0};   // probability one random bit after the Ethernet header flips
   Duration delay{0};   // added to every frame
   Duration jitter{0};  // plus a uniform extra delay in [0, jitter]

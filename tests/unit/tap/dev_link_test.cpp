@@ -2,10 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 #include <vector>
 
 #include "base/mac.hpp"
+#include "base/manual_clock.hpp"
+#include "osdep/files.hpp"
+#include "tap/fault_injector.hpp"
+#include "tap/pcap_writer.hpp"
 #include "unit/tap/frame_recorder.hpp"
 
 namespace weft::tap {
@@ -132,6 +137,54 @@ TEST(DevLink, GroCoalescedRunsReachTheTapAsSeparateFramesInOneBatch) {
   EXPECT_EQ(a.link->socket_stats().gso_messages, 1U);
   EXPECT_EQ(b.stack.batches(), 1U);
   EXPECT_EQ(b.link->socket_stats().recv_calls, 1U);  // one recvmmsg for the whole run
+}
+
+// Middleware wraps either side of a tap: a pcap writer in front of a's link,
+// a fault injector in front of b's stack. The injector draws per frame, not
+// per batch, so however the receive thread batches, b's stack sees exactly
+// what the same injector makes of the same frames in one batch.
+TEST(DevLink, MiddlewareComposesOnBothSidesOfTheLink) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("weft-devlink-" + std::to_string(::getpid()) + ".pcap"))
+                               .string();
+  ManualClock clock;
+  End a(Endpoint::loopback_v4());
+  End b(Endpoint::loopback_v4());
+  auto pcap = PcapWriter::open(path, clock, a.link.get());
+  ASSERT_TRUE(pcap.ok());
+  a.tap.attach_network(pcap->get());
+  const FaultConfig faults{.seed = 77, .loss = 0.3, .duplicate = 0.2, .corrupt = 0.2};
+  FaultInjector injector(b.stack, clock, faults);
+  b.tap.attach_stack(&injector);
+  ASSERT_TRUE(a.link->start(b.link->local(), a.tap).ok());
+  ASSERT_TRUE(b.link->start(a.link->local(), b.tap).ok());
+
+  const auto frames = mixed_frames(2000, 3);
+  std::vector<ByteSpan> spans(frames.begin(), frames.end());
+  FrameRecorder expected;
+  FaultInjector model(expected, clock, faults);
+  // The model also says how much b must have seen after each batch, which
+  // keeps a window of 8 batches in flight (UDP drops what overflows).
+  std::vector<std::size_t> seen_after;
+  for (std::size_t i = 0; i < spans.size(); i += 50) {
+    const auto batch = std::span(spans).subspan(i, 50);
+    if (seen_after.size() >= 8) {
+      ASSERT_TRUE(b.stack.wait_for(seen_after[seen_after.size() - 8]));
+    }
+    a.tap.transmit(batch);
+    model.send_frames(batch);
+    seen_after.push_back(expected.size());
+  }
+  ASSERT_TRUE(b.stack.wait_for(expected.size()));
+  b.link->stop();
+  EXPECT_EQ(b.stack.frames(), expected.frames());
+  EXPECT_EQ(injector.stats().frames_in, 2000U);
+
+  std::size_t bytes = 24;
+  for (const Bytes& f : frames) bytes += 16 + f.size();
+  EXPECT_EQ((*pcap)->stats().frames_written, 2000U);
+  EXPECT_EQ(osdep::read_file(path, 8U << 20U).value_or("").size(), bytes);
+  std::filesystem::remove(path);
 }
 
 TEST(DevLink, DropsAndCountsDatagramsFromOtherEndpoints) {

@@ -20,7 +20,10 @@ using testing::FrameRecorder;
 // output can be read back as a sequence of indices.
 Bytes frame(std::uint32_t i, std::size_t size = 60) {
   Bytes f(size, std::byte{0x5a});
-  store_be32(std::span<std::byte, 4>(f.data() + 14, 4), i);
+  // Frames too short for the whole index carry its first bytes.
+  ByteArray<4> index{};
+  store_be32(index, i);
+  for (std::size_t k = 0; k < 4 && 14 + k < size; ++k) f[14 + k] = index[k];
   return f;
 }
 std::vector<Bytes> frames(std::uint32_t n) {
