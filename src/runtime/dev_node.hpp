@@ -2,13 +2,18 @@
 
 #include <cstddef>
 #include <memory>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "base/mac.hpp"
 #include "base/result.hpp"
 #include "osdep/endpoint.hpp"
 #include "stack/endpoint.hpp"
+#include "base/clock.hpp"
 #include "stack/lwip/lwip_netif.hpp"
+#include "tap/fault_injector.hpp"
 #include "tap/dev_link.hpp"
 #include "tap/tap.hpp"
 
@@ -22,6 +27,8 @@ struct DevNodeConfig {
   std::optional<stack::IpAddress> ipv6;  // on-link /64 with the peer
   osdep::Endpoint bind{osdep::Endpoint::loopback_v4(0)};
   bool default_route{true};
+  // Damage outbound frames (tests of TCP under loss, reordering, corruption).
+  std::optional<tap::FaultConfig> faults;
 };
 
 // A stack on a dev link (UNENCRYPTED, for tests and benchmarks): Tap + DevLink +
@@ -42,13 +49,28 @@ class DevNode {
   [[nodiscard]] tap::Tap& tap() noexcept { return *tap_; }
   [[nodiscard]] tap::DevLink& link() noexcept { return *link_; }
   [[nodiscard]] stack::lwip::LwipNetif::Stats netif_stats() const noexcept;
+  [[nodiscard]] std::optional<tap::FaultInjector::Stats> fault_stats() const;
 
  private:
   DevNode(DevNodeConfig config, std::unique_ptr<tap::Tap> tap, std::unique_ptr<tap::DevLink> link) noexcept;
 
+  // With faults: tap -> FaultNotifier -> FaultInjector -> link. The injector
+  // releases delayed and reordered frames only when polled; fault_thread_ polls it
+  // at its deadlines and whenever new frames went in.
+  class FaultNotifier;
+  void fault_loop();
+
   DevNodeConfig config_;
   std::unique_ptr<tap::Tap> tap_;
   std::unique_ptr<tap::DevLink> link_;
+  SteadyClock clock_;
+  std::unique_ptr<tap::FaultInjector> injector_;
+  std::unique_ptr<FaultNotifier> notifier_;
+  std::mutex fault_mu_;
+  std::condition_variable fault_cv_;
+  bool fault_kick_{false};  // guarded by fault_mu_
+  bool fault_stop_{false};  // guarded by fault_mu_
+  std::thread fault_thread_;
   std::unique_ptr<stack::lwip::LwipNetif> netif_;
 };
 

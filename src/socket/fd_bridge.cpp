@@ -21,7 +21,7 @@ constexpr std::uint64_t kEventToken = 0;
 struct FdBridge::Link final : stack::Waker {
   FdBridge* bridge{nullptr};
   std::uint64_t id{0};
-  std::unique_ptr<stack::Socket> sock;
+  std::shared_ptr<stack::Socket> sock;
   osdep::UniqueFd fd;  // the bridge's end
   std::vector<std::byte> leftover;  // app bytes the stack has not taken yet
   bool app_eof{false};        // the app shut its write side (we read 0)
@@ -76,7 +76,7 @@ void FdBridge::mark_ready(std::uint64_t id) noexcept {
   (void)!::write(event_.get(), &one, sizeof one);
 }
 
-Result<int> FdBridge::adopt(std::unique_ptr<stack::Socket> socket) {
+Result<int> FdBridge::adopt(std::shared_ptr<stack::Socket> socket) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return Error::io;
   osdep::UniqueFd app(pair[0]);

@@ -37,7 +37,7 @@ class FdBridge {
   FdBridge& operator=(const FdBridge&) = delete;
 
   // Returns the application's end (the caller owns and closes it).
-  Result<int> adopt(std::unique_ptr<stack::Socket> socket);
+  Result<int> adopt(std::shared_ptr<stack::Socket> socket);
 
  private:
   struct Link;

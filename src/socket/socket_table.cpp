@@ -18,7 +18,9 @@ using Clock = std::chrono::steady_clock;
 using stack::Events;
 
 struct SocketTable::Entry {
-  std::unique_ptr<stack::Socket> sock;
+  // Shared with the fd-mode bridge after export_fd, so a call still running on
+  // the old descriptor keeps a live socket.
+  std::shared_ptr<stack::Socket> sock;
   int type{SOCK_STREAM};
   std::atomic<bool> nonblocking{false};
   std::mutex mu;  // guards the options below
@@ -557,6 +559,14 @@ Result<int> SocketTable::poll(pollfd* fds, std::size_t count, int timeout_ms) {
 }
 
 Result<int> SocketTable::export_fd(int fd) {
+  {
+    std::lock_guard lock(bridge_mu_);
+    if (!bridge_) {
+      auto b = FdBridge::start();
+      if (!b) return b.error();
+      bridge_ = std::move(b).value();
+    }
+  }
   std::shared_ptr<Entry> e;
   {
     std::lock_guard lock(mu_);
@@ -568,12 +578,9 @@ Result<int> SocketTable::export_fd(int fd) {
     e = std::move(slot);
   }
   std::lock_guard lock(bridge_mu_);
-  if (!bridge_) {
-    auto b = FdBridge::start();
-    if (!b) return b.error();
-    bridge_ = std::move(b).value();
-  }
-  return bridge_->adopt(std::move(e->sock));
+  auto k = bridge_->adopt(e->sock);
+  if (!k) e->sock->close();  // the descriptor is gone either way
+  return k;
 }
 
 }  // namespace weft::socket

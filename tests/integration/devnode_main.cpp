@@ -2,6 +2,7 @@
 // benchmarks) running a set of test services through the public C API.
 //
 //   weft-devnode --mac M [--ipv4 A/P] [--ipv6 A] [--bind 127.0.0.1:0] [--serve]
+//                [--faults SEED]   (outbound: 5% loss, 2% reorder, 1% dup, 0.1% corrupt)
 //
 // Protocol on stdin/stdout, so a parent can wire two processes together:
 //   prints "port <n>"      the dev link's local UDP port
@@ -290,6 +291,14 @@ int main(int argc, char** argv) {
       auto ep = weft::osdep::Endpoint::parse(next());
       if (!ep) return usage();
       cfg.bind = *ep;
+    } else if (a == "--faults") {
+      weft::tap::FaultConfig f;
+      f.seed = std::stoull(next());
+      f.loss = 0.05;
+      f.reorder = 0.02;
+      f.duplicate = 0.01;
+      f.corrupt = 0.001;
+      cfg.faults = f;
     } else if (a == "--serve") {
       serve = true;
     } else {

@@ -1,5 +1,6 @@
 #include "stack/lwip/core_lock.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <vector>
 
@@ -20,24 +21,26 @@ struct Pending {
   ByteSpan bytes;  // captured at linkoutput: lwIP may move payload later
 };
 
-// Guarded by the lwIP core lock. Empty whenever the core lock is free.
+// Guarded by the lwIP core lock. Empty whenever the core lock is free. Never
+// destroyed: lwIP's thread runs timers (and may transmit) until the process ends.
 std::vector<Pending>& pending() {
-  static std::vector<Pending> v = [] {
-    std::vector<Pending> x;
-    x.reserve(kMaxPending);
+  static auto* v = [] {
+    auto* x = new std::vector<Pending>;
+    x->reserve(kMaxPending);
     return x;
   }();
-  return v;
+  return *v;
 }
 
 // Serialises transmission so frames leave in the order lwIP produced them.
-// Lock order: core lock, then this.
+// Lock order: core lock, then this. Never destroyed, as above.
 std::mutex& tx_mutex() {
-  static std::mutex m;
-  return m;
+  static auto* m = new std::mutex;
+  return *m;
 }
 
 thread_local int t_sections = 0;
+thread_local std::vector<Wakeable*> t_wakes;
 
 // Transmits (tap, pbuf) runs; frees the pbufs. Called with tx_mutex held.
 void transmit_all(std::vector<Pending>& frames) {
@@ -67,6 +70,8 @@ CoreLock::CoreLock() noexcept {
 
 CoreLock::~CoreLock() {
   --t_sections;
+  for (Wakeable* w : t_wakes) w->wake_watchers();
+  t_wakes.clear();
   auto& q = pending();
   if (q.empty()) {
     UNLOCK_TCPIP_CORE();
@@ -77,6 +82,12 @@ CoreLock::~CoreLock() {
   out.swap(q);
   UNLOCK_TCPIP_CORE();
   transmit_all(out);
+}
+
+bool defer_wake(Wakeable* s) noexcept {
+  if (t_sections == 0) return false;
+  if (std::find(t_wakes.begin(), t_wakes.end(), s) == t_wakes.end()) t_wakes.push_back(s);
+  return true;
 }
 
 void queue_frame(tap::Tap& tap, pbuf* p) noexcept {

@@ -24,6 +24,23 @@ class CoreLock {
   CoreLock& operator=(const CoreLock&) = delete;
 };
 
+// A socket whose watchers can be woken later in the locked section.
+class Wakeable {
+ public:
+  virtual void wake_watchers() noexcept = 0;  // takes the socket's own lock
+
+ protected:
+  ~Wakeable() = default;
+};
+
+// From an lwIP callback (core lock held): wake s's watchers once, when the
+// current CoreLock section ends (just before the core lock is released), instead
+// of once per callback; a batch of frames for one connection then costs one
+// wake-up. Returns false when no CoreLock of ours is active on this thread (lwIP's
+// tcpip thread): the caller wakes at once. Sockets are destroyed only under the
+// core lock, so s stays valid until the section ends.
+bool defer_wake(Wakeable* s) noexcept;
+
 // For linkoutput (core lock held): queue p for tap, or send it at once when no
 // CoreLock of ours is active on this thread (lwIP's own tcpip thread running
 // timers) or the queue is full. Takes its own pbuf reference.

@@ -12,7 +12,10 @@ namespace weft::stack::lwip {
 namespace {
 
 err_t linkoutput_cb(netif* n, pbuf* p) {
-  queue_frame(static_cast<LwipNetif*>(n->state)->tap(), p);
+  auto* self = static_cast<LwipNetif*>(n->state);
+  // lwIP's timers (MLD, ND) may emit frames as soon as addresses exist; nothing
+  // leaves before the owner said the network side is ready.
+  if (self->transmitting()) queue_frame(self->tap(), p);
   return ERR_OK;
 }
 
@@ -75,11 +78,17 @@ Result<std::unique_ptr<LwipNetif>> LwipNetif::attach(tap::Tap& tap, const NetifC
     }
     self->netif_->ip6_autoconfig_enabled = 0;
     if (config.default_route) netif_set_default(self->netif_.get());
-    netif_set_up(self->netif_.get());
-    netif_set_link_up(self->netif_.get());
   }
   tap.attach_stack(self.get());
+  if (config.up) self->up();
   return self;
+}
+
+void LwipNetif::up() {
+  CoreLock lock;
+  transmitting_.store(true, std::memory_order_release);
+  netif_set_up(netif_.get());
+  netif_set_link_up(netif_.get());
 }
 
 LwipNetif::~LwipNetif() {

@@ -22,6 +22,9 @@ struct NetifConfig {
   std::optional<IpAddress> ipv4_gateway;
   std::optional<IpAddress> ipv6;   // static global address; on-link /64
   bool default_route{true};
+  // false: attach with the netif down; nothing is transmitted until up(). Lets the
+  // owner start the network side (which may need the sink attached) in between.
+  bool up{true};
 };
 
 // One lwIP Ethernet netif over a Tap (ARP, IPv6 ND with a link-local address from
@@ -45,6 +48,10 @@ class LwipNetif final : public tap::FrameSink {
   LwipNetif& operator=(const LwipNetif&) = delete;
 
   void send_frames(std::span<const ByteSpan> frames) override;
+  // Brings the netif up (see NetifConfig::up). Idempotent.
+  void up();
+  // For linkoutput: false until the netif is up.
+  [[nodiscard]] bool transmitting() const noexcept { return transmitting_.load(std::memory_order_acquire); }
   [[nodiscard]] Stats stats() const noexcept;
   [[nodiscard]] tap::Tap& tap() noexcept { return tap_; }
 
@@ -53,6 +60,7 @@ class LwipNetif final : public tap::FrameSink {
   tap::Tap& tap_;
   std::unique_ptr<netif> netif_;
   bool added_{false};
+  std::atomic<bool> transmitting_{false};
   std::atomic<std::uint64_t> frames_in_{0};
   std::atomic<std::uint64_t> malformed_{0};
   std::atomic<std::uint64_t> no_memory_{0};

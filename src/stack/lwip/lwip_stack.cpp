@@ -20,10 +20,10 @@ struct InitDone {
 
 void on_init_done(void* arg) {
   auto* d = static_cast<InitDone*>(arg);
-  {
-    std::lock_guard lock(d->m);
-    d->done = true;
-  }
+  // Notify with the lock held: the waiter owns *d and destroys it as soon as it
+  // can see done.
+  std::lock_guard lock(d->m);
+  d->done = true;
   d->cv.notify_all();
 }
 }  // namespace

@@ -121,7 +121,7 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
       self->release_pcb(false);
       self->dead_ = true;
     }
-    self->watchers_.wake_all();
+    self->notify_locked();
     return ERR_OK;
   }
   if (self->rd_shut_) {  // SHUT_RD: accepted and discarded, as Linux does
@@ -133,7 +133,7 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
   self->held_ += p->tot_len;
   self->rx_.push_back({p, 0});
   self->give_window(pcb);
-  self->watchers_.wake_all();
+  self->notify_locked();
   return ERR_OK;
 }
 
@@ -145,7 +145,7 @@ err_t TcpSocket::on_sent(void* arg, tcp_pcb* pcb, u16_t /*len*/) {
   self->send_space_ = self->send_space_locked();
   bool drained = pcb->unsent == nullptr && pcb->unacked == nullptr;
   if ((old < kWritableThreshold && self->send_space_ >= kWritableThreshold) || drained)
-    self->watchers_.wake_all();
+    self->notify_locked();
   return ERR_OK;
 }
 
@@ -163,7 +163,7 @@ void TcpSocket::on_err(void* arg, err_t err) {
     else
       self->error_ = from_err(err);
   }
-  self->watchers_.wake_all();
+  self->notify_locked();
 }
 
 err_t TcpSocket::on_connected(void* arg, tcp_pcb* /*pcb*/, err_t err) {
@@ -174,7 +174,7 @@ err_t TcpSocket::on_connected(void* arg, tcp_pcb* /*pcb*/, err_t err) {
     self->state_ = State::connected;
     self->send_space_ = self->send_space_locked();
   }
-  self->watchers_.wake_all();
+  self->notify_locked();
   return ERR_OK;
 }
 
@@ -189,7 +189,7 @@ err_t TcpSocket::on_accept(void* arg, tcp_pcb* pcb, err_t err) {
     return ERR_ABRT;
   }
   self->accept_q_.push_back(std::make_unique<TcpSocket>(self->family_, pcb, true));
-  self->watchers_.wake_all();
+  self->notify_locked();
   return ERR_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 
+#include "stack/lwip/core_lock.hpp"
 #include "stack/lwip/lwip_headers.hpp"
 #include "stack/lwip/watchers.hpp"
 #include "stack/stack_driver.hpp"
@@ -30,7 +31,7 @@ namespace weft::stack::lwip {
 // last ACK), and silently after TIME_WAIT; so pcb_ is dropped in the err callback
 // and handed back (tcp_close) as soon as both FINs have been seen. Before a pcb
 // is handed back its callbacks are cleared: lwIP still calls recv on a peer FIN.
-class TcpSocket final : public Socket {
+class TcpSocket final : public Socket, private Wakeable {
  public:
   // Receive buffer per connection (SO_RCVBUF, at least TCP_WND): the window
   // stays fully open until this much is queued unread.
@@ -67,6 +68,14 @@ class TcpSocket final : public Socket {
   TcpSocket(Family family, tcp_pcb* pcb, bool accepted) noexcept;
 
  private:
+  void wake_watchers() noexcept override {
+    std::lock_guard lock(mu_);
+    watchers_.wake_all();
+  }
+  // In a callback (mu_ held): wake now or at the end of the locked section.
+  void notify_locked() noexcept {
+    if (!defer_wake(this)) watchers_.wake_all();
+  }
   enum class State { open, listening, connecting, connected, closed };
   struct Chunk {
     pbuf* chain;

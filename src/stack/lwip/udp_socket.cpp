@@ -37,7 +37,7 @@ void UdpSocket::on_recv(void* arg, udp_pcb* /*pcb*/, pbuf* p, const ip_addr_t* a
   Endpoint from{from_lwip(*addr), port};
   self->rx_bytes_ += p->tot_len;
   self->rx_.push_back({p, from});
-  self->watchers_.wake_all();
+  self->notify_locked();
 }
 
 Result<void> UdpSocket::bind(const Endpoint& local) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 
+#include "stack/lwip/core_lock.hpp"
 #include "stack/lwip/lwip_headers.hpp"
 #include "stack/lwip/watchers.hpp"
 #include "stack/stack_driver.hpp"
@@ -15,7 +16,7 @@ namespace weft::stack::lwip {
 // One UDP socket on lwIP's raw API. Received datagrams (pbufs, no copy) queue up
 // to kDefaultRecvBuffer bytes; beyond that new ones are dropped and counted, as a
 // kernel drops on a full socket buffer. Sending never blocks.
-class UdpSocket final : public Socket {
+class UdpSocket final : public Socket, private Wakeable {
  public:
   static constexpr std::size_t kDefaultRecvBuffer = 256 * 1024;
   static constexpr std::size_t kMaxRecvBuffer = 16 * 1024 * 1024;
@@ -51,6 +52,14 @@ class UdpSocket final : public Socket {
   [[nodiscard]] std::uint64_t dropped() noexcept;
 
  private:
+  void wake_watchers() noexcept override {
+    std::lock_guard lock(mu_);
+    watchers_.wake_all();
+  }
+  // In a callback (mu_ held): wake now or at the end of the locked section.
+  void notify_locked() noexcept {
+    if (!defer_wake(this)) watchers_.wake_all();
+  }
   struct Datagram {
     pbuf* p;
     Endpoint from;

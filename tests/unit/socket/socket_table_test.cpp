@@ -226,6 +226,29 @@ TEST_F(SocketTableTest, NonBlockingConnectReportsThroughPollAndSoError) {
   (void)t().close(lfd);
 }
 
+TEST_F(SocketTableTest, ConnectTimeoutAbortsAndPollTimesOut) {
+  // 10.2.0.77 never answers ARP (frames go to a discarding sink).
+  auto fd = t().open(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(fd.ok());
+  socklen_t len = 0;
+  auto addr = v4("10.2.0.77", 80, len);
+  auto r = t().connect(*fd, sa(addr), len, std::chrono::milliseconds(50));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(to_errno(r.error()), ETIMEDOUT);
+  (void)t().close(*fd);
+
+  auto nb = t().open(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  ASSERT_TRUE(nb.ok());
+  EXPECT_EQ(to_errno(t().connect(*nb, sa(addr), len).error()), EINPROGRESS);
+  EXPECT_EQ(to_errno(t().connect(*nb, sa(addr), len).error()), EINPROGRESS) << "still pending";
+  pollfd p{*nb, POLLOUT, 0};
+  auto n = t().poll(&p, 1, 30);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0) << "nothing happens before the timeout";
+  EXPECT_EQ(p.revents, 0);
+  (void)t().close(*nb);
+}
+
 TEST_F(SocketTableTest, ReceiveTimeoutReturnsEagain) {
   auto [lfd, port] = listener();
   int c = connect_to(port);
