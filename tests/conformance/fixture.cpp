@@ -22,6 +22,10 @@ class PeerEnvironment final : public ::testing::Environment {
 
 }  // namespace
 
+void PrintTo(const Param& p, std::ostream* os) {
+  *os << p.backend->name << (p.family == AF_INET6 ? " v6" : " v4");
+}
+
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
   return info.param.family == AF_INET6 ? "v6" : "v4";
 }

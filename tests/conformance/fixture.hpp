@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <ostream>
 #include <set>
 #include <string>
 #include <string_view>
@@ -27,6 +28,9 @@ struct Param {
   const Backend* backend;
   int family;
 };
+
+// gtest's description of a parameter ("kernel v4"), instead of its bytes.
+void PrintTo(const Param& p, std::ostream* os);
 
 // "v4" / "v6": the last part of each CTest name.
 std::string param_name(const ::testing::TestParamInfo<Param>& info);
