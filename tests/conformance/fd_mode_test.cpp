@@ -106,6 +106,25 @@ TEST_P(FdMode, ResetConnectionAsSeenThroughTheFd) {
   EXPECT_EQ(errno_name(errno), "EPIPE");
 }
 
+TEST_P(FdMode, ClosingTheFdClosesTheConnectionGracefully) {
+  int fd = connect_to("discard");
+  ASSERT_GE(fd, 0);
+  SockAddr local = name_of(fd);
+  int k = api().export_fd(fd);
+  ASSERT_GE(k, 0) << "export_fd: " << err();
+  untrack(fd);
+  const Bytes data = pattern(100'000, 41);
+  std::size_t off = 0;
+  while (off < data.size()) {  // blocking fd
+    ssize_t w = ::write(k, data.data() + off, data.size() - off);
+    ASSERT_GT(w, 0) << std::strerror(errno);
+    off += static_cast<std::size_t>(w);
+  }
+  ASSERT_EQ(::close(k), 0);
+  // Everything written before the close is delivered, then a FIN (not a reset).
+  EXPECT_EQ(peer().command("end " + std::to_string(local.port())), "end eof");
+}
+
 }  // namespace
 
 CONFORMANCE_INSTANTIATE(FdMode);

@@ -54,10 +54,10 @@ class Peer {
   int open_listener(int family, int backlog, bool listen);
   void spawn(std::function<void()> f);
   void accept_loop(int listener, const std::string& service);
-  void handle(int fd, const std::string& service);
-  void echo(int fd);
-  void discard(int fd);
-  void halfclose(int fd);
+  void handle(int fd, const std::string& service, std::uint16_t client);
+  void echo(int fd, std::uint16_t client);
+  void discard(int fd, std::uint16_t client);
+  void halfclose(int fd, std::uint16_t client);
   void collect(int fd);
   void abort_after_one_byte(int fd);
   void udp_loop(int fd);
@@ -67,9 +67,12 @@ class Peer {
   std::string cmd_connect(const std::string& ip, std::uint16_t port, std::size_t n,
                           std::uint32_t seed);
   std::string cmd_backlog(const std::string& ip, std::uint16_t port, int count, int ms);
+  std::string cmd_connectreset(const std::string& ip, std::uint16_t port);
   std::string cmd_release();
   std::string cmd_udplast();
   std::string cmd_halfclose(std::uint16_t client_port);
+  std::string cmd_end(std::uint16_t client);
+  void record_end(std::uint16_t client, std::string how);
 
   const Backend& api_;
   std::map<std::string, std::uint16_t> ports_;  // "echo4" -> port; set before serving
@@ -83,6 +86,7 @@ class Peer {
   std::optional<SockAddr> udp_last_from_;
   std::size_t udp_last_len_{0};
   std::map<std::uint16_t, HalfCloseResult> halfclose_;  // by the client's port
+  std::map<std::uint16_t, std::string> ends_;           // by the client's port
 };
 
 void Peer::spawn(std::function<void()> f) {
@@ -110,7 +114,7 @@ bool Peer::start_services() {
     for (std::string_view sv : kServices) {
       std::string service(sv);
       int fd = -1;
-      if (service == "udp") {
+      if (service == "udp" || service == "udpclosed") {
         fd = api_.socket(family, SOCK_DGRAM, 0);
         auto addr = SockAddr::make(api_.peer(family), 0);
         if (fd < 0 || api_.bind(fd, addr.get(), addr.len) != 0) return false;
@@ -121,10 +125,13 @@ bool Peer::start_services() {
       SockAddr bound;
       if (api_.getsockname(fd, bound.get(), &bound.len) != 0) return false;
       ports_[service + suffix] = bound.port();
-      if (service == "udp")
+      if (service == "udp") {
         spawn([this, fd] { udp_loop(fd); });
-      else if (service != "refuse")
+      } else if (service == "udpclosed") {
+        api_.close(fd);  // the port is known and nothing listens on it
+      } else if (service != "refuse") {
         spawn([this, fd, service] { accept_loop(fd, service); });
+      }
     }
   }
   std::string line = "ready";
@@ -136,7 +143,10 @@ bool Peer::start_services() {
 
 void Peer::accept_loop(int listener, const std::string& service) {
   for (;;) {
-    int fd = api_.accept(listener, nullptr, nullptr);
+    // The client's port comes from accept: a reset may already have made
+    // getpeername fail by the time a handler runs.
+    SockAddr from;
+    int fd = api_.accept(listener, from.get(), &from.len);
     if (fd < 0) {
       int e = api_.last_error();
       if (e == EINTR || e == ECONNABORTED || e == EAGAIN || e == EMFILE || e == ENOBUFS) continue;
@@ -152,22 +162,24 @@ void Peer::accept_loop(int listener, const std::string& service) {
     } else if (service == "hold") {
       // Kept open and unread until the process ends.
     } else {
-      spawn([this, fd, service] { handle(fd, service); });
+      const std::uint16_t client = from.port();
+      spawn([this, fd, service, client] { handle(fd, service, client); });
     }
   }
 }
 
-void Peer::handle(int fd, const std::string& service) {
-  if (service == "echo")
-    echo(fd);
-  else if (service == "discard")
-    discard(fd);
-  else if (service == "halfclose")
-    halfclose(fd);
-  else if (service == "collect")
+void Peer::handle(int fd, const std::string& service, std::uint16_t client) {
+  if (service == "echo") {
+    echo(fd, client);
+  } else if (service == "discard") {
+    discard(fd, client);
+  } else if (service == "halfclose") {
+    halfclose(fd, client);
+  } else if (service == "collect") {
     collect(fd);
-  else if (service == "abort")
+  } else if (service == "abort") {
     abort_after_one_byte(fd);
+  }
   api_.close(fd);
 }
 
@@ -183,29 +195,51 @@ bool Peer::send_all(int fd, ByteSpan data) {
   return true;
 }
 
-void Peer::echo(int fd) {
+void Peer::echo(int fd, std::uint16_t client) {
   Bytes buf(kChunk);
   for (;;) {
     ssize_t n = api_.recv(fd, buf.data(), buf.size(), 0);
     if (n < 0 && api_.last_error() == EINTR) continue;
-    if (n <= 0) break;
-    if (!send_all(fd, ByteSpan(buf).first(static_cast<std::size_t>(n)))) return;
+    if (n <= 0) {
+      record_end(client, n == 0 ? "eof" : "e" + std::to_string(api_.last_error()));
+      break;
+    }
+    if (!send_all(fd, ByteSpan(buf).first(static_cast<std::size_t>(n)))) {
+      record_end(client, "send-e" + std::to_string(api_.last_error()));
+      return;
+    }
   }
   api_.shutdown(fd, SHUT_WR);
 }
 
-void Peer::discard(int fd) {
+void Peer::discard(int fd, std::uint16_t client) {
   Bytes buf(kChunk);
   for (;;) {
     ssize_t n = api_.recv(fd, buf.data(), buf.size(), 0);
     if (n < 0 && api_.last_error() == EINTR) continue;
-    if (n <= 0) return;
+    if (n <= 0) {
+      record_end(client, n == 0 ? "eof" : "e" + std::to_string(api_.last_error()));
+      return;
+    }
   }
 }
 
-void Peer::halfclose(int fd) {
-  SockAddr client;
-  api_.getpeername(fd, client.get(), &client.len);
+void Peer::record_end(std::uint16_t client, std::string how) {
+  std::lock_guard lock(mu_);
+  ends_[client] = std::move(how);
+  cv_.notify_all();
+}
+
+std::string Peer::cmd_end(std::uint16_t client) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return ends_.count(client) != 0; }))
+    return "end none";
+  std::string how = ends_[client];
+  ends_.erase(client);
+  return "end " + how;
+}
+
+void Peer::halfclose(int fd, std::uint16_t client) {
   if (!send_all(fd, pattern(kHalfCloseBytes, kHalfCloseSeed))) return;
   api_.shutdown(fd, SHUT_WR);
   set_timeout(fd, SO_RCVTIMEO, 10'000);
@@ -220,7 +254,7 @@ void Peer::halfclose(int fd) {
     hash.add(ByteSpan(buf).first(static_cast<std::size_t>(n)));
   }
   std::lock_guard lock(mu_);
-  halfclose_[client.port()] = HalfCloseResult{count, hash.value()};
+  halfclose_[client] = HalfCloseResult{count, hash.value()};
   cv_.notify_all();
 }
 
@@ -363,6 +397,24 @@ std::string Peer::cmd_backlog(const std::string& ip, std::uint16_t port, int cou
   return line;
 }
 
+std::string Peer::cmd_connectreset(const std::string& ip, std::uint16_t port) {
+  auto to = SockAddr::make(ip, port);
+  int fd = api_.socket(to.family(), SOCK_STREAM, 0);
+  if (fd < 0) return "error " + std::to_string(api_.last_error());
+  set_timeout(fd, SO_SNDTIMEO, 5'000);
+  if (api_.connect(fd, to.get(), to.len) != 0) {
+    int e = api_.last_error();
+    api_.close(fd);
+    return "error " + std::to_string(e);
+  }
+  SockAddr local;
+  api_.getsockname(fd, local.get(), &local.len);
+  linger l{1, 0};
+  api_.setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  api_.close(fd);
+  return "reset " + local.to_string();
+}
+
 std::string Peer::cmd_release() {
   for (int fd : held_) api_.close(fd);
   held_.clear();
@@ -406,8 +458,17 @@ void Peer::serve_commands() {
       int ms = 0;
       in >> ip >> port >> count >> ms;
       reply = cmd_backlog(ip, static_cast<std::uint16_t>(port), count, ms);
+    } else if (cmd == "connectreset") {
+      std::string ip;
+      unsigned port = 0;
+      in >> ip >> port;
+      reply = cmd_connectreset(ip, static_cast<std::uint16_t>(port));
     } else if (cmd == "release") {
       reply = cmd_release();
+    } else if (cmd == "end") {
+      unsigned port = 0;
+      in >> port;
+      reply = cmd_end(static_cast<std::uint16_t>(port));
     } else if (cmd == "udplast") {
       reply = cmd_udplast();
     } else if (cmd == "halfclose?") {

@@ -22,6 +22,7 @@
 //   abort      TCP: reads one byte, then closes with SO_LINGER {1, 0} (a reset on cue)
 //   hold       TCP: accepts and never reads nor closes (the client's sends fill up)
 //   refuse     TCP: a bound, never listening socket: connecting is refused
+//   udpclosed  UDP: a port that was bound and closed again: nothing listens
 //   udp        UDP: echoes each datagram to its source; "udplast" reports the source
 //
 // Commands (one line in, one line out unless said):
@@ -29,12 +30,18 @@
 //                           address) or "error ERRNO"; then sends N bytes of
 //                           pattern(N, SEED), reads until EOF, closes and prints
 //                           "done COUNT FNV1A" (what it read)
+//   connectreset IP PORT    connects, then closes with SO_LINGER {1, 0}: prints
+//                           "reset IP PORT" (its local address) or "error ERRNO"
 //   backlog IP PORT COUNT MS  COUNT sequential non-blocking connects, each given MS
 //                           to complete, then 200 ms to see a reset; prints
 //                           "backlog R1 .. RCOUNT", each R one of open (connected,
 //                           still up), reset, eof, pending (not connected within MS),
 //                           refused, e<errno>. The sockets are kept until "release".
 //   release                 closes what "backlog" kept; prints "released"
+//   end PORT                how the echo or discard connection from client port
+//                           PORT ended, once it has (waits up to 5 s): "end eof"
+//                           (FIN), "end e<errno>" (recv failed, e.g. e104 for a
+//                           reset), "end send-e<errno>", or "end none"
 //   udplast                 "udplast IP PORT LEN" of the last datagram the udp
 //                           service echoed, or "udplast none"
 //   halfclose? PORT         waits (up to 5 s) for the halfclose connection from
@@ -52,7 +59,8 @@ namespace weft::conformance {
 inline constexpr std::size_t kHalfCloseBytes = 100'000;
 inline constexpr std::uint32_t kHalfCloseSeed = 7;
 
-inline constexpr std::array<std::string_view, 10> kServices{
-    "echo", "discard", "close", "reset", "halfclose", "collect", "abort", "hold", "refuse", "udp"};
+inline constexpr std::array<std::string_view, 11> kServices{
+    "echo",  "discard", "close",  "reset", "halfclose", "collect",
+    "abort", "hold",    "refuse", "udp",   "udpclosed"};
 
 }  // namespace weft::conformance
