@@ -17,5 +17,7 @@ enum class Side : std::uint8_t { test, peer };
 // .2 / ::2 for the peer). Never destroyed: lwIP cannot be shut down. nullptr on
 // failure (the reason on stderr).
 runtime::DevNode* open_dev_node(Side side);
+// The node open_dev_node made (nullptr before).
+runtime::DevNode* dev_node();
 
 }  // namespace weft::conformance

@@ -49,8 +49,8 @@ class Conformance : public ::testing::TestWithParam<Param> {
   [[nodiscard]] PeerProcess& peer() const { return *peer_; }
   [[nodiscard]] std::string err() const { return errno_name(api().last_error()); }
 
-  // The kernel's value or Weft's, by backend; `difference` names the entry in
-  // docs/conformance.md (used in failure messages by the callers).
+  // The kernel's value or Weft's, by backend. Every use names its entry of
+  // docs/conformance.md (Dn) beside it.
   template <typename T>
   [[nodiscard]] T per_backend(T kernel, T weft_value) const {
     return weft() ? weft_value : kernel;
