@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "conformance/dev_node_setup.hpp"
+
 namespace weft::conformance {
 namespace {
 
@@ -14,7 +16,14 @@ namespace {
 class PeerEnvironment final : public ::testing::Environment {
  public:
   void SetUp() override { ::signal(SIGPIPE, SIG_IGN); }
-  void TearDown() override { PeerProcess::stop_all(); }
+  void TearDown() override {
+    PeerProcess::stop_all();
+    // No frame may reach this process's stack while it exits: stack/lwip keeps
+    // its transmit queue in a function-local static that exit() destroys while
+    // the link and lwIP threads still run (a use-after-free; see the report in
+    // docs/conformance.md, "Other bugs found").
+    if (runtime::DevNode* node = dev_node(); node != nullptr) node->link().stop();
+  }
 };
 
 [[maybe_unused]] auto* const g_environment =
@@ -42,7 +51,13 @@ void Conformance::SetUp() {
 }
 
 void Conformance::TearDown() {
-  for (int fd : open_) api().close(fd);
+  // Reset what the case left open, so no connection keeps lwIP timers sending
+  // (retransmissions, window probes) while the process exits.
+  for (int fd : open_) {
+    linger l{1, 0};
+    api().setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    api().close(fd);
+  }
   open_.clear();
 }
 
