@@ -429,6 +429,22 @@ TEST_F(SocketTableTest, LingerZeroResetsThePeer) {
   (void)t().close(lfd);
 }
 
+TEST_F(SocketTableTest, LingerCloseDeliversEverythingThenEof) {
+  auto [lfd, port] = listener();
+  int c = connect_to(port);
+  auto s = t().accept(lfd, nullptr, nullptr);
+  ASSERT_TRUE(s.ok());
+  const Bytes data = pattern(150'000, 5);
+  ASSERT_EQ(t().send(c, data, 0).value_or(0), data.size());
+  linger l{1, 5};
+  ASSERT_TRUE(t().setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l).ok());
+  ASSERT_TRUE(t().close(c).ok());  // waits until the peer acknowledged it all
+  Bytes got = read_all(*s);
+  EXPECT_TRUE(equal_bytes(got, data));
+  (void)t().close(*s);
+  (void)t().close(lfd);
+}
+
 TEST_F(SocketTableTest, BacklogOverflowResetsTheExtraConnections) {
   auto [lfd, port] = listener(false, 2);
   // lwIP completes the handshake before the listener sees the connection, so the
