@@ -56,8 +56,8 @@ int weft_close(int fd);
 /* Options: SOL_SOCKET: SO_REUSEADDR, SO_KEEPALIVE, SO_RCVTIMEO, SO_SNDTIMEO,
  * SO_LINGER, SO_RCVBUF, SO_SNDBUF, SO_ERROR (get), SO_TYPE (get), SO_DOMAIN (get);
  * IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT.
- * TCP buffer sizes are fixed by the stack (64 KiB each way): set is accepted,
- * get reports the size in force. */
+ * SO_RCVBUF sets the TCP receive buffer (>= 64 KiB, default 256 KiB); the TCP
+ * send buffer is fixed (192 KiB): set is accepted, get reports the size. */
 int weft_setsockopt(int fd, int level, int name, const void* value, socklen_t len);
 int weft_getsockopt(int fd, int level, int name, void* value, socklen_t* len);
 int weft_getsockname(int fd, struct sockaddr* addr, socklen_t* len);

@@ -12,7 +12,7 @@ namespace {
 
 // Writable (for poll and blocked senders) once this much send buffer is free, so a
 // blocked sender wakes for a useful amount, not on every ACK.
-constexpr std::size_t kWritableThreshold = TCP_SND_BUF / 4;
+constexpr std::size_t kWritableThreshold = TcpSocket::kSendBuffer / 4;
 // Consumed bytes are reported to lwIP (tcp_recved, which may send a window update)
 // in batches of this size, or at once when the queue runs empty.
 constexpr std::size_t kRecvedBatch = 8 * 1024;
@@ -34,7 +34,15 @@ Result<std::unique_ptr<TcpSocket>> TcpSocket::create(Family family) {
 TcpSocket::TcpSocket(Family family, tcp_pcb* pcb, bool accepted) noexcept
     : family_(family), pcb_(pcb), state_(accepted ? State::connected : State::open) {
   install_callbacks();
+  send_capacity_ = TCP_SND_BUF;
+  if (accepted) grow_send_buffer();
   send_space_ = send_space_locked();
+}
+
+void TcpSocket::grow_send_buffer() noexcept {
+  if (pcb_ == nullptr || send_capacity_ != TCP_SND_BUF) return;
+  pcb_->snd_buf += static_cast<tcpwnd_size_t>(kSendBuffer - TCP_SND_BUF);
+  send_capacity_ = kSendBuffer;
 }
 
 TcpSocket::~TcpSocket() { close(); }
@@ -64,7 +72,7 @@ void TcpSocket::release_pcb(bool rst) noexcept {
 std::size_t TcpSocket::send_space_locked() const noexcept {
   if (pcb_ == nullptr || state_ == State::listening) return 0;
   if (tcp_sndqueuelen(pcb_) + 2 >= TCP_SND_QUEUELEN) return 0;
-  return tcp_sndbuf(pcb_);
+  return pcb_->snd_buf;
 }
 
 // Returns receive window to lwIP for queued bytes, keeping rx_ bounded:
@@ -172,6 +180,7 @@ err_t TcpSocket::on_connected(void* arg, tcp_pcb* /*pcb*/, err_t err) {
   std::lock_guard lock(self->mu_);
   if (err == ERR_OK) {
     self->state_ = State::connected;
+    self->grow_send_buffer();
     self->send_space_ = self->send_space_locked();
   }
   self->notify_locked();
@@ -498,7 +507,7 @@ Result<void> TcpSocket::set_option(Option option, int value) {
   }
   if (option == Option::send_buffer) {
     if (value <= 0) return Error::invalid_argument;
-    return {};  // fixed by Debian's lwIP build (TCP_SND_BUF); get reports it
+    return {};  // fixed (kSendBuffer); get reports it
   }
   if (pcb_ == nullptr) return Error::invalid_state;
   bool listener = state_ == State::listening;  // a listen pcb has only the common fields
@@ -542,10 +551,10 @@ Result<int> TcpSocket::get_option(Option option) {
   if (state_ == State::closed) return Error::bad_handle;
   switch (option) {
     case Option::recv_buffer: return static_cast<int>(rx_limit_);
-    case Option::send_buffer: return static_cast<int>(TCP_SND_BUF);
+    case Option::send_buffer: return static_cast<int>(kSendBuffer);
     case Option::send_queued:
       if (pcb_ == nullptr || state_ == State::listening) return 0;
-      return static_cast<int>(TCP_SND_BUF - tcp_sndbuf(pcb_));
+      return static_cast<int>(send_capacity_ - pcb_->snd_buf);
     default: break;
   }
   if (pcb_ == nullptr) return Error::invalid_state;

@@ -37,6 +37,13 @@ class TcpSocket final : public Socket, private Wakeable {
   // stays fully open until this much is queued unread.
   static constexpr std::size_t kDefaultRecvBuffer = 256 * 1024;
   static constexpr std::size_t kMaxRecvBuffer = 16 * 1024 * 1024;
+  // Send buffer per connection. lwIP's is TCP_SND_BUF (64 KiB, compiled in) and
+  // equals the peer's 64 KiB window, so every ACK had to wake the application
+  // before more data could be queued. pcb->snd_buf is plain free-space accounting
+  // (ACKs add back what they free, with no clamp), so granting the pcb more at
+  // connect time lets lwIP keep an unsent backlog it sends on ACKs by itself.
+  // Bounded by TCP_SND_QUEUELEN (4 * 64 KiB / MSS = 180 segments).
+  static constexpr std::size_t kSendBuffer = 192 * 1024;
 
   static Result<std::unique_ptr<TcpSocket>> create(Family family);
   ~TcpSocket() override;
@@ -97,6 +104,7 @@ class TcpSocket final : public Socket, private Wakeable {
   void maybe_recved(bool force);
   std::size_t send_space_locked() const noexcept;  // core + mu_ held
   void give_window(tcp_pcb* pcb) noexcept;  // core + mu_ held
+  void grow_send_buffer() noexcept;         // core + mu_ held, once connected
   std::uint32_t events_locked() const noexcept;
 
   const Family family_;
@@ -115,7 +123,8 @@ class TcpSocket final : public Socket, private Wakeable {
   bool wr_shut_{false};
   bool dead_{false};                  // the connection is gone (reset, aborted, finished)
   std::optional<Error> error_;        // SO_ERROR
-  std::size_t send_space_{0};         // tcp_sndbuf when last seen, for events()
+  std::size_t send_space_{0};         // free send buffer when last seen, for events()
+  std::size_t send_capacity_{0};      // what the pcb's snd_buf counts down from
   std::deque<std::unique_ptr<TcpSocket>> accept_q_;
   std::size_t backlog_{0};
   Watchers watchers_;

@@ -271,8 +271,8 @@ TEST_F(SocketTableTest, SlowReaderClosesTheWindowAndNothingIsLost) {
   const Bytes data = pattern(1 << 20, 3);
   std::size_t sent = 0;
   // Nobody reads: the sender must hit EAGAIN once the receiver's buffer (SO_RCVBUF,
-  // 256 KiB) and window and the sender's buffer (64 KiB each) are full, not queue
-  // without bound.
+  // 256 KiB, the window included) and the sender's (SO_SNDBUF, 192 KiB) are full,
+  // not queue without bound.
   for (int rounds = 0; rounds < 10000; ++rounds) {
     auto w = t().send(c, ByteSpan(data).subspan(sent), 0);
     if (!w) {
@@ -287,7 +287,7 @@ TEST_F(SocketTableTest, SlowReaderClosesTheWindowAndNothingIsLost) {
     sent += *w;
   }
   EXPECT_GT(sent, 64U * 1024U);
-  EXPECT_LE(sent, 256U * 1024U + 2U * 65535U + 1460U);
+  EXPECT_LE(sent, 256U * 1024U + 192U * 1024U + 1460U);
   ASSERT_TRUE(t().set_nonblocking(c, false).ok());
   std::thread rest([&] {
     ASSERT_TRUE(t().send(c, ByteSpan(data).subspan(sent), 0).ok());
@@ -400,7 +400,7 @@ TEST_F(SocketTableTest, OptionsRoundTrip) {
   ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_RCVBUF, &v, &len).ok());
   EXPECT_EQ(v, 65535) << "never below the TCP window";
   ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_SNDBUF, &v, &len).ok());
-  EXPECT_EQ(v, 65535);
+  EXPECT_EQ(v, 192 * 1024);
   ASSERT_TRUE(t().getsockopt(c, SOL_SOCKET, SO_TYPE, &v, &len).ok());
   EXPECT_EQ(v, SOCK_STREAM);
   timeval tv{1, 500'000}, got{};
@@ -425,6 +425,22 @@ TEST_F(SocketTableTest, LingerZeroResetsThePeer) {
   auto r = t().recv(*s, b, 0);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(to_errno(r.error()), ECONNRESET);
+  (void)t().close(*s);
+  (void)t().close(lfd);
+}
+
+TEST_F(SocketTableTest, LingerCloseDeliversEverythingThenEof) {
+  auto [lfd, port] = listener();
+  int c = connect_to(port);
+  auto s = t().accept(lfd, nullptr, nullptr);
+  ASSERT_TRUE(s.ok());
+  const Bytes data = pattern(150'000, 5);
+  ASSERT_EQ(t().send(c, data, 0).value_or(0), data.size());
+  linger l{1, 5};
+  ASSERT_TRUE(t().setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l).ok());
+  ASSERT_TRUE(t().close(c).ok());  // waits until the peer acknowledged it all
+  Bytes got = read_all(*s);
+  EXPECT_TRUE(equal_bytes(got, data));
   (void)t().close(*s);
   (void)t().close(lfd);
 }
