@@ -124,7 +124,7 @@ Result<void> Controller::delete_network(NetworkId id) {
       ++it;
     }
   }
-  dirty_networks_.erase(*number);
+  std::erase_if(dirty_members_, [&](const OnlineKey& k) { return k.network == *number; });
   return {};
 }
 
@@ -437,6 +437,7 @@ Result<Controller::Reply> Controller::handle_config_request(const crypto::Public
   auto config = build_config(*number, member, row, now_ms);
   if (!config) return config.error();
   last_request_ms_[{*number, node}] = now_ms;
+  dirty_members_.erase({*number, node});  // it has the latest now
   return Reply{wire::ConfigMessage{std::move(config).value()}};
 }
 
@@ -464,11 +465,7 @@ std::vector<Push> Controller::take_pushes(std::uint64_t now_ms) {
   queued_.clear();
   std::set<OnlineKey> targets;
   for (const auto& [key, seen] : last_request_ms_)
-    if (online(key, now_ms) &&
-        (dirty_networks_.contains(static_cast<std::uint32_t>(key.network)) ||
-         dirty_members_.contains(key)))
-      targets.insert(key);
-  dirty_networks_.clear();
+    if (online(key, now_ms) && dirty_members_.contains(key)) targets.insert(key);
   dirty_members_.clear();
   for (const auto& key : targets) {
     const auto number = static_cast<std::uint32_t>(key.network);

@@ -66,8 +66,8 @@ struct MemberInfo {
 };
 
 struct MemberUpdate {
-  std::optional<std::string> name;                        // a DNS label; "" clears
-  std::optional<std::vector<wire::Ipv4Assignment>> ipv4;  // replaces the member's
+  std::optional<std::string> name{};                      // a DNS label; "" clears
+  std::optional<std::vector<wire::Ipv4Assignment>> ipv4{};// replaces the member's
 };
 
 // An inner message (wire/vl2_messages.hpp) for an online member.
@@ -157,8 +157,7 @@ class Controller {
   // Members that received a config recently; memory only (a restarted
   // controller learns them again from their next request).
   std::map<OnlineKey, std::uint64_t> last_request_ms_;
-  // Changes waiting for take_pushes(): whole networks or single members.
-  std::set<std::uint32_t> dirty_networks_;
+  // Members whose config changed since they last got one (take_pushes()).
   std::set<OnlineKey> dirty_members_;
   std::vector<Push> queued_;  // revocations and refusals, made at change time
 };
