@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   std::string identity_path;
   std::string token_path;
   std::string bind = "127.0.0.1";
-  int port = 0;
+  int port = 9440;  // the CLI's default --api
   app.add_option("--db", db_path, "SQLite database file (created if absent)")->required();
   app.add_option("--identity", identity_path,
                  "The controller's secret identity file (created 0600 if absent)")
@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
                  "Admin API token file, mode 0600 (a random token is written if absent)")
       ->required();
   app.add_option("--bind", bind, "Admin API address: 127.0.0.1 or ::1");
-  app.add_option("--port", port, "Admin API port; 0 picks a free one")->check(CLI::Range(0, 65535));
+  app.add_option("--port", port, "Admin API port (default 9440); 0 picks a free one")->check(CLI::Range(0, 65535));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
