@@ -37,7 +37,9 @@ AdminClient::AdminClient(const AdminOptions& options) : options_(options) {
     if (env != nullptr) options_.token_file = env;
   }
   if (options_.token_file.empty())
-    fail("no admin token: pass --token-file FILE or set WEFT_TOKEN_FILE (the controller's token file)");
+    fail(
+        "no admin token: pass --token-file FILE or set WEFT_TOKEN_FILE (the controller's token "
+        "file)");
   auto text = osdep::read_secret_file(options_.token_file, 4096);
   if (!text) {
     const Error e = text.error();
@@ -53,7 +55,8 @@ nlohmann::json AdminClient::call(const std::string& method, const std::string& p
                                  const std::string& body) {
   httplib::Client client(options_.api);
   if (!client.is_valid())
-    fail(fmt::format("'{}' is not an admin API URL; pass --api http://127.0.0.1:PORT", options_.api));
+    fail(fmt::format("'{}' is not an admin API URL; pass --api http://127.0.0.1:PORT",
+                     options_.api));
   client.set_bearer_token_auth(token_);
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(30, 0);
@@ -62,18 +65,20 @@ nlohmann::json AdminClient::call(const std::string& method, const std::string& p
                       : method == "PATCH"  ? client.Patch(path, body, "application/json")
                                            : client.Post(path, body, "application/json");
   if (!r)
-    fail(fmt::format("cannot reach the controller at {} ({}); is weft-controller running? "
-                     "set --api or WEFT_API",
-                     options_.api, httplib::to_string(r.error())));
+    fail(
+        fmt::format("cannot reach the controller at {} ({}); is weft-controller running? "
+                    "set --api or WEFT_API",
+                    options_.api, httplib::to_string(r.error())));
   auto reply = nlohmann::json::parse(r->body, nullptr, false);
   if (r->status == 401)
-    fail(fmt::format("the controller refused the token in {}; use the token file it was started with",
-                     options_.token_file));
+    fail(fmt::format(
+        "the controller refused the token in {}; use the token file it was started with",
+        options_.token_file));
   if (r->status < 200 || r->status >= 300) {
-    const std::string what = reply.is_object() && reply.contains("message") &&
-                                     reply["message"].is_string()
-                                 ? reply["message"].get<std::string>()
-                                 : fmt::format("HTTP {}", r->status);
+    const std::string what =
+        reply.is_object() && reply.contains("message") && reply["message"].is_string()
+            ? reply["message"].get<std::string>()
+            : fmt::format("HTTP {}", r->status);
     fail(fmt::format("controller: {}", what));
   }
   if (reply.is_discarded()) fail("the controller sent a reply that is not JSON");

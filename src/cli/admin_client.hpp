@@ -21,8 +21,8 @@ struct AdminOptions {
 class AdminClient {
  public:
   // Empty options are taken from WEFT_API / WEFT_TOKEN_FILE (and the API from
-  // kDefaultApi after that). Reads the token file; on failure prints a one-line error and exits 1 (via
-  // CLI::RuntimeError, like every command).
+  // kDefaultApi after that). Reads the token file; on failure prints a one-line error and exits 1
+  // (via CLI::RuntimeError, like every command).
   explicit AdminClient(const AdminOptions& options);
 
   // The parsed reply body of a 2xx response; anything else is reported as a

@@ -24,7 +24,8 @@ std::string str(const json& j, const char* key) {
 
 void print_network(const json& n) {
   std::string pools;
-  for (const auto& p : n.value("ipv4_pools", json::array())) pools += (pools.empty() ? "" : ",") + p.get<std::string>();
+  for (const auto& p : n.value("ipv4_pools", json::array()))
+    pools += (pools.empty() ? "" : ",") + p.get<std::string>();
   std::printf("%s  %-20s  %-7s  members %lld (+%lld pending)  %s\n", str(n, "id").c_str(),
               str(n, "name").c_str(), n.value("private", true) ? "private" : "public",
               n.value("authorized_members", 0LL), n.value("pending_members", 0LL),
@@ -33,11 +34,12 @@ void print_network(const json& n) {
 
 void print_member(const json& m) {
   std::string ipv4;
-  for (const auto& a : m.value("ipv4", json::array())) ipv4 += (ipv4.empty() ? "" : ",") + a.get<std::string>();
+  for (const auto& a : m.value("ipv4", json::array()))
+    ipv4 += (ipv4.empty() ? "" : ",") + a.get<std::string>();
   std::printf("%s  %-12s  %-8s  %-18s  %s  %s\n", str(m, "node").c_str(),
               m.value("authorized", false) ? "authorized" : "unauthorized",
-              m.value("online", false) ? "online" : "offline",
-              ipv4.empty() ? "-" : ipv4.c_str(), str(m, "ipv6").c_str(),
+              m.value("online", false) ? "online" : "offline", ipv4.empty() ? "-" : ipv4.c_str(),
+              str(m, "ipv6").c_str(),
               str(m, "dns_name").empty() ? str(m, "name").c_str() : str(m, "dns_name").c_str());
 }
 
@@ -46,7 +48,8 @@ void print_member(const json& m) {
 // of every subcommand share one variable, and CLI11 would apply the variable
 // for subcommands that did not run, over what the command line said.
 void add_common(CLI::App* cmd, AdminOptions& o) {
-  cmd->add_option("--api", o.api, fmt::format("Admin API URL (env WEFT_API; default {})", kDefaultApi));
+  cmd->add_option("--api", o.api,
+                  fmt::format("Admin API URL (env WEFT_API; default {})", kDefaultApi));
   cmd->add_option("--token-file", o.token_file,
                   "The controller's admin token file, mode 0600 (env WEFT_TOKEN_FILE)");
   cmd->add_flag("--json", o.json, "Print the controller's JSON reply");
@@ -82,7 +85,8 @@ void add_network_commands(CLI::App& app) {
   create->add_option("--mtu", o->mtu, "MTU of the virtual link (1280-9000; default 2800)");
   create->add_option("--domain", o->domain, "DNS domain; members get NAME.DOMAIN");
   create->add_option("--pool", o->pools, "IPv4 pool: 10.1.0.0/24 or 10.1.0.10-10.1.0.99/24");
-  create->add_option("--route", o->routes, "Managed route: TARGET/PREFIX[@VIA], e.g. 10.2.0.0/16@10.1.0.1");
+  create->add_option("--route", o->routes,
+                     "Managed route: TARGET/PREFIX[@VIA], e.g. 10.2.0.0/16@10.1.0.1");
   add_common(create, o->admin);
   create->callback([o] {
     json body{{"name", o->name}, {"private", !o->is_public}};

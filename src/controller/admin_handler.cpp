@@ -1,8 +1,8 @@
 #include "controller/admin_handler.hpp"
 
 #include <arpa/inet.h>
-
 #include <nlohmann/json.hpp>
+
 #include <vector>
 
 #include "controller/admin_json.hpp"
@@ -24,23 +24,12 @@ Response fail(Error e, std::string_view what) {
   int status = 500;
   switch (e) {
     case Error::invalid_argument:
-    case Error::malformed:
-      status = 400;
-      break;
-    case Error::not_found:
-      status = 404;
-      break;
-    case Error::already_exists:
-      status = 409;
-      break;
-    case Error::too_large:
-      status = 413;
-      break;
-    case Error::busy:
-      status = 503;
-      break;
-    default:
-      break;
+    case Error::malformed: status = 400; break;
+    case Error::not_found: status = 404; break;
+    case Error::already_exists: status = 409; break;
+    case Error::too_large: status = 413; break;
+    case Error::busy: status = 503; break;
+    default: break;
   }
   return fail(status, name(e), std::string(what) + ": " + std::string(message(e)));
 }
@@ -106,10 +95,10 @@ Response AdminHandler::handle(const Request& request, std::uint64_t now_ms) {
     return fail(403, "forbidden", "the Host header must name a loopback address");
   constexpr std::string_view kBearer = "Bearer ";
   if (!request.authorization.starts_with(kBearer) ||
-      !equal_constant_time(std::string_view(request.authorization).substr(kBearer.size()),
-                           token_))
-    return fail(401, "unauthorized",
-                "send the token from the controller's token file as 'Authorization: Bearer <token>'");
+      !equal_constant_time(std::string_view(request.authorization).substr(kBearer.size()), token_))
+    return fail(
+        401, "unauthorized",
+        "send the token from the controller's token file as 'Authorization: Bearer <token>'");
   return route(request, now_ms);
 }
 
@@ -123,9 +112,7 @@ Response AdminHandler::route(const Request& r, std::uint64_t now_ms) {
     out = json::parse(r.body, nullptr, false);
     return !out.is_discarded();
   };
-  const auto bad_json = [] {
-    return fail(400, "malformed", "the body is not valid JSON");
-  };
+  const auto bad_json = [] { return fail(400, "malformed", "the body is not valid JSON"); };
 
   if (parts.size() == 2) {
     if (m == "GET") {

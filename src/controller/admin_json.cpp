@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <charconv>
 
-
 namespace weft::controller::admin_json {
 
 using nlohmann::json;
@@ -139,7 +138,8 @@ Parsed<NetworkSettings> network_settings(const json& body) {
   auto bad = [](std::string why) { return Parsed<NetworkSettings>{std::nullopt, std::move(why)}; };
   if (!body.is_object()) return bad("the body must be a JSON object");
   NetworkSettings s;
-  if (!body.contains("name") || !body["name"].is_string()) return bad("\"name\" (a string) is required");
+  if (!body.contains("name") || !body["name"].is_string())
+    return bad("\"name\" (a string) is required");
   s.name = body["name"].get<std::string>();
   if (body.contains("private")) {
     if (!body["private"].is_boolean()) return bad("\"private\" must be true or false");
@@ -168,7 +168,8 @@ Parsed<NetworkSettings> network_settings(const json& body) {
     for (const auto& r : body["routes"]) {
       auto parsed = parse_route(r);
       if (!parsed)
-        return bad("each route must look like {\"target\": \"10.2.0.0/16\", \"via\": \"10.1.0.1\"}");
+        return bad(
+            "each route must look like {\"target\": \"10.2.0.0/16\", \"via\": \"10.1.0.1\"}");
       s.routes.push_back(*parsed);
     }
   }

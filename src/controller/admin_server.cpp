@@ -60,7 +60,8 @@ Result<std::unique_ptr<AdminServer>> AdminServer::start(Controller& controller, 
       raw->started_ = true;
     }
     raw->started_cv_.notify_all();
-    return new httplib::ThreadPool(kWorkers);  // NOLINT(cppcoreguidelines-owning-memory): httplib owns it
+    return new httplib::ThreadPool(
+        kWorkers);  // NOLINT(cppcoreguidelines-owning-memory): httplib owns it
   };
   const auto serve = [raw](const httplib::Request& req, httplib::Response& res) {
     AdminHandler::Request r{req.method,
@@ -77,17 +78,17 @@ Result<std::unique_ptr<AdminServer>> AdminServer::start(Controller& controller, 
   server.Post(".*", serve);
   server.Patch(".*", serve);
   server.Delete(".*", serve);
-  server.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        res.status = 500;
-        res.set_content(R"({"error":"internal","message":"the request failed inside the controller"})",
-                        "application/json");
-      });
+  server.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+                                  std::exception_ptr) {
+    res.status = 500;
+    res.set_content(R"({"error":"internal","message":"the request failed inside the controller"})",
+                    "application/json");
+  });
 
-  const int port = options.port == 0 ? server.bind_to_any_port(options.bind_address)
-                                     : (server.bind_to_port(options.bind_address, options.port)
-                                            ? options.port
-                                            : -1);
+  const int port =
+      options.port == 0
+          ? server.bind_to_any_port(options.bind_address)
+          : (server.bind_to_port(options.bind_address, options.port) ? options.port : -1);
   if (port <= 0) return Error::address_in_use;
   self->port_ = port;
   self->thread_ = std::thread([raw] { raw->server_->listen_after_bind(); });

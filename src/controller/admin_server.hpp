@@ -10,8 +10,8 @@
 // Error::insecure_permissions otherwise) and must hold at least
 // AdminHandler::kMinTokenLength characters.
 
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>

@@ -99,8 +99,7 @@ Result<NetworkInfo> Controller::create_network(const NetworkSettings& s, std::ui
       ++number;
     }
     if (number > NetworkId::kMaxNumber) return Error::too_large;
-    WEFT_TRY(store_.insert_network(
-        {number, s.name, s.is_private, s.mtu, s.dns_domain, 1, now_ms}));
+    WEFT_TRY(store_.insert_network({number, s.name, s.is_private, s.mtu, s.dns_domain, 1, now_ms}));
     for (const auto& p : s.ipv4_pools) WEFT_TRY(store_.add_pool(number, p));
     for (const auto& route : s.routes) WEFT_TRY(store_.add_route(number, route));
     return {};
@@ -149,8 +148,7 @@ Result<NetworkInfo> Controller::network(NetworkId id) {
 }
 
 Result<MemberInfo> Controller::member_info(std::uint32_t number, const NetworkRow& net,
-                                           const MemberRow& m,
-                                           const std::vector<Ipv4Row>& all_ipv4,
+                                           const MemberRow& m, const std::vector<Ipv4Row>& all_ipv4,
                                            std::uint64_t now_ms) {
   auto node = NodeId::from_u64(m.node);
   if (!node) return Error::malformed;  // a row no version of the controller writes
@@ -224,24 +222,25 @@ Result<void> Controller::authorize(NetworkId id, NodeId node, std::uint64_t now_
   std::lock_guard lock(mutex_);
   bool changed = false;
   if (auto written = store_.write([&]() -> Result<void> {
-    WEFT_TRY(store_.network(*number));
-    auto m = store_.member(*number, node.value());
-    if (!m) return m.error();
-    MemberRow row = m->value_or(MemberRow{node.value(), "", false, "", now_ms, now_ms});
-    if (row.authorized) return {};
-    auto count = store_.member_count(*number, true);
-    if (!count) return count.error();
-    if (static_cast<std::size_t>(*count) >= limits_.max_members) return Error::too_large;
-    row.authorized = true;
-    row.updated_ms = now_ms;
-    WEFT_TRY(store_.put_member(*number, row));
-    auto ipv4 = allocate_ipv4(*number, node.value());
-    if (!ipv4) return ipv4.error();
-    if (!ipv4->empty()) WEFT_TRY(store_.set_ipv4(*number, node.value(), *ipv4));
-    WEFT_TRY(store_.bump_revision(*number));
-    changed = true;
-    return {};
-  }); !written)
+        WEFT_TRY(store_.network(*number));
+        auto m = store_.member(*number, node.value());
+        if (!m) return m.error();
+        MemberRow row = m->value_or(MemberRow{node.value(), "", false, "", now_ms, now_ms});
+        if (row.authorized) return {};
+        auto count = store_.member_count(*number, true);
+        if (!count) return count.error();
+        if (static_cast<std::size_t>(*count) >= limits_.max_members) return Error::too_large;
+        row.authorized = true;
+        row.updated_ms = now_ms;
+        WEFT_TRY(store_.put_member(*number, row));
+        auto ipv4 = allocate_ipv4(*number, node.value());
+        if (!ipv4) return ipv4.error();
+        if (!ipv4->empty()) WEFT_TRY(store_.set_ipv4(*number, node.value(), *ipv4));
+        WEFT_TRY(store_.bump_revision(*number));
+        changed = true;
+        return {};
+      });
+      !written)
     return written.error();
   if (changed) dirty_members_.insert({*number, node.value()});
   return {};
@@ -252,17 +251,18 @@ Result<void> Controller::deauthorize(NetworkId id, NodeId node, std::uint64_t no
   if (!number) return number.error();
   std::lock_guard lock(mutex_);
   if (auto written = store_.write([&]() -> Result<void> {
-    auto m = store_.member(*number, node.value());
-    if (!m) return m.error();
-    if (!*m) return Error::not_found;
-    MemberRow row = **m;
-    row.authorized = false;
-    row.updated_ms = now_ms;
-    WEFT_TRY(store_.put_member(*number, row));
-    WEFT_TRY(store_.revoke(*number, node.value(), now_ms));
-    WEFT_TRY(store_.bump_revision(*number));
-    return {};
-  }); !written)
+        auto m = store_.member(*number, node.value());
+        if (!m) return m.error();
+        if (!*m) return Error::not_found;
+        MemberRow row = **m;
+        row.authorized = false;
+        row.updated_ms = now_ms;
+        WEFT_TRY(store_.put_member(*number, row));
+        WEFT_TRY(store_.revoke(*number, node.value(), now_ms));
+        WEFT_TRY(store_.bump_revision(*number));
+        return {};
+      });
+      !written)
     return written.error();
   // Pushed even if the member was already unauthorized: resending a revocation
   // is harmless (thresholds only rise) and heals a lost push.
@@ -291,24 +291,26 @@ Result<void> Controller::update_member(NetworkId id, NodeId node, const MemberUp
     for (const auto& a : *update.ipv4) {
       if (a.prefix == 0 || a.prefix > 32) return Error::invalid_argument;
       const std::uint32_t addr = from_bytes4(a.address);
-      if (std::any_of(ipv4.begin(), ipv4.end(), [&](const Ipv4Row& r) { return r.address == addr; }))
+      if (std::any_of(ipv4.begin(), ipv4.end(),
+                      [&](const Ipv4Row& r) { return r.address == addr; }))
         return Error::invalid_argument;
       ipv4.push_back({node.value(), addr, a.prefix});
     }
   }
   std::lock_guard lock(mutex_);
   if (auto written = store_.write([&]() -> Result<void> {
-    auto m = store_.member(*number, node.value());
-    if (!m) return m.error();
-    if (!*m) return Error::not_found;
-    MemberRow row = **m;
-    if (update.name) row.name = *update.name;
-    row.updated_ms = now_ms;
-    WEFT_TRY(store_.put_member(*number, row));
-    if (update.ipv4) WEFT_TRY(store_.set_ipv4(*number, node.value(), ipv4));
-    WEFT_TRY(store_.bump_revision(*number));
-    return {};
-  }); !written)
+        auto m = store_.member(*number, node.value());
+        if (!m) return m.error();
+        if (!*m) return Error::not_found;
+        MemberRow row = **m;
+        if (update.name) row.name = *update.name;
+        row.updated_ms = now_ms;
+        WEFT_TRY(store_.put_member(*number, row));
+        if (update.ipv4) WEFT_TRY(store_.set_ipv4(*number, node.value(), ipv4));
+        WEFT_TRY(store_.bump_revision(*number));
+        return {};
+      });
+      !written)
     return written.error();
   dirty_members_.insert({*number, node.value()});
   return {};
@@ -319,10 +321,11 @@ Result<void> Controller::delete_member(NetworkId id, NodeId node) {
   if (!number) return number.error();
   std::lock_guard lock(mutex_);
   if (auto written = store_.write([&]() -> Result<void> {
-    WEFT_TRY(store_.delete_member(*number, node.value()));  // cascades to its addresses
-    WEFT_TRY(store_.bump_revision(*number));
-    return {};
-  }); !written)
+        WEFT_TRY(store_.delete_member(*number, node.value()));  // cascades to its addresses
+        WEFT_TRY(store_.bump_revision(*number));
+        return {};
+      });
+      !written)
     return written.error();
   if (last_request_ms_.erase({*number, node.value()}) > 0)
     queued_.push_back({node, id, refusal(id, wire::RefusalReason::not_authorized)});
@@ -343,8 +346,7 @@ bool Controller::online(const OnlineKey& key, std::uint64_t now_ms) const {
 
 Result<wire::NetworkConfig> Controller::build_config(std::uint32_t number,
                                                      const crypto::PublicIdentity& member,
-                                                     const MemberRow& row,
-                                                     std::uint64_t now_ms) {
+                                                     const MemberRow& row, std::uint64_t now_ms) {
   auto net = store_.network(number);
   if (!net) return net.error();
   auto routes = store_.routes(number);
@@ -359,21 +361,20 @@ Result<wire::NetworkConfig> Controller::build_config(std::uint32_t number,
   // A member authorized again in the millisecond it was revoked must not get a
   // credential its own revocation covers.
   const std::uint64_t issued = (*revoked && **revoked >= now_ms) ? **revoked + 1 : now_ms;
-  wire::NetworkConfig c{
-      .network = id,
-      .member = member.address(),
-      .revision = net->revision,
-      .issued_ms = issued,
-      .is_private = net->is_private,
-      .mtu = net->mtu,
-      .name = net->name,
-      .ipv4 = mi->ipv4,
-      .ipv6 = {mi->ipv6},
-      .routes = *routes,
-      .dns_domain = net->dns_domain,
-      .dns_name = mi->dns_name,
-      .credential = vnet::Credentials::issue(identity_, id, member, issued, limits_.max_delta_ms,
-                                             net->revision)};
+  wire::NetworkConfig c{.network = id,
+                        .member = member.address(),
+                        .revision = net->revision,
+                        .issued_ms = issued,
+                        .is_private = net->is_private,
+                        .mtu = net->mtu,
+                        .name = net->name,
+                        .ipv4 = mi->ipv4,
+                        .ipv6 = {mi->ipv6},
+                        .routes = *routes,
+                        .dns_domain = net->dns_domain,
+                        .dns_name = mi->dns_name,
+                        .credential = vnet::Credentials::issue(
+                            identity_, id, member, issued, limits_.max_delta_ms, net->revision)};
   if (!c.valid()) return Error::internal;
   c.signature = identity_.sign(c.signing_input());
   return c;
@@ -412,13 +413,14 @@ Result<Controller::Reply> Controller::handle_config_request(const crypto::Public
     }
     row = {node, identity_text, admit, "", now_ms, now_ms};
     if (auto written = store_.write([&]() -> Result<void> {
-      WEFT_TRY(store_.put_member(*number, row));
-      if (!admit) return {};
-      auto ipv4 = allocate_ipv4(*number, node);
-      if (!ipv4) return ipv4.error();
-      if (!ipv4->empty()) WEFT_TRY(store_.set_ipv4(*number, node, *ipv4));
-      return {};
-    }); !written)
+          WEFT_TRY(store_.put_member(*number, row));
+          if (!admit) return {};
+          auto ipv4 = allocate_ipv4(*number, node);
+          if (!ipv4) return ipv4.error();
+          if (!ipv4->empty()) WEFT_TRY(store_.set_ipv4(*number, node, *ipv4));
+          return {};
+        });
+        !written)
       return written.error();
     if (!admit) return refuse(wire::RefusalReason::not_authorized);
   } else {

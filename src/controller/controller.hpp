@@ -42,8 +42,8 @@ struct NetworkSettings {
   std::string name;
   bool is_private{true};
   std::uint16_t mtu{2800};
-  std::string dns_domain;             // empty: members get no DNS names
-  std::vector<Ipv4Pool> ipv4_pools;   // empty: no IPv4 assignment
+  std::string dns_domain;            // empty: members get no DNS names
+  std::vector<Ipv4Pool> ipv4_pools;  // empty: no IPv4 assignment
   std::vector<wire::ManagedRoute> routes;
 };
 
@@ -66,8 +66,8 @@ struct MemberInfo {
 };
 
 struct MemberUpdate {
-  std::optional<std::string> name{};                      // a DNS label; "" clears
-  std::optional<std::vector<wire::Ipv4Assignment>> ipv4{};// replaces the member's
+  std::optional<std::string> name{};                        // a DNS label; "" clears
+  std::optional<std::vector<wire::Ipv4Assignment>> ipv4{};  // replaces the member's
 };
 
 // An inner message (wire/vl2_messages.hpp) for an online member.
@@ -145,7 +145,8 @@ class Controller {
   Result<MemberInfo> member_info(std::uint32_t number, const NetworkRow& net, const MemberRow& m,
                                  const std::vector<Ipv4Row>& all_ipv4, std::uint64_t now_ms);
   Result<std::vector<Ipv4Row>> allocate_ipv4(std::uint32_t number, std::uint64_t node);
-  Result<wire::NetworkConfig> build_config(std::uint32_t number, const crypto::PublicIdentity& member,
+  Result<wire::NetworkConfig> build_config(std::uint32_t number,
+                                           const crypto::PublicIdentity& member,
                                            const MemberRow& row, std::uint64_t now_ms);
   Bytes refusal(NetworkId id, wire::RefusalReason reason) const;
   bool online(const OnlineKey& key, std::uint64_t now_ms) const;

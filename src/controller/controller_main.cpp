@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
                  "Admin API token file, mode 0600 (a random token is written if absent)")
       ->required();
   app.add_option("--bind", bind, "Admin API address: 127.0.0.1 or ::1");
-  app.add_option("--port", port, "Admin API port (default 9440); 0 picks a free one")->check(CLI::Range(0, 65535));
+  app.add_option("--port", port, "Admin API port (default 9440); 0 picks a free one")
+      ->check(CLI::Range(0, 65535));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -89,23 +90,21 @@ int main(int argc, char** argv) {
     return fail(fmt::format("{}: {}", token_path, message(t.error())));
   auto store = controller::Store::open(db_path, {});
   if (!store)
-    return fail(fmt::format("{}: {}{}", db_path, message(store.error()),
-                            store.error() == Error::busy
-                                ? " (another process holds it; stop it or pick another --db)"
-                                : store.error() == Error::malformed
-                                      ? " (not a controller database; move it away)"
-                                      : ""));
+    return fail(fmt::format(
+        "{}: {}{}", db_path, message(store.error()),
+        store.error() == Error::busy ? " (another process holds it; stop it or pick another --db)"
+        : store.error() == Error::malformed ? " (not a controller database; move it away)"
+                                            : ""));
   const NodeId address = identity->address();
   controller::Controller controller(std::move(identity).value(), std::move(store).value(), {});
   auto server = controller::AdminServer::start(controller, {bind, port, token_path, {}});
   if (!server) {
     const Error e = server.error();
-    return fail(fmt::format("admin API: {}{}", message(e),
-                            e == Error::insecure_permissions
-                                ? fmt::format(" (run `chmod 600 {}`)", token_path)
-                            : e == Error::invalid_argument
-                                ? " (bind to 127.0.0.1 or ::1; tokens need 16+ characters)"
-                                : ""));
+    return fail(fmt::format(
+        "admin API: {}{}", message(e),
+        e == Error::insecure_permissions ? fmt::format(" (run `chmod 600 {}`)", token_path)
+        : e == Error::invalid_argument   ? " (bind to 127.0.0.1 or ::1; tokens need 16+ characters)"
+                                         : ""));
   }
   std::printf("admin-port %d\ncontroller %s\n", (*server)->port(), address.to_string().c_str());
   std::fflush(stdout);

@@ -7,30 +7,24 @@ namespace weft::controller {
 Error sqlite_error(int rc) noexcept {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Error::busy;
+    case SQLITE_LOCKED: return Error::busy;
     case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-      return Error::malformed;
-    case SQLITE_CONSTRAINT:
-      return Error::already_exists;
+    case SQLITE_CORRUPT: return Error::malformed;
+    case SQLITE_CONSTRAINT: return Error::already_exists;
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
     case SQLITE_READONLY:
-    case SQLITE_AUTH:
-      return Error::permission_denied;
-    case SQLITE_TOOBIG:
-      return Error::too_large;
-    default:
-      return Error::io;
+    case SQLITE_AUTH: return Error::permission_denied;
+    case SQLITE_TOOBIG: return Error::too_large;
+    default: return Error::io;
   }
 }
 
 Result<Database> Database::open(const std::string& path, int busy_timeout_ms) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   Database db(raw);  // sqlite3_open_v2 may hand out a handle even when it fails
   if (rc != SQLITE_OK) return db.fail(rc);
   sqlite3_extended_result_codes(raw, 1);
@@ -70,8 +64,8 @@ Statement& Statement::bind(int index, std::int64_t v) {
 }
 
 Statement& Statement::bind(int index, std::string_view v) {
-  const int rc = sqlite3_bind_text64(stmt_.get(), index, v.data(), v.size(), SQLITE_TRANSIENT,
-                                     SQLITE_UTF8);
+  const int rc =
+      sqlite3_bind_text64(stmt_.get(), index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
   return *this;
 }

@@ -70,15 +70,19 @@ Result<std::vector<T>> collect(Statement& s, Read read) {
 }
 
 NetworkRow read_network(const Statement& s) {
-  return {static_cast<std::uint32_t>(s.int64(0)), s.text(1), s.int64(2) != 0,
-          static_cast<std::uint16_t>(s.int64(3)), s.text(4), u64(s.int64(5)), u64(s.int64(6))};
+  return {static_cast<std::uint32_t>(s.int64(0)),
+          s.text(1),
+          s.int64(2) != 0,
+          static_cast<std::uint16_t>(s.int64(3)),
+          s.text(4),
+          u64(s.int64(5)),
+          u64(s.int64(6))};
 }
 constexpr std::string_view kNetworkColumns =
     "SELECT number, name, private, mtu, dns_domain, revision, created_ms FROM networks";
 
 MemberRow read_member(const Statement& s) {
-  return {u64(s.int64(0)), s.text(1), s.int64(2) != 0, s.text(3), u64(s.int64(4)),
-          u64(s.int64(5))};
+  return {u64(s.int64(0)), s.text(1), s.int64(2) != 0, s.text(3), u64(s.int64(4)), u64(s.int64(5))};
 }
 
 }  // namespace
@@ -240,8 +244,8 @@ Result<void> Store::delete_member(std::uint32_t network, std::uint64_t node) {
 }
 
 Result<std::vector<Ipv4Pool>> Store::pools(std::uint32_t network) {
-  auto s = db_->prepare(
-      "SELECT first, last, prefix FROM ipv4_pools WHERE network = ?1 ORDER BY rowid");
+  auto s =
+      db_->prepare("SELECT first, last, prefix FROM ipv4_pools WHERE network = ?1 ORDER BY rowid");
   if (!s) return s.error();
   return collect<Ipv4Pool>(s->bind(1, std::int64_t{network}), [](const Statement& st) {
     return Ipv4Pool{static_cast<std::uint32_t>(st.int64(0)),
@@ -308,8 +312,8 @@ Result<std::vector<wire::ManagedRoute>> Store::routes(std::uint32_t network) {
 }
 
 Result<void> Store::add_route(std::uint32_t network, const wire::ManagedRoute& r) {
-  auto s = db_->prepare(
-      "INSERT INTO routes(network, ipv6, target, prefix, via) VALUES(?1,?2,?3,?4,?5)");
+  auto s =
+      db_->prepare("INSERT INTO routes(network, ipv6, target, prefix, via) VALUES(?1,?2,?3,?4,?5)");
   if (!s) return s.error();
   return s->bind(1, std::int64_t{network})
       .bind(2, std::int64_t{r.ipv6 ? 1 : 0})
@@ -329,8 +333,7 @@ Result<void> Store::revoke(std::uint32_t network, std::uint64_t node, std::uint6
 }
 
 Result<std::optional<std::uint64_t>> Store::revocation(std::uint32_t network, std::uint64_t node) {
-  auto s = db_->prepare(
-      "SELECT threshold_ms FROM revocations WHERE network = ?1 AND node = ?2");
+  auto s = db_->prepare("SELECT threshold_ms FROM revocations WHERE network = ?1 AND node = ?2");
   if (!s) return s.error();
   auto row = s->bind(1, std::int64_t{network}).bind(2, i64(node)).step();
   if (!row) return row.error();

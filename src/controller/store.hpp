@@ -39,7 +39,7 @@ struct MemberRow {
   std::uint64_t node{0};  // NodeId::value()
   std::string identity;   // PublicIdentity text; empty until a pre-authorized member asks
   bool authorized{false};
-  std::string name;       // a DNS label, or empty
+  std::string name;  // a DNS label, or empty
   std::uint64_t created_ms{0};
   std::uint64_t updated_ms{0};
 };

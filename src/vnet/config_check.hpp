@@ -37,8 +37,7 @@ struct ConfigCheck {
 
   // A revocation for `network`: signed by its controller (Error::verification_failed),
   // for this network (Error::not_authorized).
-  static Result<void> check_revocation(const wire::RevocationMessage& revocation,
-                                       NetworkId network,
+  static Result<void> check_revocation(const wire::RevocationMessage& revocation, NetworkId network,
                                        const crypto::PublicIdentity& controller);
 };
 

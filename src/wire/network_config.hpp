@@ -82,8 +82,8 @@ class NetworkConfigView {
   static constexpr std::uint8_t kFlagPrivate = 0x01;
   static constexpr std::size_t kSignatureSize = 64;
   static constexpr std::size_t kMinSize = 34 + 5 + MembershipCredentialView::kSize + 64;
-  static constexpr std::size_t kMaxSize = 34 + kMaxName + 1 + kMaxIpv4 * 5 + 1 + kMaxIpv6 * 17 +
-                                          1 + kMaxRoutes * 34 + 2 + 2 * kMaxDnsName +
+  static constexpr std::size_t kMaxSize = 34 + kMaxName + 1 + kMaxIpv4 * 5 + 1 + kMaxIpv6 * 17 + 1 +
+                                          kMaxRoutes * 34 + 2 + 2 * kMaxDnsName +
                                           MembershipCredentialView::kSize + 64;
 
   // Walks the whole message once. Error::truncated / too_large (bytes after the

@@ -23,8 +23,7 @@ Result<Vl2InnerType> vl2_inner_type(ByteSpan plaintext) noexcept {
     case Vl2InnerType::config_request:
     case Vl2InnerType::config:
     case Vl2InnerType::config_refusal:
-    case Vl2InnerType::revocation:
-      return t;
+    case Vl2InnerType::revocation: return t;
   }
   return Error::malformed;
 }
@@ -65,8 +64,7 @@ Result<ConfigRefusal> ConfigRefusal::parse(ByteSpan bytes) noexcept {
   switch (reason) {
     case RefusalReason::not_found:
     case RefusalReason::not_authorized:
-    case RefusalReason::rate_limited:
-      return ConfigRefusal{*network, reason};
+    case RefusalReason::rate_limited: return ConfigRefusal{*network, reason};
   }
   return Error::malformed;
 }
@@ -103,8 +101,7 @@ Bytes RevocationMessage::signing_input() const {
   constexpr std::size_t kSigned = 21;  // network, member, threshold
   Bytes out(context.size() + kSigned);
   std::copy(context.begin(), context.end(), out.begin());
-  std::copy_n(full.begin() + 1, kSigned,
-              out.begin() + static_cast<std::ptrdiff_t>(context.size()));
+  std::copy_n(full.begin() + 1, kSigned, out.begin() + static_cast<std::ptrdiff_t>(context.size()));
   return out;
 }
 

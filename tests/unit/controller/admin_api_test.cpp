@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "controller/admin_server.hpp"
 #include "controller_fixture.hpp"
@@ -34,7 +34,8 @@ class AdminApiTest : public ::testing::Test {
     controller_ = std::make_unique<Controller>(crypto::Identity::parse(kAliceSecret).value(),
                                                std::move(store).value(), Controller::Limits{});
     write_token(token_file(), kToken, 0600);
-    auto server = AdminServer::start(*controller_, {"127.0.0.1", 0, token_file(), [] { return kT; }});
+    auto server =
+        AdminServer::start(*controller_, {"127.0.0.1", 0, token_file(), [] { return kT; }});
     ASSERT_TRUE(server) << name(server.error());
     server_ = std::move(server).value();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
@@ -118,9 +119,9 @@ TEST_F(AdminApiTest, MembersAuthorizeSetDeauthorizeDelete) {
                              "/authorize")
                 .first,
             200);
-  auto [s4, conflict] = call("PATCH",
-                             "/v1/networks/" + id + "/members/" + mallory().address().to_string(),
-                             R"({"ipv4":["10.1.0.77/24"]})");
+  auto [s4, conflict] =
+      call("PATCH", "/v1/networks/" + id + "/members/" + mallory().address().to_string(),
+           R"({"ipv4":["10.1.0.77/24"]})");
   EXPECT_EQ(s4, 409);
   EXPECT_EQ(conflict["error"], "already_exists");
 
@@ -188,8 +189,8 @@ TEST_F(AdminApiTest, NonLoopbackHostIs403) {
 // the remote address a non-loopback client would have.
 TEST_F(AdminApiTest, NonLoopbackSourceIs403) {
   AdminHandler handler(*controller_, std::string(kToken));
-  AdminHandler::Request r{"GET", "/v1/networks", "Bearer " + std::string(kToken), "127.0.0.1:1",
-                          "192.0.2.7", ""};
+  AdminHandler::Request r{"GET",         "/v1/networks", "Bearer " + std::string(kToken),
+                          "127.0.0.1:1", "192.0.2.7",    ""};
   EXPECT_EQ(handler.handle(r, kT).status, 403);
   r.remote_addr = "::ffff:10.0.0.1";
   EXPECT_EQ(handler.handle(r, kT).status, 403);
@@ -208,10 +209,12 @@ TEST(AdminServer, RefusesNonLoopbackBindsAndLooseTokenFiles) {
   TempDir dir;
   auto store = Store::open(dir.db(), {});
   ASSERT_TRUE(store);
-  Controller controller(crypto::Identity::parse(kAliceSecret).value(), std::move(store).value(), {});
+  Controller controller(crypto::Identity::parse(kAliceSecret).value(), std::move(store).value(),
+                        {});
   const std::string token = dir.path() + "/token";
   write_token(token, kToken, 0600);
-  EXPECT_EQ(AdminServer::start(controller, {"0.0.0.0", 0, token, {}}).error(), Error::invalid_argument);
+  EXPECT_EQ(AdminServer::start(controller, {"0.0.0.0", 0, token, {}}).error(),
+            Error::invalid_argument);
   EXPECT_EQ(AdminServer::start(controller, {"192.0.2.1", 0, token, {}}).error(),
             Error::invalid_argument);
   write_token(token, kToken, 0644);
@@ -230,7 +233,8 @@ TEST(AdminServer, StartStopRepeatedly) {
   TempDir dir;
   auto store = Store::open(dir.db(), {});
   ASSERT_TRUE(store);
-  Controller controller(crypto::Identity::parse(kAliceSecret).value(), std::move(store).value(), {});
+  Controller controller(crypto::Identity::parse(kAliceSecret).value(), std::move(store).value(),
+                        {});
   const std::string token = dir.path() + "/token";
   write_token(token, kToken, 0600);
   for (int i = 0; i < 20; ++i) {

@@ -88,7 +88,8 @@ TEST(Controller, PrivateNetworkAdmitsOnlyAuthorizedMembers) {
   EXPECT_EQ(ipv4_text(config.ipv4[0]), "10.1.0.1/24");  // .0 is the subnet's own address
   ASSERT_EQ(config.ipv6.size(), 1U);
   const auto ula = vnet::Ula::member_address(net->id, bob().address());
-  for (std::size_t i = 0; i < 16; ++i) EXPECT_EQ(std::to_integer<std::uint8_t>(config.ipv6[0].address[i]), ula[i]);
+  for (std::size_t i = 0; i < 16; ++i)
+    EXPECT_EQ(std::to_integer<std::uint8_t>(config.ipv6[0].address[i]), ula[i]);
   EXPECT_EQ(config.dns_name, "bob.lab.weft");
   EXPECT_EQ(config.dns_domain, "lab.weft");
 }
@@ -111,10 +112,12 @@ TEST(Controller, PublicNetworkAdmitsAnyone) {
 TEST(Controller, UnknownNetworksAreRefused) {
   TempDir dir;
   auto c = open_controller(dir);
-  EXPECT_EQ(expect_refusal(c->handle_config_request(pub(bob()), NetworkId::make(alice().address(), 9), kT)),
+  EXPECT_EQ(expect_refusal(
+                c->handle_config_request(pub(bob()), NetworkId::make(alice().address(), 9), kT)),
             wire::RefusalReason::not_found);
   // A network id naming another controller.
-  EXPECT_EQ(expect_refusal(c->handle_config_request(pub(bob()), NetworkId::make(mallory().address(), 1), kT)),
+  EXPECT_EQ(expect_refusal(
+                c->handle_config_request(pub(bob()), NetworkId::make(mallory().address(), 1), kT)),
             wire::RefusalReason::not_found);
   EXPECT_EQ(c->delete_network(NetworkId::make(alice().address(), 9)).error(), Error::not_found);
 }
@@ -216,8 +219,8 @@ TEST(Controller, DeauthorizeRevokesAndPushes) {
       bob_got_revocation = true;
     }
     if (p.to == mallory().address())
-      mallory_got_refusal = wire::ConfigRefusal::parse(p.message)->reason ==
-                            wire::RefusalReason::not_authorized;
+      mallory_got_refusal =
+          wire::ConfigRefusal::parse(p.message)->reason == wire::RefusalReason::not_authorized;
   }
   EXPECT_TRUE(bob_got_revocation);
   EXPECT_TRUE(mallory_got_refusal);
@@ -259,8 +262,8 @@ TEST(Controller, ChangesReachOnlineMembersOnly) {
 TEST(Controller, RestartLosesNothing) {
   TempDir dir;
   NetworkId id = NetworkId::make(alice().address(), 1);
-  wire::NetworkConfig before{.network = id, .member = bob().address(),
-                             .credential = {id, bob().address()}};
+  wire::NetworkConfig before{
+      .network = id, .member = bob().address(), .credential = {id, bob().address()}};
   {
     auto c = open_controller(dir);
     auto net = c->create_network(lab(), kT);
@@ -280,7 +283,8 @@ TEST(Controller, RestartLosesNothing) {
   EXPECT_EQ(nets->front().authorized_members, 1);
   EXPECT_EQ(nets->front().pending_members, 1);
   auto after = expect_config(c->handle_config_request(pub(bob()), id, kT + 2));
-  EXPECT_EQ(after, before);  // same revision, addresses, names; same signature (deterministic Ed25519)
+  EXPECT_EQ(after,
+            before);  // same revision, addresses, names; same signature (deterministic Ed25519)
 }
 
 TEST(Controller, AMemberOfTwoNetworksGetsSeparateConfigs) {

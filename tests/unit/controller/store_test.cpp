@@ -60,7 +60,10 @@ TEST(Store, AnAddressIsHeldByOneMemberOnly) {
     WEFT_TRY(store->put_member(5, {2, "", true, "", 0, 0}));
     return store->set_ipv4(5, 1, {{1, 0x0a000005, 24}});
   }));
-  EXPECT_EQ(store->write([&] { return store->set_ipv4(5, 2, {{2, 0x0a000005, 24}}); }).error(),
+  EXPECT_EQ(store->write([&] {
+                   return store->set_ipv4(5, 2, {{2, 0x0a000005, 24}});
+                 })
+                .error(),
             Error::already_exists);
   // Deleting the member releases the address.
   ASSERT_TRUE(store->write([&] { return store->delete_member(5, 1); }));
@@ -92,14 +95,18 @@ TEST(Store, LockedDatabaseIsBusy) {
   ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
 
   EXPECT_EQ(Store::open(dir.db(), {.busy_timeout_ms = 50}).error(), Error::busy);
-  EXPECT_EQ(store->write([&] { return store->insert_network({5, "lab", true, 2800, "", 1, 0}); })
+  EXPECT_EQ(store->write([&] {
+                   return store->insert_network({5, "lab", true, 2800, "", 1, 0});
+                 })
                 .error(),
             Error::busy);
   EXPECT_FALSE(store->last_message().empty());
 
   ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(other);
-  EXPECT_TRUE(store->write([&] { return store->insert_network({5, "lab", true, 2800, "", 1, 0}); }));
+  EXPECT_TRUE(store->write([&] {
+    return store->insert_network({5, "lab", true, 2800, "", 1, 0});
+  }));
 }
 
 TEST(Store, GarbageFileIsMalformed) {

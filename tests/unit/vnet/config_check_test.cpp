@@ -19,10 +19,11 @@ constexpr std::uint64_t kT = 1'700'000'000'000;
 wire::NetworkConfig config_for(const crypto::Identity& member, std::uint64_t revision,
                                std::uint64_t at, const crypto::Identity& signer = alice(),
                                NetworkId net = network()) {
-  wire::NetworkConfig c{.network = net,
-                        .member = member.address(),
-                        .credential = Credentials::issue(signer, net, member.public_identity(), at,
-                                                         Credentials::kDefaultMaxDeltaMs, revision)};
+  wire::NetworkConfig c{
+      .network = net,
+      .member = member.address(),
+      .credential = Credentials::issue(signer, net, member.public_identity(), at,
+                                       Credentials::kDefaultMaxDeltaMs, revision)};
   c.revision = revision;
   c.issued_ms = at;
   c.name = "lab";
@@ -38,8 +39,8 @@ TEST(ConfigCheck, AcceptsTheControllersConfigForUs) {
   EXPECT_TRUE(ConfigCheck::check(config_for(bob(), 3, kT), network(), pub(bob()), pub(alice()),
                                  ConfigCheck::Held{2, kT + 5}));
   // Same revision, later issue time: a credential refresh.
-  EXPECT_TRUE(ConfigCheck::check(config_for(bob(), 3, kT + 1), network(), pub(bob()),
-                                 pub(alice()), ConfigCheck::Held{3, kT}));
+  EXPECT_TRUE(ConfigCheck::check(config_for(bob(), 3, kT + 1), network(), pub(bob()), pub(alice()),
+                                 ConfigCheck::Held{3, kT}));
 }
 
 TEST(ConfigCheck, RefusesAnotherSignerOrATamperedConfig) {
@@ -64,10 +65,11 @@ TEST(ConfigCheck, RefusesAConfigForSomeoneElse) {
                                std::nullopt)
                 .error(),
             Error::not_authorized);
-  EXPECT_EQ(ConfigCheck::check(config_for(bob(), 3, kT, alice(), NetworkId::make(alice().address(), 8)),
-                               network(), pub(bob()), pub(alice()), std::nullopt)
-                .error(),
-            Error::not_authorized);
+  EXPECT_EQ(
+      ConfigCheck::check(config_for(bob(), 3, kT, alice(), NetworkId::make(alice().address(), 8)),
+                         network(), pub(bob()), pub(alice()), std::nullopt)
+          .error(),
+      Error::not_authorized);
   // A config for Bob carrying Mallory's credential, signed by the controller.
   auto c = config_for(bob(), 3, kT);
   c.credential = config_for(mallory(), 3, kT).credential;
@@ -78,13 +80,13 @@ TEST(ConfigCheck, RefusesAConfigForSomeoneElse) {
 
 TEST(ConfigCheck, RefusesAReplayedOrOlderConfig) {
   const auto c = config_for(bob(), 3, kT);
-  EXPECT_EQ(ConfigCheck::check(c, network(), pub(bob()), pub(alice()), ConfigCheck::Held{3, kT})
-                .error(),
-            Error::replayed);
-  EXPECT_EQ(ConfigCheck::check(c, network(), pub(bob()), pub(alice()),
-                               ConfigCheck::Held{4, kT - 10})
-                .error(),
-            Error::replayed);
+  EXPECT_EQ(
+      ConfigCheck::check(c, network(), pub(bob()), pub(alice()), ConfigCheck::Held{3, kT}).error(),
+      Error::replayed);
+  EXPECT_EQ(
+      ConfigCheck::check(c, network(), pub(bob()), pub(alice()), ConfigCheck::Held{4, kT - 10})
+          .error(),
+      Error::replayed);
 }
 
 TEST(ConfigCheck, Revocations) {
@@ -95,9 +97,9 @@ TEST(ConfigCheck, Revocations) {
   forged.threshold_ms += 1;
   EXPECT_EQ(ConfigCheck::check_revocation(forged, network(), pub(alice())).error(),
             Error::verification_failed);
-  EXPECT_EQ(ConfigCheck::check_revocation(r, NetworkId::make(alice().address(), 8), pub(alice()))
-                .error(),
-            Error::not_authorized);
+  EXPECT_EQ(
+      ConfigCheck::check_revocation(r, NetworkId::make(alice().address(), 8), pub(alice())).error(),
+      Error::not_authorized);
   wire::RevocationMessage by_mallory{network(), bob().address(), kT};
   by_mallory.signature = mallory().sign(by_mallory.signing_input());
   EXPECT_EQ(ConfigCheck::check_revocation(by_mallory, network(), pub(mallory())).error(),

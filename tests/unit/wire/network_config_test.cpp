@@ -23,15 +23,15 @@ constexpr std::string_view kSignatureHex =
     "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f";
 
 Bytes literal() {
-  return hex(std::string(
-                 "01 | 89e92ceee500abcd | fafebe00c8 | 0000000000000005 | 0000019a8b7c6d5e |"
-                 " 01 | 0af0 | 03 6c6162 |"
-                 " 01 0a010005 18 |"
-                 " 01 fd000000000000000000000000000001 40 |"
-                 " 02 04 0a020000 10 0a010001"
-                 "    06 fd120000000000000000000000000000 30 00000000000000000000000000000000 |"
-                 " 08 6c61622e77656674 | 0e 616c6963652e6c61622e77656674 |") +
-             std::string(kCredentialHex) + std::string(kSignatureHex));
+  return hex(
+      std::string("01 | 89e92ceee500abcd | fafebe00c8 | 0000000000000005 | 0000019a8b7c6d5e |"
+                  " 01 | 0af0 | 03 6c6162 |"
+                  " 01 0a010005 18 |"
+                  " 01 fd000000000000000000000000000001 40 |"
+                  " 02 04 0a020000 10 0a010001"
+                  "    06 fd120000000000000000000000000000 30 00000000000000000000000000000000 |"
+                  " 08 6c61622e77656674 | 0e 616c6963652e6c61622e77656674 |") +
+      std::string(kCredentialHex) + std::string(kSignatureHex));
 }
 
 NetworkConfig literal_repr() {
@@ -114,25 +114,25 @@ TEST(NetworkConfig, RejectsFieldsOutOfForm) {
     return NetworkConfig::parse(b);
   };
   EXPECT_EQ(with(0, 2).error(), Error::unsupported_version);
-  EXPECT_EQ(with(30, 0x03).error(), Error::malformed);            // unknown flag
-  EXPECT_EQ(with(31, 0x00).error(), Error::malformed);            // MTU 240
-  EXPECT_EQ(with(35, 0x01).error(), Error::malformed);            // control char in name
-  EXPECT_EQ(with(35, 0xc0).error(), Error::malformed);            // bad UTF-8
-  EXPECT_EQ(with(37, 17).error(), Error::malformed);              // 17 IPv4 entries
-  EXPECT_EQ(with(42, 33).error(), Error::malformed);              // IPv4 prefix 33
-  EXPECT_EQ(with(43, 17).error(), Error::malformed);              // 17 IPv6 entries
-  EXPECT_EQ(with(60, 129).error(), Error::malformed);             // IPv6 prefix 129
-  EXPECT_EQ(with(61, 33).error(), Error::malformed);              // 33 routes
-  EXPECT_EQ(with(62, 5).error(), Error::malformed);               // route family 5
-  EXPECT_EQ(with(108, 'A').error(), Error::malformed);            // upper case in domain
-  EXPECT_EQ(with(116, '.').error(), Error::malformed);            // empty label in DNS name
+  EXPECT_EQ(with(30, 0x03).error(), Error::malformed);  // unknown flag
+  EXPECT_EQ(with(31, 0x00).error(), Error::malformed);  // MTU 240
+  EXPECT_EQ(with(35, 0x01).error(), Error::malformed);  // control char in name
+  EXPECT_EQ(with(35, 0xc0).error(), Error::malformed);  // bad UTF-8
+  EXPECT_EQ(with(37, 17).error(), Error::malformed);    // 17 IPv4 entries
+  EXPECT_EQ(with(42, 33).error(), Error::malformed);    // IPv4 prefix 33
+  EXPECT_EQ(with(43, 17).error(), Error::malformed);    // 17 IPv6 entries
+  EXPECT_EQ(with(60, 129).error(), Error::malformed);   // IPv6 prefix 129
+  EXPECT_EQ(with(61, 33).error(), Error::malformed);    // 33 routes
+  EXPECT_EQ(with(62, 5).error(), Error::malformed);     // route family 5
+  EXPECT_EQ(with(108, 'A').error(), Error::malformed);  // upper case in domain
+  EXPECT_EQ(with(116, '.').error(), Error::malformed);  // empty label in DNS name
 }
 
 TEST(NetworkConfig, FormChecks) {
   EXPECT_TRUE(is_valid_utf8("Büro Ω 🚀"));
-  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));        // overlong '/'
-  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));    // surrogate
-  EXPECT_FALSE(is_valid_utf8("a\xe2\x82"));       // cut short
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));      // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(is_valid_utf8("a\xe2\x82"));     // cut short
   EXPECT_TRUE(is_valid_dns_name("a-1.example"));
   EXPECT_TRUE(is_valid_dns_name(""));
   EXPECT_FALSE(is_valid_dns_name("-a.example"));
