@@ -193,3 +193,35 @@ TEST(Vl2Messages, RevocationLiteral) {
 
 }  // namespace
 }  // namespace weft::wire
+
+namespace weft::wire {
+namespace {
+
+// Every count and length at its bound: the largest config emits, parses back,
+// and is kMaxSize bytes; one more entry anywhere is refused by valid().
+TEST(NetworkConfig, LargestConfigRoundTrips) {
+  NetworkConfig c = literal_repr();
+  c.name = std::string(NetworkConfigView::kMaxName, 'n');
+  c.ipv4.assign(NetworkConfigView::kMaxIpv4, c.ipv4[0]);
+  c.ipv6.assign(NetworkConfigView::kMaxIpv6, c.ipv6[0]);
+  c.routes.assign(NetworkConfigView::kMaxRoutes, c.routes[1]);  // IPv6 routes are the larger
+  std::string dns;
+  for (int i = 0; i < 62; ++i) dns += "abc.";
+  dns += "abcde";  // 253 bytes
+  ASSERT_EQ(dns.size(), NetworkConfigView::kMaxDnsName);
+  ASSERT_TRUE(is_valid_dns_name(dns));
+  c.dns_domain = dns;
+  c.dns_name = dns;
+  ASSERT_TRUE(c.valid());
+  EXPECT_EQ(c.buffer_len(), NetworkConfigView::kMaxSize);
+  EXPECT_EQ(NetworkConfigView::kMaxSize, 2247U);
+  const Bytes bytes = c.to_bytes();
+  auto parsed = NetworkConfig::parse(bytes);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(*parsed, c);
+  c.routes.push_back(c.routes[0]);
+  EXPECT_FALSE(c.valid());
+}
+
+}  // namespace
+}  // namespace weft::wire
