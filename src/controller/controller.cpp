@@ -422,13 +422,21 @@ Result<Controller::Reply> Controller::handle_config_request(const crypto::Public
         });
         !written)
       return written.error();
-    if (!admit) return refuse(wire::RefusalReason::not_authorized);
+    if (!admit) {
+      // Waiting members count as online too, so an admin's authorize reaches
+      // them at once (take_pushes) instead of at their next retry.
+      last_request_ms_[{*number, node}] = now_ms;
+      return refuse(wire::RefusalReason::not_authorized);
+    }
   } else {
     row = **m;
     // Another key set behind the same 40-bit address is not this member.
     if (!row.identity.empty() && row.identity != identity_text)
       return refuse(wire::RefusalReason::not_authorized);
-    if (!row.authorized) return refuse(wire::RefusalReason::not_authorized);
+    if (!row.authorized) {
+      last_request_ms_[{*number, node}] = now_ms;
+      return refuse(wire::RefusalReason::not_authorized);
+    }
     if (row.identity.empty()) {
       row.identity = identity_text;
       row.updated_ms = now_ms;

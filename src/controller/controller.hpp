@@ -155,8 +155,9 @@ class Controller {
   crypto::Identity identity_;
   Store store_;
   Limits limits_;
-  // Members that received a config recently; memory only (a restarted
-  // controller learns them again from their next request).
+  // Members that asked recently (authorized, or recorded and waiting), with
+  // the time they last asked; memory only (a restarted controller learns them
+  // again from their next request). Bounded by the members the store holds.
   std::map<OnlineKey, std::uint64_t> last_request_ms_;
   // Members whose config changed since they last got one (take_pushes()).
   std::set<OnlineKey> dirty_members_;

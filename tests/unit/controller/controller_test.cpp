@@ -316,6 +316,24 @@ TEST(Controller, AMemberOfTwoNetworksGetsSeparateConfigs) {
   (void)expect_config(c->handle_config_request(pub(bob()), b->id, kT + 2));
 }
 
+TEST(Controller, AWaitingMemberGetsItsConfigPushedWhenAuthorized) {
+  TempDir dir;
+  auto c = open_controller(dir);
+  auto net = c->create_network(lab(), kT);
+  ASSERT_TRUE(net);
+  EXPECT_EQ(expect_refusal(c->handle_config_request(pub(bob()), net->id, kT)),
+            wire::RefusalReason::not_authorized);
+  EXPECT_TRUE(c->take_pushes(kT + 1).empty());
+  ASSERT_TRUE(c->authorize(net->id, bob().address(), kT + 2));
+  const auto pushes = c->take_pushes(kT + 3);
+  ASSERT_EQ(pushes.size(), 1U);
+  EXPECT_EQ(pushes[0].to, bob().address());
+  auto msg = wire::ConfigMessage::parse(pushes[0].message);
+  ASSERT_TRUE(msg);
+  EXPECT_TRUE(
+      vnet::ConfigCheck::check(msg->config, net->id, pub(bob()), pub(alice()), std::nullopt));
+}
+
 TEST(Controller, PreAuthorizedAddressBindsItsIdentityOnFirstRequest) {
   TempDir dir;
   auto c = open_controller(dir);
