@@ -10,7 +10,7 @@ packages=(
   # libraries
   libgtest-dev libgmock-dev libbenchmark-dev
   liblwip-dev libsodium-dev libssl-dev libsqlite3-dev
-  libfmt-dev libcli11-dev nlohmann-json3-dev
+  libfmt-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   # test tools
   tshark iproute2 procps
 )

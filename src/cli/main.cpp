@@ -5,6 +5,7 @@
 
 #include "cli/exit_code.hpp"
 #include "cli/identity_commands.hpp"
+#include "cli/network_commands.hpp"
 
 namespace {
 
@@ -13,6 +14,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", "weft " WEFT_VERSION);
   app.require_subcommand(1);
   weft::cli::add_identity_commands(app);
+  weft::cli::add_network_commands(app);
 
   try {
     app.parse(argc, argv);
