@@ -51,6 +51,11 @@ bool SessionTable::has_session(NodeId peer) const {
   return it != peers_.end() && it->second.current.has_value();
 }
 
+const crypto::PublicIdentity* SessionTable::peer_identity(NodeId peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? nullptr : &it->second.identity;
+}
+
 std::uint32_t SessionTable::current_index(NodeId peer) const {
   auto it = peers_.find(peer);
   if (it == peers_.end() || !it->second.current) return 0;
@@ -249,7 +254,10 @@ Result<NodeId> SessionTable::identify_initiator(const NoiseIk::Consumed& c) {
     return Error::not_authorized;
   }
   ++stats_.address_checks;
-  auto identity = crypto::PublicIdentity::from_keys(c.peer_signing_key, c.peer_agreement_key);
+  auto identity =
+      config_.verifier != nullptr
+          ? config_.verifier->verify(c.peer_signing_key, c.peer_agreement_key)
+          : crypto::PublicIdentity::from_keys(c.peer_signing_key, c.peer_agreement_key);
   if (!identity || peers_.contains(identity->address())) {
     ++stats_.peers_rejected;
     return Error::verification_failed;

@@ -22,6 +22,7 @@
 #include "crypto/noise_ik.hpp"
 #include "crypto/rng.hpp"
 #include "peer/cookie_checker.hpp"
+#include "peer/identity_verifier.hpp"
 #include "peer/load_monitor.hpp"
 #include "peer/reassembler.hpp"
 #include "peer/session.hpp"
@@ -47,6 +48,9 @@ struct SessionTableConfig {
   // Largest UDP payload sent; larger inner messages are fragmented.
   std::size_t path_mtu = 1400;
   ReassemblerLimits reassembly;
+  // Checks unknown initiators' address derivations; null: derive every time.
+  // Not owned; must outlive the table.
+  IdentityVerifier* verifier = nullptr;
 };
 
 struct SessionStats {
@@ -90,6 +94,8 @@ class SessionTable {
   // Error::already_exists if the address is known with other keys.
   Result<void> add_peer(const crypto::PublicIdentity& peer);
   [[nodiscard]] bool has_session(NodeId peer) const;
+  // The peer's verified keys, or null for an unknown address.
+  [[nodiscard]] const crypto::PublicIdentity* peer_identity(NodeId peer) const;
 
   // Sends one inner message: sealed (fragmented if needed) into out if a session
   // is up, else queued and a handshake started. Error::not_found for an unknown
