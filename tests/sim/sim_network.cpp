@@ -161,6 +161,11 @@ void SimNetwork::send(const wire::Endpoint& from_local, const wire::Endpoint& to
 void SimNetwork::deliver(const wire::Endpoint& from_local, const wire::Endpoint& from_seen,
                          const wire::Endpoint& to, const Bytes& datagram) {
   wire::Endpoint local = to;
+  // A private address is reachable only from its own LAN.
+  if (const int k = nat_of(to); k > 0 && nat_of(from_local) != k) {
+    ++dropped_;
+    return;
+  }
   if (const int nat = nat_by_public(to); nat > 0) {
     auto in = translate_in(nat, from_seen, to);
     if (!in) {
