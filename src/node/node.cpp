@@ -440,7 +440,7 @@ Instant Node::tick(Instant now) {
     const Duration interval = alive ? config_.register_interval : config_.register_retry;
     if (now >= r.last_register + interval) register_with(now, i);
     at(r.last_register + interval);
-    if (r.last_ack) at(*r.last_ack + config_.root_timeout);
+    if (alive) at(*r.last_ack + config_.root_timeout);
   }
 
   for (auto& [id, p] : peers_) {

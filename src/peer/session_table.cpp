@@ -74,6 +74,12 @@ std::uint32_t SessionTable::new_index(NodeId owner) {
   }
 }
 
+bool SessionTable::answering(Instant now, const PeerState& p) const {
+  // We answered the peer's handshake and wait for its first data, which makes
+  // that session current: starting our own now would cross it.
+  return p.next.has_value() && now - p.next->created() < config_.limits.rekey_timeout;
+}
+
 bool SessionTable::usable(const std::optional<Session>& s, Instant now) const {
   return s.has_value() && !s->expired(now, config_.limits);
 }
@@ -174,7 +180,7 @@ Result<void> SessionTable::send(Instant now, NodeId peer, ByteSpan inner,
     return Error::no_buffer;
   }
   p.queue.emplace_back(inner.begin(), inner.end());
-  if (!p.pending) {
+  if (!p.pending && !answering(now, p)) {
     p.attempt_started = now;
     send_initiation(now, peer, p, out);
   }
@@ -295,6 +301,19 @@ Result<Received> SessionTable::receive_initiation(Instant now, const wire::Endpo
   if (consumed->timestamp <= p.last_timestamp) {
     ++stats_.initiations_replayed;
     return Error::replayed;
+  }
+
+  // Crossed initiations (both sides started at once, as a rendezvous makes
+  // them): each would confirm the other's session and send on it while the
+  // other had moved it to `previous`. The lower address's handshake wins; the
+  // higher abandons its own and answers.
+  if (p.pending) {
+    if (self_.address() < *id) {
+      ++stats_.initiations_crossed;
+      return Error::already_exists;
+    }
+    indices_.erase(p.pending->index);
+    p.pending.reset();
   }
 
   crypto::ResponsePayload rp;
@@ -492,7 +511,7 @@ Instant SessionTable::poll(Instant now, std::vector<Outgoing>& out) {
       } else if (now - p.pending->sent >= lim.rekey_timeout) {
         send_initiation(now, id, p, out);
       }
-    } else if (!p.queue.empty() && !p.current) {
+    } else if (!p.queue.empty() && !p.current && !answering(now, p)) {
       p.attempt_started = now;
       send_initiation(now, id, p, out);
     }

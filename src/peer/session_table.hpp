@@ -62,6 +62,7 @@ struct SessionStats {
   std::uint64_t mac_rejected = 0;          // mac1 wrong: not made for our keys
   std::uint64_t handshake_rejected = 0;    // failed the handshake's AEAD/DH
   std::uint64_t initiations_replayed = 0;  // timestamp not newer than the last
+  std::uint64_t initiations_crossed = 0;   // theirs dropped: ours is pending and wins
   std::uint64_t peers_rejected = 0;        // unknown or conflicting identity, table full
   std::uint64_t address_checks = 0;        // Argon2id address derivations done
   std::uint64_t data_received = 0;
@@ -165,6 +166,7 @@ class SessionTable {
   void flush_queue(Instant now, NodeId id, PeerState& p, std::vector<Outgoing>& out);
   void drop_session(std::optional<Session>& s);
   std::uint32_t new_index(NodeId owner);
+  [[nodiscard]] bool answering(Instant now, const PeerState& p) const;
   [[nodiscard]] bool usable(const std::optional<Session>& s, Instant now) const;
   [[nodiscard]] std::uint64_t timestamp(Instant now) const noexcept;
 

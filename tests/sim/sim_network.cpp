@@ -175,7 +175,7 @@ void SimNetwork::deliver(const wire::Endpoint& from_local, const wire::Endpoint&
     local = *in;
   }
   auto h = hosts_.find(local);
-  if (h == hosts_.end() || h->second.down || blocked_.contains({from_local, local})) {
+  if (h == hosts_.end() || h->second.down || blocked_.contains({from_local, to})) {
     ++dropped_;
     return;
   }

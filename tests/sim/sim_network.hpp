@@ -59,7 +59,8 @@ class SimNetwork {
   void attach(const wire::Endpoint& local, LinkConfig link, Receiver receiver);
   // A host that is down sends and receives nothing.
   void set_down(const wire::Endpoint& local, bool down);
-  // Drops everything between two hosts' local endpoints (both directions).
+  // Drops datagrams sent from one host's local endpoint addressed to the
+  // other's (both directions); paths through a NAT's public address still work.
   void block(const wire::Endpoint& a, const wire::Endpoint& b, bool blocked);
 
   void send(const wire::Endpoint& from_local, const wire::Endpoint& to, ByteSpan datagram);

@@ -254,6 +254,19 @@ TEST(Sim, DISABLED_AHundredNodesAllReachEachOther) {
     }
   }
   w.net.run_until(w.net.now() + 10s);
+  {
+    std::uint64_t cookies = 0, qd = 0, lf = 0, fdw = 0, nr = 0, dd = 0, rej = 0, unk = 0, crossed = 0, rcv = 0;
+    for (auto& n : w.nodes) {
+      const auto& ss = n->node().session_stats();
+      const auto& ns = n->node().stats();
+      cookies += ss.cookie_replies_sent; qd += ss.queue_dropped; lf += ns.lookups_failed;
+      fdw += ns.frames_dropped_waiting; nr += ns.frames_dropped_no_route; dd += ns.datagrams_dropped;
+      rej += ns.records_rejected; unk += ss.unknown_index; crossed += ss.initiations_crossed; rcv += n->received.size();
+    }
+    std::printf("cookies=%lu qd=%lu lf=%lu fdw=%lu nr=%lu dd=%lu rej=%lu unk=%lu crossed=%lu rcv=%lu del=%lu derivations=%lu\n", cookies, qd, lf, fdw, nr, dd, rej, unk, crossed, rcv, w.net.delivered(), shared_cache().derivations());
+    const auto& rs = w.roots[0]->server().stats();
+    std::printf("root lookups=%lu nf=%lu relayed=%lu rl=%lu usrc=%lu udst=%lu dropped=%lu cookies=%lu\n", rs.lookups, rs.lookups_not_found, rs.relayed, rs.relay_rate_limited, rs.relay_unregistered_source, rs.relay_unregistered_destination, rs.datagrams_dropped, w.roots[0]->server().session_stats().cookie_replies_sent);
+  }
   for (auto& n : w.nodes) {
     EXPECT_EQ(n->received.size(), 99U);
     for (auto& to : w.nodes) {

@@ -56,6 +56,10 @@ SimNode::SimNode(SimNetwork& net, const crypto::Identity& id, wire::Endpoint loc
   c.local_endpoints = {local};
   c.verifier = &shared_cache();
   c.sessions.verifier = &shared_cache();
+  // A hundred peers handshaking within a second is what the cookie defence
+  // is for (tests/unit/peer/handshake_flood_test.cpp); here it would only
+  // stretch every scenario by retry timers.
+  c.sessions.load_threshold = 1024;
   node_ = std::make_unique<node::Node>(id, rng_, *this, std::move(c));
   net_.attach(local_, link, [this](Instant now, const wire::Endpoint& from, ByteSpan d) {
     node_->process_datagram(now, from, d);
