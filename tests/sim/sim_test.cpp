@@ -107,9 +107,7 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(NatType::full_cone, NatType::address_restricted,
                                          NatType::port_restricted)));
 
-// DISABLED: crossed handshakes (both sides initiate at a rendezvous) leave one
-// side sending on a session the other has dropped after ~10 s; see the report.
-TEST(Sim, DISABLED_SymmetricNatsOnBothSidesFallBackToRelayAndKeepWorking) {
+TEST(Sim, SymmetricNatsOnBothSidesFallBackToRelayAndKeepWorking) {
   World w(7);
   SimRoot& root = w.add_root(1);
   SimNode& a = w.add_node(NatType::symmetric);
@@ -132,9 +130,7 @@ TEST(Sim, DISABLED_SymmetricNatsOnBothSidesFallBackToRelayAndKeepWorking) {
   EXPECT_EQ(root.server().stats().relay_unregistered_source, 0U);
 }
 
-// DISABLED: crossed handshakes (both sides initiate at a rendezvous) leave one
-// side sending on a session the other has dropped after ~10 s; see the report.
-TEST(Sim, DISABLED_ARootGoingDownLeavesDirectPathsAndLookupsUseTheOtherRoot) {
+TEST(Sim, ARootGoingDownLeavesDirectPathsAndLookupsUseTheOtherRoot) {
   World w(9);
   SimRoot& r1 = w.add_root(1);
   w.add_root(2);
@@ -164,9 +160,7 @@ TEST(Sim, DISABLED_ARootGoingDownLeavesDirectPathsAndLookupsUseTheOtherRoot) {
   EXPECT_TRUE(direct(a, c, w.net.now()));
 }
 
-// DISABLED: crossed handshakes (both sides initiate at a rendezvous) leave one
-// side sending on a session the other has dropped after ~10 s; see the report.
-TEST(Sim, DISABLED_APathDyingMovesTrafficToAnotherPath) {
+TEST(Sim, APathDyingMovesTrafficToAnotherPath) {
   // Two nodes on one LAN behind one NAT: the LAN path and the hairpin path
   // through the NAT's public address both work; then the LAN path breaks.
   World w(11);
@@ -209,9 +203,7 @@ TEST(Sim, DISABLED_APathDyingMovesTrafficToAnotherPath) {
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(moved - at(20s)).count()));
 }
 
-// DISABLED: crossed handshakes (both sides initiate at a rendezvous) leave one
-// side sending on a session the other has dropped after ~10 s; see the report.
-TEST(Sim, DISABLED_RekeyUnderContinuousTrafficLosesNoPacket) {
+TEST(Sim, RekeyUnderContinuousTrafficLosesNoPacket) {
   World w(13);
   w.add_root(1);
   SimNode& a = w.add_node(NatType::port_restricted);
@@ -232,9 +224,7 @@ TEST(Sim, DISABLED_RekeyUnderContinuousTrafficLosesNoPacket) {
   EXPECT_EQ(b.node().session_stats().data_rejected, 0U);
 }
 
-// DISABLED: crossed handshakes (both sides initiate at a rendezvous) leave one
-// side sending on a session the other has dropped after ~10 s; see the report.
-TEST(Sim, DISABLED_AHundredNodesAllReachEachOther) {
+TEST(Sim, AHundredNodesAllReachEachOther) {
   World w(17);
   w.add_root(1);
   const NatType kinds[] = {NatType::full_cone, NatType::address_restricted,
@@ -254,19 +244,12 @@ TEST(Sim, DISABLED_AHundredNodesAllReachEachOther) {
     }
   }
   w.net.run_until(w.net.now() + 10s);
-  {
-    std::uint64_t cookies = 0, qd = 0, lf = 0, fdw = 0, nr = 0, dd = 0, rej = 0, unk = 0, crossed = 0, rcv = 0;
-    for (auto& n : w.nodes) {
-      const auto& ss = n->node().session_stats();
-      const auto& ns = n->node().stats();
-      cookies += ss.cookie_replies_sent; qd += ss.queue_dropped; lf += ns.lookups_failed;
-      fdw += ns.frames_dropped_waiting; nr += ns.frames_dropped_no_route; dd += ns.datagrams_dropped;
-      rej += ns.records_rejected; unk += ss.unknown_index; crossed += ss.initiations_crossed; rcv += n->received.size();
-    }
-    std::printf("cookies=%lu qd=%lu lf=%lu fdw=%lu nr=%lu dd=%lu rej=%lu unk=%lu crossed=%lu rcv=%lu del=%lu derivations=%lu\n", cookies, qd, lf, fdw, nr, dd, rej, unk, crossed, rcv, w.net.delivered(), shared_cache().derivations());
-    const auto& rs = w.roots[0]->server().stats();
-    std::printf("root lookups=%lu nf=%lu relayed=%lu rl=%lu usrc=%lu udst=%lu dropped=%lu cookies=%lu\n", rs.lookups, rs.lookups_not_found, rs.relayed, rs.relay_rate_limited, rs.relay_unregistered_source, rs.relay_unregistered_destination, rs.datagrams_dropped, w.roots[0]->server().session_stats().cookie_replies_sent);
-  }
+  std::uint64_t crossed = 0;
+  for (auto& n : w.nodes) crossed += n->node().session_stats().initiations_crossed;
+  std::printf("100 nodes: %llu datagrams delivered, %llu address derivations, %llu crossed initiations\n",
+              static_cast<unsigned long long>(w.net.delivered()),
+              static_cast<unsigned long long>(shared_cache().derivations()),
+              static_cast<unsigned long long>(crossed));
   for (auto& n : w.nodes) {
     EXPECT_EQ(n->received.size(), 99U);
     for (auto& to : w.nodes) {
