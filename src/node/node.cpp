@@ -338,6 +338,7 @@ void Node::send_to_peer(Instant now, NodeId peer, ByteSpan datagram) {
   const auto best = p.paths.select(now);
   report_route(now, peer, p);
   if (best) {
+    p.paths.used(now, *best);
     ++stats_.direct_sent;
     host_.send_datagram(*best, datagram);
     return;

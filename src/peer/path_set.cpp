@@ -26,7 +26,22 @@ bool PathSet::is_alive(Instant now, const Path& p) const {
   return p.last_authenticated && now - *p.last_authenticated < config_->path_timeout;
 }
 
+bool PathSet::suspect(Instant now, const Path& p) const {
+  return p.unanswered_since && now - *p.unanswered_since >= config_->probe_timeout &&
+         (!p.last_authenticated || *p.last_authenticated <= *p.unanswered_since);
+}
+
+bool PathSet::wants_probe(Instant now, const Path& p) const {
+  return is_alive(now, p) && p.last_used && *p.last_used > *p.last_authenticated &&
+         now - *p.last_authenticated >= config_->quiet_after &&
+         (!p.probe_outstanding || now - p.probe_sent >= config_->probe_timeout);
+}
+
 Duration PathSet::cost(const Path& p) const { return p.rtt.value_or(kUnmeasured); }
+
+void PathSet::used(Instant now, const wire::Endpoint& e) {
+  if (Path* p = find(e)) p->last_used = now;
+}
 
 PathSet::Path& PathSet::insert(Instant now, const wire::Endpoint& e) {
   if (paths_.size() >= config_->max_paths) {
@@ -76,16 +91,18 @@ void PathSet::probe_reply(Instant now, const wire::Endpoint& e, std::uint64_t id
 }
 
 std::optional<wire::Endpoint> PathSet::select(Instant now) {
+  // Suspect paths only when nothing better is alive.
+  const auto rank = [&](const Path& p) { return std::pair{suspect(now, p), cost(p)}; };
   const Path* best = nullptr;
   for (const auto& p : paths_)
-    if (is_alive(now, p) && (best == nullptr || cost(p) < cost(*best))) best = &p;
+    if (is_alive(now, p) && (best == nullptr || rank(p) < rank(*best))) best = &p;
   if (best == nullptr) {
     chosen_.reset();
     return std::nullopt;
   }
   if (chosen_) {
     const Path* cur = find(*chosen_);
-    if (cur != nullptr && is_alive(now, *cur)) {
+    if (cur != nullptr && is_alive(now, *cur) && (!suspect(now, *cur) || suspect(now, *best))) {
       const Duration c = cost(*cur);
       const Duration margin = std::max(config_->switch_margin, c / 4);
       if (cost(*best) + margin > c) return chosen_;
@@ -125,11 +142,14 @@ Instant PathSet::poll(Instant now, std::uint64_t& next_id, std::vector<ProbeRequ
     const bool punching = !live && p.punches < config_->punch_attempts;
     const Duration interval = punching ? config_->punch_interval : config_->probe_interval;
     Instant due = p.last_probe + interval;
+    if (wants_probe(now, p)) due = now;
     if (now >= due) {
       p.last_probe = now;
       p.probe_id = next_id++;
       p.probe_sent = now;
       p.probe_outstanding = true;
+      if (!p.unanswered_since || (p.last_authenticated && *p.last_authenticated > *p.unanswered_since))
+        p.unanswered_since = now;
       if (!live) ++p.punches;
       out.push_back({p.endpoint, p.probe_id});
       due = now + (!live && p.punches < config_->punch_attempts ? config_->punch_interval
@@ -137,6 +157,14 @@ Instant PathSet::poll(Instant now, std::uint64_t& next_id, std::vector<ProbeRequ
     }
     next = std::min(next, due);
     if (live) next = std::min(next, *p.last_authenticated + config_->path_timeout);
+    // Only future instants: a condition that is already true was acted on above.
+    const auto later = [&next, now](Instant t) {
+      if (t > now) next = std::min(next, t);
+    };
+    if (live && p.last_used && *p.last_used > *p.last_authenticated)
+      later(std::max(*p.last_authenticated + config_->quiet_after,
+                     p.probe_sent + config_->probe_timeout));
+    if (p.unanswered_since) later(*p.unanswered_since + config_->probe_timeout);
   }
   return next;
 }

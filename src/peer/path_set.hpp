@@ -28,6 +28,12 @@ struct PathConfig {
   // after it is (re)announced, then at probe_interval.
   Duration punch_interval = 200ms;
   std::uint32_t punch_attempts = 10;
+  // Traffic sent on a path and nothing authenticated back for quiet_after:
+  // probe it at once; a probe unanswered for probe_timeout makes the path
+  // suspect, and traffic moves to another live path without waiting for
+  // path_timeout.
+  Duration quiet_after = 1s;
+  Duration probe_timeout = 1s;
   // No authenticated datagram for this long: the path is dead.
   Duration path_timeout = 15s;
   // A candidate (or dead path) that nothing has confirmed for this long is forgotten.
@@ -57,6 +63,9 @@ class PathSet {
   // when it answers the last probe sent there.
   void probe_reply(Instant now, const wire::Endpoint& e, std::uint64_t id);
 
+  // Traffic was just sent on e.
+  void used(Instant now, const wire::Endpoint& e);
+
   // The endpoint traffic should use now, with hysteresis; empty if no path is alive.
   std::optional<wire::Endpoint> select(Instant now);
   // Candidate endpoints not yet confirmed (where a handshake should be punched).
@@ -76,16 +85,21 @@ class PathSet {
     Instant added;
     std::optional<Instant> last_authenticated;
     Instant last_probe{Instant::from_nanos(INT64_MIN / 2)};
+    std::optional<Instant> last_used;
     std::uint32_t punches{0};
     std::optional<Duration> rtt;  // smoothed
     std::uint64_t probe_id{0};
     Instant probe_sent{};
     bool probe_outstanding{false};
+    // The first probe still unanswered (a resend does not restart the clock).
+    std::optional<Instant> unanswered_since;
   };
 
   Path* find(const wire::Endpoint& e);
   [[nodiscard]] const Path* find(const wire::Endpoint& e) const;
   [[nodiscard]] bool is_alive(Instant now, const Path& p) const;
+  [[nodiscard]] bool suspect(Instant now, const Path& p) const;
+  [[nodiscard]] bool wants_probe(Instant now, const Path& p) const;
   [[nodiscard]] Duration cost(const Path& p) const;
   Path& insert(Instant now, const wire::Endpoint& e);
 

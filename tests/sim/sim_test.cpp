@@ -187,6 +187,8 @@ TEST(Sim, APathDyingMovesTrafficToAnotherPath) {
       moved = w.net.now();
   }
   ASSERT_NE(moved, Instant::max());
+  // Traffic on a silent path is probed after 1 s, suspect 1 s later.
+  EXPECT_LE(moved - at(20s), 3s);
   const auto r = a->node().route(w.net.now(), b->address());
   EXPECT_EQ(r.kind, node::Route::Kind::direct);
   EXPECT_NE(*r.endpoint, lan(3));
