@@ -213,7 +213,10 @@ void Node::handle_root_message(Instant now, std::size_t root, ByteSpan m) {
         return;
       }
       auto it = lookups_.find(reply->request_id);
-      if (it == lookups_.end() || it->second != reply->address) return;  // late or not ours
+      if (it == lookups_.end() || it->second != reply->address) {  // late, or not ours
+        ++stats_.messages_ignored;
+        return;
+      }
       // "Not found" from one root may be answered by another: the timeout decides.
       if (reply->record && reply->record->address == reply->address) learn(now, *reply->record, true);
       return;

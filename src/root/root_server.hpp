@@ -23,7 +23,12 @@
 namespace weft::root {
 
 struct RootServerConfig {
-  peer::SessionTableConfig sessions;
+  // A root has a session with every registered node: room for as many.
+  peer::SessionTableConfig sessions = [] {
+    peer::SessionTableConfig c;
+    c.max_peers = 100000;
+    return c;
+  }();
   // A registration not renewed for this long is forgotten (nodes renew every 20 s).
   Duration registration_lifetime = 90s;
   std::size_t max_registrations = 100000;
