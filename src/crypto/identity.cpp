@@ -59,6 +59,31 @@ Identity Identity::generate() {
   }
 }
 
+Identity Identity::generate(Rng& rng) {
+  ensure_sodium();
+  while (true) {
+    PublicKey sign_pk{};
+    PublicKey kx_pk{};
+    ByteArray<64> sign_sk{};
+    ByteArray<32> kx_sk{};
+    ByteArray<32> seed = rng.bytes<32>();
+    crypto_sign_seed_keypair(as_uchar(MutableByteSpan(sign_pk)), as_uchar(MutableByteSpan(sign_sk)),
+                             as_uchar(ByteSpan(seed)));
+    seed = rng.bytes<32>();
+    crypto_box_seed_keypair(as_uchar(MutableByteSpan(kx_pk)), as_uchar(MutableByteSpan(kx_sk)),
+                            as_uchar(ByteSpan(seed)));
+    sodium_memzero(seed.data(), seed.size());
+    if (auto address = AddressDerivation::derive(sign_pk, kx_pk)) {
+      Identity id{PublicIdentity{*address, sign_pk, kx_pk}, sign_sk, kx_sk};
+      sodium_memzero(sign_sk.data(), sign_sk.size());
+      sodium_memzero(kx_sk.data(), kx_sk.size());
+      return id;
+    }
+    sodium_memzero(sign_sk.data(), sign_sk.size());
+    sodium_memzero(kx_sk.data(), kx_sk.size());
+  }
+}
+
 Result<Identity> Identity::parse(std::string_view text) {
   ensure_sodium();
   auto fields = IdentityText::split(text);

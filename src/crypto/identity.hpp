@@ -6,6 +6,7 @@
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "crypto/public_identity.hpp"
+#include "crypto/rng.hpp"
 
 namespace weft::crypto {
 
@@ -17,6 +18,9 @@ class Identity {
  public:
   // Tries key pairs until one passes the address proof of work (~16 tries).
   static Identity generate();
+  // The same from a caller's randomness (a SeededRng gives the same identity
+  // every run: for the simulator and tests, never for real keys).
+  static Identity generate(Rng& rng);
   // As PublicIdentity::parse, and also checks that the secret keys match the
   // public ones (Error::verification_failed if not). A public-only text is
   // Error::not_found: there is no secret to load.

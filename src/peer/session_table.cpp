@@ -51,6 +51,11 @@ bool SessionTable::has_session(NodeId peer) const {
   return it != peers_.end() && it->second.current.has_value();
 }
 
+const crypto::PublicIdentity* SessionTable::peer_identity(NodeId peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? nullptr : &it->second.identity;
+}
+
 std::uint32_t SessionTable::current_index(NodeId peer) const {
   auto it = peers_.find(peer);
   if (it == peers_.end() || !it->second.current) return 0;
@@ -67,6 +72,12 @@ std::uint32_t SessionTable::new_index(NodeId owner) {
     const std::uint32_t v = rng_.next_u32();
     if (v != 0 && indices_.emplace(v, owner).second) return v;
   }
+}
+
+bool SessionTable::answering(Instant now, const PeerState& p) const {
+  // We answered the peer's handshake and wait for its first data, which makes
+  // that session current: starting our own now would cross it.
+  return p.next.has_value() && now - p.next->created() < config_.limits.rekey_timeout;
 }
 
 bool SessionTable::usable(const std::optional<Session>& s, Instant now) const {
@@ -169,7 +180,7 @@ Result<void> SessionTable::send(Instant now, NodeId peer, ByteSpan inner,
     return Error::no_buffer;
   }
   p.queue.emplace_back(inner.begin(), inner.end());
-  if (!p.pending) {
+  if (!p.pending && !answering(now, p)) {
     p.attempt_started = now;
     send_initiation(now, peer, p, out);
   }
@@ -249,7 +260,10 @@ Result<NodeId> SessionTable::identify_initiator(const NoiseIk::Consumed& c) {
     return Error::not_authorized;
   }
   ++stats_.address_checks;
-  auto identity = crypto::PublicIdentity::from_keys(c.peer_signing_key, c.peer_agreement_key);
+  auto identity =
+      config_.verifier != nullptr
+          ? config_.verifier->verify(c.peer_signing_key, c.peer_agreement_key)
+          : crypto::PublicIdentity::from_keys(c.peer_signing_key, c.peer_agreement_key);
   if (!identity || peers_.contains(identity->address())) {
     ++stats_.peers_rejected;
     return Error::verification_failed;
@@ -287,6 +301,19 @@ Result<Received> SessionTable::receive_initiation(Instant now, const wire::Endpo
   if (consumed->timestamp <= p.last_timestamp) {
     ++stats_.initiations_replayed;
     return Error::replayed;
+  }
+
+  // Crossed initiations (both sides started at once, as a rendezvous makes
+  // them): each would confirm the other's session and send on it while the
+  // other had moved it to `previous`. The lower address's handshake wins; the
+  // higher abandons its own and answers.
+  if (p.pending) {
+    if (self_.address() < *id) {
+      ++stats_.initiations_crossed;
+      return Error::already_exists;
+    }
+    indices_.erase(p.pending->index);
+    p.pending.reset();
   }
 
   crypto::ResponsePayload rp;
@@ -484,7 +511,7 @@ Instant SessionTable::poll(Instant now, std::vector<Outgoing>& out) {
       } else if (now - p.pending->sent >= lim.rekey_timeout) {
         send_initiation(now, id, p, out);
       }
-    } else if (!p.queue.empty() && !p.current) {
+    } else if (!p.queue.empty() && !p.current && !answering(now, p)) {
       p.attempt_started = now;
       send_initiation(now, id, p, out);
     }

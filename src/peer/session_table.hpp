@@ -22,6 +22,7 @@
 #include "crypto/noise_ik.hpp"
 #include "crypto/rng.hpp"
 #include "peer/cookie_checker.hpp"
+#include "peer/identity_verifier.hpp"
 #include "peer/load_monitor.hpp"
 #include "peer/reassembler.hpp"
 #include "peer/session.hpp"
@@ -47,6 +48,9 @@ struct SessionTableConfig {
   // Largest UDP payload sent; larger inner messages are fragmented.
   std::size_t path_mtu = 1400;
   ReassemblerLimits reassembly;
+  // Checks unknown initiators' address derivations; null: derive every time.
+  // Not owned; must outlive the table.
+  IdentityVerifier* verifier = nullptr;
 };
 
 struct SessionStats {
@@ -58,6 +62,7 @@ struct SessionStats {
   std::uint64_t mac_rejected = 0;          // mac1 wrong: not made for our keys
   std::uint64_t handshake_rejected = 0;    // failed the handshake's AEAD/DH
   std::uint64_t initiations_replayed = 0;  // timestamp not newer than the last
+  std::uint64_t initiations_crossed = 0;   // theirs dropped: ours is pending and wins
   std::uint64_t peers_rejected = 0;        // unknown or conflicting identity, table full
   std::uint64_t address_checks = 0;        // Argon2id address derivations done
   std::uint64_t data_received = 0;
@@ -90,6 +95,8 @@ class SessionTable {
   // Error::already_exists if the address is known with other keys.
   Result<void> add_peer(const crypto::PublicIdentity& peer);
   [[nodiscard]] bool has_session(NodeId peer) const;
+  // The peer's verified keys, or null for an unknown address.
+  [[nodiscard]] const crypto::PublicIdentity* peer_identity(NodeId peer) const;
 
   // Sends one inner message: sealed (fragmented if needed) into out if a session
   // is up, else queued and a handshake started. Error::not_found for an unknown
@@ -159,6 +166,7 @@ class SessionTable {
   void flush_queue(Instant now, NodeId id, PeerState& p, std::vector<Outgoing>& out);
   void drop_session(std::optional<Session>& s);
   std::uint32_t new_index(NodeId owner);
+  [[nodiscard]] bool answering(Instant now, const PeerState& p) const;
   [[nodiscard]] bool usable(const std::optional<Session>& s, Instant now) const;
   [[nodiscard]] std::uint64_t timestamp(Instant now) const noexcept;
 
