@@ -201,6 +201,7 @@ void SimNetwork::deliver(const wire::Endpoint& from_local, const wire::Endpoint&
       hash_ ^= static_cast<std::uint64_t>(b);
       hash_ *= 1099511628211ULL;
     }
+    if (observer) observer(from_seen, local, *bytes);
     hh->second.receiver(now_, from_seen, *bytes);
   });
 }

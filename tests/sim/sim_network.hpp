@@ -68,6 +68,10 @@ class SimNetwork {
   // Runs events up to and including `until`; the clock ends at `until`.
   void run_until(Instant until);
 
+  // Sees every datagram as it is delivered (from as the receiver sees it, to
+  // as addressed): what an on-path observer captures.
+  std::function<void(const wire::Endpoint& from, const wire::Endpoint& to, ByteSpan)> observer;
+
   [[nodiscard]] std::uint64_t trace_hash() const noexcept { return hash_; }
   [[nodiscard]] std::uint64_t delivered() const noexcept { return delivered_; }
   [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_; }

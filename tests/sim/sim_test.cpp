@@ -262,6 +262,46 @@ TEST(Sim, AHundredNodesAllReachEachOther) {
   }
 }
 
+TEST(Sim, ReplayedAndForgedPacketsFromANewEndpointNeverMoveTraffic) {
+  World w(21);
+  w.add_root(1);
+  SimNode& a = w.add_node(NatType::full_cone);
+  SimNode& b = w.add_node(NatType::full_cone);
+  w.net.run_until(at(2s));
+  ASSERT_TRUE(a.send(b.address(), frame_bytes(a.address(), b.address(), 0)));
+  w.net.run_until(at(4s));
+  ASSERT_TRUE(direct(a, b, w.net.now()));
+  const auto path = a.node().route(w.net.now(), b.address()).endpoint;
+
+  // Capture a data datagram from B to A, then replay it and forge others from
+  // an attacker's endpoint, to A's public endpoint (full cone: anyone reaches it).
+  Bytes captured;
+  wire::Endpoint a_public;
+  w.net.observer = [&](const wire::Endpoint& from, const wire::Endpoint& to, ByteSpan d) {
+    if (from == *path && to == a.local() && d.size() > 40 && d[1] == std::byte{4}) {
+      captured.assign(d.begin(), d.end());
+    }
+  };
+  ASSERT_TRUE(b.send(a.address(), frame_bytes(b.address(), a.address(), 1)));
+  w.net.run_until(w.net.now() + 1s);
+  w.net.observer = nullptr;
+  ASSERT_FALSE(captured.empty());
+  a_public = *b.node().route(w.net.now(), a.address()).endpoint;
+  const wire::Endpoint attacker = ep(100, 64, 9, 9, 5555);
+  w.net.attach(attacker, LinkConfig{}, [](Instant, const wire::Endpoint&, ByteSpan) {});
+  const auto dropped_before = a.node().stats().datagrams_dropped;
+  for (int i = 0; i < 50; ++i) {
+    w.net.send(attacker, a_public, captured);  // replay
+    Bytes forged = captured;
+    forged[16 + static_cast<std::size_t>(i) % (forged.size() - 16)] ^= std::byte{1};  // tampered
+    w.net.send(attacker, a_public, forged);
+    w.net.run_until(w.net.now() + 100ms);
+  }
+  EXPECT_EQ(a.node().stats().datagrams_dropped - dropped_before, 100U);
+  EXPECT_EQ(a.node().route(w.net.now(), b.address()).endpoint, path);
+  EXPECT_EQ(count_from(a, b.address()), 1U);
+}
+
 std::uint64_t lossy_run(std::uint64_t seed) {
   World w(seed);
   w.add_root(1);
