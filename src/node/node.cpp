@@ -109,10 +109,9 @@ void Node::process_datagram(Instant now, const wire::Endpoint& from, ByteSpan da
       p.known = true;
       // Only a datagram that proved the peer's keys, and came straight from
       // `from`, makes `from` a path: data under the session, or a response.
-      const bool proven = r->kind == peer::Received::Kind::message ||
-                          r->kind == peer::Received::Kind::keepalive ||
-                          (r->kind == peer::Received::Kind::handshake &&
-                           type == wire::MessageType::response);
+      const bool proven =
+          r->kind == peer::Received::Kind::message || r->kind == peer::Received::Kind::keepalive ||
+          (r->kind == peer::Received::Kind::handshake && type == wire::MessageType::response);
       if (proven && !relayed_from) p.paths.authenticated(now, from);
     }
     route_out(now, out, from, relayed_from);
@@ -179,9 +178,7 @@ void Node::handle_peer_message(Instant now, NodeId peer, ByteSpan m, const wire:
       // Only a configured root may tell us where peers are.
       ++stats_.root_messages_from_non_roots;
       return;
-    default:
-      ++stats_.messages_ignored;
-      return;
+    default: ++stats_.messages_ignored; return;
   }
 }
 
@@ -202,7 +199,8 @@ void Node::handle_root_message(Instant now, std::size_t root, ByteSpan m) {
       r.last_ack = now;
       if (!r.announced) {
         r.announced = true;
-        host_.on_event({NodeEvent::Kind::root_registered, r.entry.identity.address(), ack->observed});
+        host_.on_event(
+            {NodeEvent::Kind::root_registered, r.entry.identity.address(), ack->observed});
       }
       return;
     }
@@ -218,7 +216,8 @@ void Node::handle_root_message(Instant now, std::size_t root, ByteSpan m) {
         return;
       }
       // "Not found" from one root may be answered by another: the timeout decides.
-      if (reply->record && reply->record->address == reply->address) learn(now, *reply->record, true);
+      if (reply->record && reply->record->address == reply->address)
+        learn(now, *reply->record, true);
       return;
     }
     case wire::InnerType::rendezvous: {
@@ -231,9 +230,7 @@ void Node::handle_root_message(Instant now, std::size_t root, ByteSpan m) {
       learn(now, rv->record, true);
       return;
     }
-    default:
-      ++stats_.messages_ignored;
-      return;
+    default: ++stats_.messages_ignored; return;
   }
 }
 
@@ -396,8 +393,10 @@ void Node::register_with(Instant now, std::size_t i) {
       std::max<std::uint64_t>(
           static_cast<std::uint64_t>(config_.sessions.timestamp_offset_ns + now.nanos()),
           last_registration_ts_ + 1),
-      wire::PeerRecord{self_.address(), self_.public_identity().signing_key(),
-                       self_.public_identity().agreement_key(), {}},
+      wire::PeerRecord{self_.address(),
+                       self_.public_identity().signing_key(),
+                       self_.public_identity().agreement_key(),
+                       {}},
       {}};
   last_registration_ts_ = reg.timestamp;
   for (const auto& e : config_.local_endpoints) {

@@ -46,8 +46,8 @@ struct NodeConfig {
   peer::SessionTableConfig sessions;
   peer::PathConfig paths;
   Duration register_interval = 20s;
-  Duration register_retry = 1s;     // until the first acknowledgement
-  Duration root_timeout = 45s;      // no acknowledgement for this long: root down
+  Duration register_retry = 1s;  // until the first acknowledgement
+  Duration root_timeout = 45s;   // no acknowledgement for this long: root down
   Duration lookup_retry = 1s;
   Duration lookup_timeout = 5s;
   // While a peer is reached only through a relay, ask again this often (the
@@ -60,12 +60,12 @@ struct NodeConfig {
 };
 
 struct NodeStats {
-  std::uint64_t datagrams_dropped = 0;   // refused by the session layer (its stats say why)
+  std::uint64_t datagrams_dropped = 0;  // refused by the session layer (its stats say why)
   std::uint64_t relay_malformed = 0;
   std::uint64_t root_messages_from_non_roots = 0;
   std::uint64_t messages_malformed = 0;
   std::uint64_t messages_ignored = 0;
-  std::uint64_t records_rejected = 0;    // keys in a reply/rendezvous fail the address check
+  std::uint64_t records_rejected = 0;  // keys in a reply/rendezvous fail the address check
   std::uint64_t frames_dropped_no_route = 0;
   std::uint64_t frames_dropped_waiting = 0;  // lookup queue full or lookup failed
   std::uint64_t lookups_sent = 0;
@@ -136,8 +136,7 @@ class Node {
   // being processed came from (for answers without a peer); `relayed_from`
   // names the node it was relayed from, so the answer is relayed back.
   void route_out(Instant now, std::vector<peer::Outgoing>& out,
-                 const std::optional<wire::Endpoint>& reply_to,
-                 std::optional<NodeId> relayed_from);
+                 const std::optional<wire::Endpoint>& reply_to, std::optional<NodeId> relayed_from);
   void send_to_peer(Instant now, NodeId peer, ByteSpan datagram);
   void send_relayed(Instant now, NodeId peer, ByteSpan datagram,
                     std::optional<wire::Endpoint> via = std::nullopt);

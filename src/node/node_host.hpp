@@ -15,11 +15,11 @@ namespace weft::node {
 
 struct NodeEvent {
   enum class Kind : std::uint8_t {
-    root_registered,  // a root acknowledged our registration (endpoint: what it saw)
-    root_lost,        // a root stopped acknowledging
-    path_direct,      // traffic to peer now uses endpoint directly
-    path_relayed,     // traffic to peer now goes through a root
-    peer_unreachable, // a lookup failed: queued frames were dropped
+    root_registered,   // a root acknowledged our registration (endpoint: what it saw)
+    root_lost,         // a root stopped acknowledging
+    path_direct,       // traffic to peer now uses endpoint directly
+    path_relayed,      // traffic to peer now goes through a root
+    peer_unreachable,  // a lookup failed: queued frames were dropped
   };
   Kind kind;
   NodeId peer;

@@ -26,7 +26,8 @@ Result<crypto::PublicIdentity> IdentityCache::verify(const crypto::PublicKey& si
 Result<crypto::PublicIdentity> verify_identity(IdentityVerifier* verifier, NodeId address,
                                                const crypto::PublicKey& signing_key,
                                                const crypto::PublicKey& agreement_key) {
-  if (verifier == nullptr) return crypto::PublicIdentity::from_keys(address, signing_key, agreement_key);
+  if (verifier == nullptr)
+    return crypto::PublicIdentity::from_keys(address, signing_key, agreement_key);
   auto id = verifier->verify(signing_key, agreement_key);
   if (!id) return id.error();
   if (id->address() != address) return Error::verification_failed;

@@ -132,7 +132,8 @@ std::optional<Duration> PathSet::latency(const wire::Endpoint& e) const {
 Instant PathSet::poll(Instant now, std::uint64_t& next_id, std::vector<ProbeRequest>& out) {
   std::erase_if(paths_, [&](const Path& p) {
     const Instant heard = p.last_authenticated.value_or(p.added);
-    const bool stale = !is_alive(now, p) && now - std::max(heard, p.added) >= config_->candidate_timeout;
+    const bool stale =
+        !is_alive(now, p) && now - std::max(heard, p.added) >= config_->candidate_timeout;
     if (stale && chosen_ && *chosen_ == p.endpoint) chosen_.reset();
     return stale;
   });
@@ -148,12 +149,13 @@ Instant PathSet::poll(Instant now, std::uint64_t& next_id, std::vector<ProbeRequ
       p.probe_id = next_id++;
       p.probe_sent = now;
       p.probe_outstanding = true;
-      if (!p.unanswered_since || (p.last_authenticated && *p.last_authenticated > *p.unanswered_since))
+      if (!p.unanswered_since ||
+          (p.last_authenticated && *p.last_authenticated > *p.unanswered_since))
         p.unanswered_since = now;
       if (!live) ++p.punches;
       out.push_back({p.endpoint, p.probe_id});
       due = now + (!live && p.punches < config_->punch_attempts ? config_->punch_interval
-                                                                 : config_->probe_interval);
+                                                                : config_->probe_interval);
     }
     next = std::min(next, due);
     if (live) next = std::min(next, *p.last_authenticated + config_->path_timeout);

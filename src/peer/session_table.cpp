@@ -205,14 +205,10 @@ Result<Received> SessionTable::receive(Instant now, const wire::Endpoint& from, 
     return header.error();
   }
   switch (header->type) {
-    case wire::MessageType::initiation:
-      return receive_initiation(now, from, datagram, out);
-    case wire::MessageType::response:
-      return receive_response(now, from, datagram, out);
-    case wire::MessageType::cookie_reply:
-      return receive_cookie_reply(now, datagram);
-    case wire::MessageType::data:
-      return receive_data(now, datagram, out);
+    case wire::MessageType::initiation: return receive_initiation(now, from, datagram, out);
+    case wire::MessageType::response: return receive_response(now, from, datagram, out);
+    case wire::MessageType::cookie_reply: return receive_cookie_reply(now, datagram);
+    case wire::MessageType::data: return receive_data(now, datagram, out);
     case wire::MessageType::relay: {
       // A root forwarded this; the payload is protected end to end as if it had
       // come directly. Replies go back the way it came (to `from`, the root).
@@ -260,10 +256,9 @@ Result<NodeId> SessionTable::identify_initiator(const NoiseIk::Consumed& c) {
     return Error::not_authorized;
   }
   ++stats_.address_checks;
-  auto identity =
-      config_.verifier != nullptr
-          ? config_.verifier->verify(c.peer_signing_key, c.peer_agreement_key)
-          : crypto::PublicIdentity::from_keys(c.peer_signing_key, c.peer_agreement_key);
+  auto identity = config_.verifier != nullptr
+                      ? config_.verifier->verify(c.peer_signing_key, c.peer_agreement_key)
+                      : crypto::PublicIdentity::from_keys(c.peer_signing_key, c.peer_agreement_key);
   if (!identity || peers_.contains(identity->address())) {
     ++stats_.peers_rejected;
     return Error::verification_failed;

@@ -80,8 +80,8 @@ void RootServer::process_datagram(Instant now, const wire::Endpoint& from, ByteS
     route(from, sealed, out);
     return;
   }
-  if (r->peer && (r->kind == peer::Received::Kind::message ||
-                  r->kind == peer::Received::Kind::keepalive)) {
+  if (r->peer &&
+      (r->kind == peer::Received::Kind::message || r->kind == peer::Received::Kind::keepalive)) {
     // Decrypted under the session: the peer is at `from` now.
     last_endpoint_.insert_or_assign(*r->peer, from);
   }
@@ -98,12 +98,8 @@ void RootServer::handle_message(Instant now, const wire::Endpoint& from, NodeId 
     return;
   }
   switch (*type) {
-    case wire::InnerType::registration:
-      handle_registration(now, from, peer, message, out);
-      return;
-    case wire::InnerType::lookup:
-      handle_lookup(now, peer, message, out);
-      return;
+    case wire::InnerType::registration: handle_registration(now, from, peer, message, out); return;
+    case wire::InnerType::lookup: handle_lookup(now, peer, message, out); return;
     case wire::InnerType::probe: {
       // Nodes probe the root like any peer; answering keeps their NAT mapping.
       auto p = wire::Probe::parse(message);
@@ -115,9 +111,7 @@ void RootServer::handle_message(Instant now, const wire::Endpoint& from, NodeId 
       send_to(now, peer, emit_bytes(reply), out);
       return;
     }
-    default:
-      ++stats_.messages_ignored;
-      return;
+    default: ++stats_.messages_ignored; return;
   }
 }
 
@@ -164,8 +158,7 @@ void RootServer::handle_registration(Instant now, const wire::Endpoint& from, No
   send_to(now, peer, emit_bytes(ack), out);
 }
 
-void RootServer::handle_lookup(Instant now, NodeId peer, ByteSpan m,
-                               std::vector<RootOutput>& out) {
+void RootServer::handle_lookup(Instant now, NodeId peer, ByteSpan m, std::vector<RootOutput>& out) {
   auto l = wire::Lookup::parse(m);
   if (!l) {
     ++stats_.messages_malformed;
@@ -203,8 +196,8 @@ void RootServer::relay(Instant now, const wire::Endpoint& from, ByteSpan datagra
   }
   Registered& s = src->second;
   const double elapsed = std::chrono::duration<double>(now - s.refilled).count();
-  s.tokens = std::min<double>(config_.relay_burst,
-                              s.tokens + elapsed * config_.relay_packets_per_second);
+  s.tokens =
+      std::min<double>(config_.relay_burst, s.tokens + elapsed * config_.relay_packets_per_second);
   s.refilled = now;
   if (s.tokens < 1.0) {
     ++stats_.relay_rate_limited;

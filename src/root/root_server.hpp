@@ -39,7 +39,8 @@ struct RootServerConfig {
 
 struct RootServerStats {
   std::uint64_t registrations_accepted = 0;
-  std::uint64_t registrations_rejected = 0;  // bad signature, keys not the session's, address mismatch
+  std::uint64_t registrations_rejected =
+      0;  // bad signature, keys not the session's, address mismatch
   std::uint64_t registrations_replayed = 0;  // timestamp not newer than the last accepted
   std::uint64_t registrations_full = 0;
   std::uint64_t registrations_expired = 0;

@@ -6,14 +6,10 @@ namespace weft::sim {
 
 const char* nat_name(NatType t) {
   switch (t) {
-    case NatType::full_cone:
-      return "full-cone";
-    case NatType::address_restricted:
-      return "address-restricted";
-    case NatType::port_restricted:
-      return "port-restricted";
-    case NatType::symmetric:
-      return "symmetric";
+    case NatType::full_cone: return "full-cone";
+    case NatType::address_restricted: return "address-restricted";
+    case NatType::port_restricted: return "port-restricted";
+    case NatType::symmetric: return "symmetric";
   }
   return "?";
 }
@@ -97,8 +93,7 @@ std::optional<wire::Endpoint> SimNetwork::translate_in(int nat, const wire::Endp
     return std::nullopt;
   }
   switch (n.type) {
-    case NatType::full_cone:
-      break;
+    case NatType::full_cone: break;
     case NatType::address_restricted: {
       bool ok = false;
       for (const auto& c : m.contacted) ok = ok || c.address == from.address;
@@ -145,7 +140,8 @@ void SimNetwork::send(const wire::Endpoint& from_local, const wire::Endpoint& to
     src.uplink_free = depart;
   }
   Duration delay = src.link.latency;
-  delay += Duration{static_cast<std::int64_t>(jitter_draw * static_cast<double>(src.link.jitter.count()))};
+  delay += Duration{
+      static_cast<std::int64_t>(jitter_draw * static_cast<double>(src.link.jitter.count()))};
   if (loss_draw < src.link.loss) {
     ++dropped_;
     return;
@@ -153,9 +149,8 @@ void SimNetwork::send(const wire::Endpoint& from_local, const wire::Endpoint& to
   auto bytes = std::make_shared<Bytes>(datagram.begin(), datagram.end());
   const wire::Endpoint from_copy = from_local;
   const wire::Endpoint to_copy = to;
-  schedule(depart + delay, [this, from_copy, seen, to_copy, bytes] {
-    deliver(from_copy, seen, to_copy, *bytes);
-  });
+  schedule(depart + delay,
+           [this, from_copy, seen, to_copy, bytes] { deliver(from_copy, seen, to_copy, *bytes); });
 }
 
 void SimNetwork::deliver(const wire::Endpoint& from_local, const wire::Endpoint& from_seen,
@@ -201,6 +196,7 @@ void SimNetwork::deliver(const wire::Endpoint& from_local, const wire::Endpoint&
       hash_ ^= static_cast<std::uint64_t>(b);
       hash_ *= 1099511628211ULL;
     }
+    if (observer) observer(from_seen, local, *bytes);
     hh->second.receiver(now_, from_seen, *bytes);
   });
 }

@@ -12,7 +12,8 @@
 //   full_cone           endpoint-independent mapping and filtering
 //   address_restricted  endpoint-independent mapping, filtering by remote address
 //   port_restricted     endpoint-independent mapping, filtering by remote address and port
-//   symmetric           a mapping (new external port) per remote endpoint, filtering as port_restricted
+//   symmetric           a mapping (new external port) per remote endpoint, filtering as
+//   port_restricted
 // A mapping expires when no outbound datagram used it for mapping_timeout.
 // Hairpinning (to the NAT's own public address from inside) works.
 
@@ -35,9 +36,9 @@ enum class NatType : std::uint8_t { full_cone, address_restricted, port_restrict
 const char* nat_name(NatType t);
 
 struct LinkConfig {
-  Duration latency = 10ms;  // one way, this host's side
-  Duration jitter = 0ms;    // uniform extra delay in [0, jitter): reorders
-  double loss = 0.0;        // probability a datagram sent or received here is lost
+  Duration latency = 10ms;            // one way, this host's side
+  Duration jitter = 0ms;              // uniform extra delay in [0, jitter): reorders
+  double loss = 0.0;                  // probability a datagram sent or received here is lost
   std::uint64_t bits_per_second = 0;  // uplink; 0: unlimited
 };
 
@@ -67,6 +68,10 @@ class SimNetwork {
   void schedule(Instant at, std::function<void()> fn);
   // Runs events up to and including `until`; the clock ends at `until`.
   void run_until(Instant until);
+
+  // Sees every datagram as it is delivered (from as the receiver sees it, to
+  // as addressed): what an on-path observer captures.
+  std::function<void(const wire::Endpoint& from, const wire::Endpoint& to, ByteSpan)> observer;
 
   [[nodiscard]] std::uint64_t trace_hash() const noexcept { return hash_; }
   [[nodiscard]] std::uint64_t delivered() const noexcept { return delivered_; }

@@ -39,8 +39,8 @@ struct World {
       const int k = net.add_nat(*nat);
       local = ep(10, static_cast<std::uint8_t>(k), 0, 2, 9993);
     }
-    nodes.push_back(std::make_unique<SimNode>(net, identity(next_identity++), local,
-                                              root_entries(), 5000 + i, link));
+    nodes.push_back(std::make_unique<SimNode>(net, identity(next_identity++), local, root_entries(),
+                                              5000 + i, link));
     return *nodes.back();
   }
 };
@@ -166,9 +166,13 @@ TEST(Sim, APathDyingMovesTrafficToAnotherPath) {
   World w(11);
   w.add_root(1);
   const int nat = w.net.add_nat(NatType::full_cone, 120s);
-  const auto lan = [&](std::uint8_t h) { return ep(10, static_cast<std::uint8_t>(nat), 0, h, 9993); };
-  auto a = std::make_unique<SimNode>(w.net, identity(50), lan(2), w.root_entries(), 1, LinkConfig{1ms});
-  auto b = std::make_unique<SimNode>(w.net, identity(51), lan(3), w.root_entries(), 2, LinkConfig{1ms});
+  const auto lan = [&](std::uint8_t h) {
+    return ep(10, static_cast<std::uint8_t>(nat), 0, h, 9993);
+  };
+  auto a =
+      std::make_unique<SimNode>(w.net, identity(50), lan(2), w.root_entries(), 1, LinkConfig{1ms});
+  auto b =
+      std::make_unique<SimNode>(w.net, identity(51), lan(3), w.root_entries(), 2, LinkConfig{1ms});
   w.net.run_until(at(2s));
   ASSERT_TRUE(a->send(b->address(), frame_bytes(a->address(), b->address(), 0)));
   w.net.run_until(at(20s));
@@ -199,10 +203,12 @@ TEST(Sim, APathDyingMovesTrafficToAnotherPath) {
     if (seq >= 1 && Instant{} + std::chrono::seconds(20 + seq) > moved) ++after;
   }
   std::size_t expected = 0;
-  for (std::uint32_t s = 1; s <= 60; ++s) expected += Instant{} + std::chrono::seconds(20 + s) > moved ? 1 : 0;
+  for (std::uint32_t s = 1; s <= 60; ++s)
+    expected += Instant{} + std::chrono::seconds(20 + s) > moved ? 1 : 0;
   EXPECT_EQ(after, expected);
   std::printf("path moved %lld ms after the LAN broke\n",
-              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(moved - at(20s)).count()));
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(moved - at(20s)).count()));
 }
 
 TEST(Sim, RekeyUnderContinuousTrafficLosesNoPacket) {
@@ -248,10 +254,11 @@ TEST(Sim, AHundredNodesAllReachEachOther) {
   w.net.run_until(w.net.now() + 10s);
   std::uint64_t crossed = 0;
   for (auto& n : w.nodes) crossed += n->node().session_stats().initiations_crossed;
-  std::printf("100 nodes: %llu datagrams delivered, %llu address derivations, %llu crossed initiations\n",
-              static_cast<unsigned long long>(w.net.delivered()),
-              static_cast<unsigned long long>(shared_cache().derivations()),
-              static_cast<unsigned long long>(crossed));
+  std::printf(
+      "100 nodes: %llu datagrams delivered, %llu address derivations, %llu crossed initiations\n",
+      static_cast<unsigned long long>(w.net.delivered()),
+      static_cast<unsigned long long>(shared_cache().derivations()),
+      static_cast<unsigned long long>(crossed));
   for (auto& n : w.nodes) {
     EXPECT_EQ(n->received.size(), 99U);
     for (auto& to : w.nodes) {
@@ -260,6 +267,46 @@ TEST(Sim, AHundredNodesAllReachEachOther) {
       }
     }
   }
+}
+
+TEST(Sim, ReplayedAndForgedPacketsFromANewEndpointNeverMoveTraffic) {
+  World w(21);
+  w.add_root(1);
+  SimNode& a = w.add_node(NatType::full_cone);
+  SimNode& b = w.add_node(NatType::full_cone);
+  w.net.run_until(at(2s));
+  ASSERT_TRUE(a.send(b.address(), frame_bytes(a.address(), b.address(), 0)));
+  w.net.run_until(at(4s));
+  ASSERT_TRUE(direct(a, b, w.net.now()));
+  const auto path = a.node().route(w.net.now(), b.address()).endpoint;
+
+  // Capture a data datagram from B to A, then replay it and forge others from
+  // an attacker's endpoint, to A's public endpoint (full cone: anyone reaches it).
+  Bytes captured;
+  wire::Endpoint a_public;
+  w.net.observer = [&](const wire::Endpoint& from, const wire::Endpoint& to, ByteSpan d) {
+    if (from == *path && to == a.local() && d.size() > 40 && d[1] == std::byte{4}) {
+      captured.assign(d.begin(), d.end());
+    }
+  };
+  ASSERT_TRUE(b.send(a.address(), frame_bytes(b.address(), a.address(), 1)));
+  w.net.run_until(w.net.now() + 1s);
+  w.net.observer = nullptr;
+  ASSERT_FALSE(captured.empty());
+  a_public = *b.node().route(w.net.now(), a.address()).endpoint;
+  const wire::Endpoint attacker = ep(100, 64, 9, 9, 5555);
+  w.net.attach(attacker, LinkConfig{}, [](Instant, const wire::Endpoint&, ByteSpan) {});
+  const auto dropped_before = a.node().stats().datagrams_dropped;
+  for (int i = 0; i < 50; ++i) {
+    w.net.send(attacker, a_public, captured);  // replay
+    Bytes forged = captured;
+    forged[16 + static_cast<std::size_t>(i) % (forged.size() - 16)] ^= std::byte{1};  // tampered
+    w.net.send(attacker, a_public, forged);
+    w.net.run_until(w.net.now() + 100ms);
+  }
+  EXPECT_EQ(a.node().stats().datagrams_dropped - dropped_before, 100U);
+  EXPECT_EQ(a.node().route(w.net.now(), b.address()).endpoint, path);
+  EXPECT_EQ(count_from(a, b.address()), 1U);
 }
 
 std::uint64_t lossy_run(std::uint64_t seed) {

@@ -79,7 +79,8 @@ void SimNode::wake() {
 Bytes frame_bytes(NodeId from, NodeId to, std::uint32_t seq, std::size_t size) {
   Bytes b(size);
   for (std::size_t i = 0; i < size; ++i)
-    b[i] = std::byte(static_cast<std::uint8_t>((from.value() * 31 + to.value() * 7 + seq + i) & 0xff));
+    b[i] =
+        std::byte(static_cast<std::uint8_t>((from.value() * 31 + to.value() * 7 + seq + i) & 0xff));
   if (size >= 4) store_be32(std::span<std::byte, 4>(b.data(), 4), seq);
   return b;
 }

@@ -25,9 +25,7 @@ peer::IdentityCache& shared_cache();
 class SimRoot {
  public:
   SimRoot(SimNetwork& net, const crypto::Identity& id, wire::Endpoint local, std::uint64_t seed);
-  [[nodiscard]] node::RootEntry entry() const {
-    return {id_.public_identity(), {local_}};
-  }
+  [[nodiscard]] node::RootEntry entry() const { return {id_.public_identity(), {local_}}; }
   root::RootServer& server() { return server_; }
   [[nodiscard]] const wire::Endpoint& local() const { return local_; }
 

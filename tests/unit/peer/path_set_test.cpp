@@ -44,7 +44,8 @@ TEST(PathSet, UnconfirmedCandidatesArePunchedInABurstThenSlowly) {
   // punch_attempts punch_interval apart, then probe_interval apart until the
   // candidate is forgotten (candidate_timeout after it was announced).
   ASSERT_EQ(sent.size(), 21U);
-  for (std::size_t i = 1; i < c.punch_attempts; ++i) EXPECT_EQ(sent[i] - sent[i - 1], c.punch_interval);
+  for (std::size_t i = 1; i < c.punch_attempts; ++i)
+    EXPECT_EQ(sent[i] - sent[i - 1], c.punch_interval);
   for (std::size_t i = c.punch_attempts; i < sent.size(); ++i)
     EXPECT_EQ(sent[i] - sent[i - 1], c.probe_interval);
   EXPECT_EQ(s.size(), 0U);
@@ -67,7 +68,8 @@ TEST(PathSet, LowestLatencyWinsWithHysteresis) {
   for (int i = 0; i < 20; ++i) {
     const Instant now = t(5s * (i + 1));
     s.poll(now, id, probes);
-    for (const auto& p : probes) s.probe_reply(now + (p.endpoint == ep(1) ? 35ms : 40ms), p.endpoint, p.id);
+    for (const auto& p : probes)
+      s.probe_reply(now + (p.endpoint == ep(1) ? 35ms : 40ms), p.endpoint, p.id);
     probes.clear();
   }
   EXPECT_EQ(s.select(t(101s)), ep(2));
@@ -75,7 +77,8 @@ TEST(PathSet, LowestLatencyWinsWithHysteresis) {
   for (int i = 20; i < 60; ++i) {
     const Instant now = t(5s * (i + 1));
     s.poll(now, id, probes);
-    for (const auto& p : probes) s.probe_reply(now + (p.endpoint == ep(1) ? 5ms : 40ms), p.endpoint, p.id);
+    for (const auto& p : probes)
+      s.probe_reply(now + (p.endpoint == ep(1) ? 5ms : 40ms), p.endpoint, p.id);
     probes.clear();
   }
   EXPECT_EQ(s.select(t(301s)), ep(1));
@@ -133,7 +136,8 @@ TEST(IdentityCache, DerivesEachKeyPairOnce) {
                                alice.agreement_key()));
   // Keys that fail the proof of work fail every time, from the cache too.
   crypto::PublicKey junk{};
-  for (std::uint8_t v = 1; crypto::PublicIdentity::from_keys(junk, junk); ++v) junk.fill(std::byte{v});
+  for (std::uint8_t v = 1; crypto::PublicIdentity::from_keys(junk, junk); ++v)
+    junk.fill(std::byte{v});
   EXPECT_FALSE(cache.verify(junk, junk));
   EXPECT_FALSE(cache.verify(junk, junk));
   EXPECT_EQ(cache.derivations(), 2U);  // alice, and the junk once

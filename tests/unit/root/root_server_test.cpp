@@ -40,7 +40,7 @@ struct Harness {
   peer::SessionTable b{bob(), b_rng};
   wire::Endpoint root_ep = ep(1, 9993), a_ep = ep(2, 1000), b_ep = ep(3, 2000);
   Instant now;
-  std::vector<Bytes> to_a, to_b;               // inner messages the nodes received
+  std::vector<Bytes> to_a, to_b;                      // inner messages the nodes received
   std::vector<std::pair<wire::Endpoint, Bytes>> raw;  // everything the root sent
 
   Harness() {
@@ -81,11 +81,12 @@ struct Harness {
 };
 
 wire::Registration registration(const crypto::Identity& signer, const crypto::Identity& subject,
-                                 std::uint64_t ts, std::vector<wire::Endpoint> locals = {}) {
-  wire::Registration r{ts,
-                       wire::PeerRecord{subject.address(), subject.public_identity().signing_key(),
-                                        subject.public_identity().agreement_key(), std::move(locals)},
-                       {}};
+                                std::uint64_t ts, std::vector<wire::Endpoint> locals = {}) {
+  wire::Registration r{
+      ts,
+      wire::PeerRecord{subject.address(), subject.public_identity().signing_key(),
+                       subject.public_identity().agreement_key(), std::move(locals)},
+      {}};
   r.signature = signer.sign(r.signing_input());
   return r;
 }
@@ -195,7 +196,8 @@ TEST(RootServer, RelaysUnchangedOnlyBetweenRegisteredNodesWithinARate) {
   // The burst runs out; time refills it.
   out.clear();
   RootServerConfig c;
-  for (std::uint32_t i = 0; i < c.relay_burst + 10; ++i) h.root.process_datagram(h.now, h.a_ep, d, out);
+  for (std::uint32_t i = 0; i < c.relay_burst + 10; ++i)
+    h.root.process_datagram(h.now, h.a_ep, d, out);
   EXPECT_EQ(out.size(), c.relay_burst - 1);
   EXPECT_EQ(h.root.stats().relay_rate_limited, 11U);
   out.clear();
