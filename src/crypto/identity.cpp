@@ -39,6 +39,16 @@ void Identity::wipe() noexcept {
   sodium_memzero(kx_sk_.data(), kx_sk_.size());
 }
 
+std::optional<Identity> Identity::adopt(const PublicKey& sign_pk, ByteArray<64>& sign_sk,
+                                        const PublicKey& kx_pk, ByteArray<32>& kx_sk) {
+  std::optional<Identity> out;
+  if (auto address = AddressDerivation::derive(sign_pk, kx_pk))
+    out.emplace(Identity{PublicIdentity{*address, sign_pk, kx_pk}, sign_sk, kx_sk});
+  sodium_memzero(sign_sk.data(), sign_sk.size());
+  sodium_memzero(kx_sk.data(), kx_sk.size());
+  return out;
+}
+
 Identity Identity::generate() {
   ensure_sodium();
   while (true) {
@@ -48,14 +58,7 @@ Identity Identity::generate() {
     ByteArray<32> kx_sk{};
     crypto_sign_keypair(as_uchar(MutableByteSpan(sign_pk)), as_uchar(MutableByteSpan(sign_sk)));
     crypto_box_keypair(as_uchar(MutableByteSpan(kx_pk)), as_uchar(MutableByteSpan(kx_sk)));
-    if (auto address = AddressDerivation::derive(sign_pk, kx_pk)) {
-      Identity id{PublicIdentity{*address, sign_pk, kx_pk}, sign_sk, kx_sk};
-      sodium_memzero(sign_sk.data(), sign_sk.size());
-      sodium_memzero(kx_sk.data(), kx_sk.size());
-      return id;
-    }
-    sodium_memzero(sign_sk.data(), sign_sk.size());
-    sodium_memzero(kx_sk.data(), kx_sk.size());
+    if (auto id = adopt(sign_pk, sign_sk, kx_pk, kx_sk)) return std::move(*id);
   }
 }
 
@@ -73,14 +76,7 @@ Identity Identity::generate(Rng& rng) {
     crypto_box_seed_keypair(as_uchar(MutableByteSpan(kx_pk)), as_uchar(MutableByteSpan(kx_sk)),
                             as_uchar(ByteSpan(seed)));
     sodium_memzero(seed.data(), seed.size());
-    if (auto address = AddressDerivation::derive(sign_pk, kx_pk)) {
-      Identity id{PublicIdentity{*address, sign_pk, kx_pk}, sign_sk, kx_sk};
-      sodium_memzero(sign_sk.data(), sign_sk.size());
-      sodium_memzero(kx_sk.data(), kx_sk.size());
-      return id;
-    }
-    sodium_memzero(sign_sk.data(), sign_sk.size());
-    sodium_memzero(kx_sk.data(), kx_sk.size());
+    if (auto id = adopt(sign_pk, sign_sk, kx_pk, kx_sk)) return std::move(*id);
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,10 @@ class Identity {
  private:
   Identity(PublicIdentity pub, const ByteArray<64>& sign_sk, const ByteArray<32>& kx_sk);
   void wipe() noexcept;
+  // The identity of fresh key pairs if they pass the address proof of work;
+  // the secret arrays are wiped either way.
+  static std::optional<Identity> adopt(const PublicKey& sign_pk, ByteArray<64>& sign_sk,
+                                       const PublicKey& kx_pk, ByteArray<32>& kx_sk);
 
   PublicIdentity public_;
   ByteArray<64> sign_sk_{};  // libsodium's Ed25519 secret key: seed || public key
