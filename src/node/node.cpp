@@ -17,12 +17,7 @@ namespace weft::node {
 
 namespace {
 
-template <typename T>
-Bytes emit_bytes(const T& m) {
-  Bytes b(m.buffer_len());
-  m.emit(b);
-  return b;
-}
+using wire::emit_bytes;
 
 std::optional<wire::MessageType> type_of(ByteSpan datagram) {
   auto h = wire::Header::parse(datagram);

@@ -16,12 +16,7 @@ namespace weft::root {
 
 namespace {
 
-template <typename T>
-Bytes emit_bytes(const T& m) {
-  Bytes b(m.buffer_len());
-  m.emit(b);
-  return b;
-}
+using wire::emit_bytes;
 
 }  // namespace
 

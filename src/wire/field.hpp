@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <span>
+#include <string_view>
 
 #include "base/assert.hpp"
 #include "base/bytes.hpp"
@@ -43,6 +44,28 @@ inline void check_room(MutableByteSpan out, std::size_t need) noexcept {
 
 inline bool all_zero(ByteSpan b) noexcept {
   return std::all_of(b.begin(), b.end(), [](std::byte x) { return x == std::byte{0}; });
+}
+
+// A repr's bytes in a new buffer of exactly buffer_len().
+template <typename Repr>
+Bytes emit_bytes(const Repr& repr) {
+  Bytes out(repr.buffer_len());
+  repr.emit(out);
+  return out;
+}
+
+// What a signed message signs: a context string (so a signature over one kind of
+// message can never pass for another) followed by the emitted message without its
+// trailing signature of signature_size bytes.
+template <typename Repr>
+Bytes signed_part_with_context(std::string_view context, const Repr& repr,
+                               std::size_t signature_size) {
+  const auto ctx = as_bytes(context);
+  Bytes out(ctx.size() + repr.buffer_len());
+  std::copy(ctx.begin(), ctx.end(), out.begin());
+  repr.emit(MutableByteSpan(out).subspan(ctx.size()));
+  out.resize(out.size() - signature_size);
+  return out;
 }
 
 }  // namespace weft::wire

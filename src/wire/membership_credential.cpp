@@ -35,12 +35,7 @@ void MembershipCredential::emit(MutableByteSpan out) const noexcept {
 }
 
 Bytes MembershipCredential::signing_input() const {
-  const auto context = as_bytes(kCredentialContext);
-  Bytes out(context.size() + buffer_len());
-  std::copy(context.begin(), context.end(), out.begin());
-  emit(MutableByteSpan(out).subspan(context.size()));
-  out.resize(out.size() - 64);
-  return out;
+  return signed_part_with_context(kCredentialContext, *this, signature.size());
 }
 
 }  // namespace weft::wire

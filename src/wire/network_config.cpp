@@ -312,12 +312,7 @@ Bytes NetworkConfig::to_bytes() const {
 }
 
 Bytes NetworkConfig::signing_input() const {
-  const auto context = as_bytes(kNetworkConfigContext);
-  Bytes out(context.size() + buffer_len());
-  std::copy(context.begin(), context.end(), out.begin());
-  emit(MutableByteSpan(out).subspan(context.size()));
-  out.resize(out.size() - V::kSignatureSize);
-  return out;
+  return signed_part_with_context(kNetworkConfigContext, *this, V::kSignatureSize);
 }
 
 }  // namespace weft::wire

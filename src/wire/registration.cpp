@@ -36,12 +36,7 @@ void Registration::emit(MutableByteSpan out) const noexcept {
 }
 
 Bytes Registration::signing_input() const {
-  const auto context = as_bytes(kRegistrationContext);
-  Bytes out(context.size() + buffer_len());
-  std::copy(context.begin(), context.end(), out.begin());
-  emit(MutableByteSpan(out).subspan(context.size()));
-  out.resize(out.size() - V::kSignatureSize);
-  return out;
+  return signed_part_with_context(kRegistrationContext, *this, V::kSignatureSize);
 }
 
 }  // namespace weft::wire

@@ -24,12 +24,7 @@ wire::Endpoint ep(unsigned last, std::uint16_t port) {
   return wire::Endpoint::ipv4({std::byte{127}, std::byte{0}, std::byte{0}, std::byte(last)}, port);
 }
 
-template <typename T>
-Bytes emit_bytes(const T& m) {
-  Bytes b(m.buffer_len());
-  m.emit(b);
-  return b;
-}
+using wire::emit_bytes;
 
 // The root is Mallory's identity here (any identity can be a root); Alice and
 // Bob are nodes with plain SessionTables at fixed endpoints.

@@ -8,6 +8,7 @@
 
 #include "base/bytes.hpp"
 #include "base/hex.hpp"
+#include "wire/field.hpp"
 
 namespace weft::wire::testing {
 
@@ -20,11 +21,6 @@ inline Bytes hex(std::string_view text) {
   return std::move(r).value();
 }
 
-template <typename Repr>
-Bytes emit_bytes(const Repr& r) {
-  Bytes out(r.buffer_len());
-  r.emit(out);
-  return out;
-}
+using wire::emit_bytes;
 
 }  // namespace weft::wire::testing
