@@ -11,10 +11,4 @@ void random_bytes(MutableByteSpan out) noexcept {
   randombytes_buf(out.data(), out.size());
 }
 
-std::uint64_t random_u64() noexcept {
-  ByteArray<8> b{};
-  random_bytes(b);
-  return load_le64(b);
-}
-
 }  // namespace weft::crypto
