@@ -274,6 +274,13 @@ Result<std::size_t> SocketTable::recv(int fd, MutableByteSpan buffer, int flags)
   if (!e) return Error::bad_handle;
   bool nb = e->nonblocking || (flags & MSG_DONTWAIT) != 0;
   bool peek = (flags & MSG_PEEK) != 0;
+  if (e->type == SOCK_STREAM && buffer.empty()) {
+    // A zero-length read never waits: the state checks and a pending error
+    // come first, otherwise 0 (as Linux).
+    auto r = e->sock->recv(buffer, peek);
+    if (!r && r.error() == Error::would_block) return std::size_t{0};
+    return r;
+  }
   std::optional<Millis> timeout;
   {
     std::lock_guard lock(e->mu);
