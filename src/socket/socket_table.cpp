@@ -211,13 +211,13 @@ Result<int> SocketTable::accept(int fd, sockaddr* addr, socklen_t* len, int flag
     std::lock_guard lock(e->mu);
     timeout = e->rcvtimeo;
   }
+  stack::Endpoint peer;
   auto s = wait_while_blocked(*e->sock, e->nonblocking, deadline_after(timeout),
-                              [&] { return e->sock->accept(); });
+                              [&] { return e->sock->accept(&peer); });
   if (!s) return s.error();
   std::unique_ptr<stack::Socket> child = std::move(s).value();
-  if (addr != nullptr) {
-    if (auto peer = child->peer_endpoint(); peer) WEFT_TRY(to_sockaddr(*peer, addr, len));
-  }
+  // Filled in even when the connection was reset while queued (Linux does).
+  if (addr != nullptr) WEFT_TRY(to_sockaddr(peer, addr, len));
   return insert(std::move(child), SOCK_STREAM, (flags & SOCK_NONBLOCK) != 0);
 }
 

@@ -52,7 +52,9 @@ class Socket {
   virtual Result<void> bind(const Endpoint& local) = 0;
   // TCP only. backlog bounds the queue of established, not yet accepted connections.
   virtual Result<void> listen(int backlog) = 0;
-  virtual Result<std::unique_ptr<Socket>> accept() = 0;
+  // peer (if not null) receives the connection's remote endpoint, known even when
+  // the connection was reset while it waited in the queue.
+  virtual Result<std::unique_ptr<Socket>> accept(Endpoint* peer) = 0;
   // TCP: Error::in_progress while the handshake runs; the outcome shows as
   // writable (connected) or error (take_error()). UDP: sets the default peer.
   virtual Result<void> connect(const Endpoint& remote) = 0;

@@ -35,7 +35,10 @@ TcpSocket::TcpSocket(Family family, tcp_pcb* pcb, bool accepted) noexcept
     : family_(family), pcb_(pcb), state_(accepted ? State::connected : State::open) {
   install_callbacks();
   send_capacity_ = TCP_SND_BUF;
-  if (accepted) grow_send_buffer();
+  if (accepted) {
+    grow_send_buffer();
+    remember_endpoints();
+  }
   send_space_ = send_space_locked();
 }
 
@@ -54,8 +57,21 @@ void TcpSocket::install_callbacks() noexcept {
   tcp_err(pcb_, &TcpSocket::on_err);
 }
 
+void TcpSocket::remember_endpoints() noexcept {
+  if (pcb_ == nullptr) return;
+  if (pcb_->local_port != 0) {
+    last_local_ = Endpoint{from_lwip(pcb_->local_ip), pcb_->local_port};
+    last_local_->address.family = family_;
+  }
+  if (state_ != State::listening && pcb_->remote_port != 0) {
+    remote_ = Endpoint{from_lwip(pcb_->remote_ip), pcb_->remote_port};
+    remote_->address.family = family_;
+  }
+}
+
 void TcpSocket::release_pcb(bool rst) noexcept {
   if (pcb_ == nullptr) return;
+  remember_endpoints();
   tcp_arg(pcb_, nullptr);
   if (state_ == State::listening) {
     tcp_accept(pcb_, nullptr);
@@ -180,6 +196,7 @@ err_t TcpSocket::on_connected(void* arg, tcp_pcb* /*pcb*/, err_t err) {
   std::lock_guard lock(self->mu_);
   if (err == ERR_OK) {
     self->state_ = State::connected;
+    self->remember_endpoints();
     self->grow_send_buffer();
     self->send_space_ = self->send_space_locked();
   }
@@ -214,6 +231,7 @@ Result<void> TcpSocket::bind(const Endpoint& local) {
   ip_addr_t ip = to_lwip(local.address);
   if (!local.address.is_any() && !is_local_address(ip)) return Error::address_not_available;
   if (err_t e = tcp_bind(pcb_, &ip, local.port); e != ERR_OK) return from_err(e);
+  remember_endpoints();
   return {};
 }
 
@@ -239,17 +257,24 @@ Result<void> TcpSocket::listen(int backlog) {
   backlog_ = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(backlog, 1)), 1, kMaxBacklog);
   tcp_arg(pcb_, this);
   tcp_accept(pcb_, &TcpSocket::on_accept);
+  remember_endpoints();
   return {};
 }
 
-Result<std::unique_ptr<Socket>> TcpSocket::accept() {
+Result<std::unique_ptr<Socket>> TcpSocket::accept(Endpoint* peer) {
   std::lock_guard lock(mu_);
   if (state_ == State::closed) return Error::bad_handle;
   if (state_ != State::listening) return Error::invalid_argument;
   if (accept_q_.empty()) return Error::would_block;
-  std::unique_ptr<Socket> s = std::move(accept_q_.front());
+  std::unique_ptr<TcpSocket> s = std::move(accept_q_.front());
   accept_q_.pop_front();
-  return s;
+  if (peer != nullptr) {
+    // Set when lwIP handed the pcb over, so a connection reset while queued
+    // still names its client (as Linux's accept does).
+    std::lock_guard child(s->mu_);
+    if (s->remote_) *peer = *s->remote_;
+  }
+  return std::unique_ptr<Socket>(std::move(s));
 }
 
 Result<void> TcpSocket::connect(const Endpoint& remote) {
@@ -269,6 +294,7 @@ Result<void> TcpSocket::connect(const Endpoint& remote) {
   if (err_t e = tcp_connect(pcb_, &ip, remote.port, &TcpSocket::on_connected); e != ERR_OK)
     return from_err(e);
   state_ = State::connecting;
+  remember_endpoints();
   return Error::in_progress;
 }
 

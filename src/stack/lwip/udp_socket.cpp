@@ -53,7 +53,7 @@ Result<void> UdpSocket::bind(const Endpoint& local) {
 }
 
 Result<void> UdpSocket::listen(int /*backlog*/) { return Error::unsupported; }
-Result<std::unique_ptr<Socket>> UdpSocket::accept() { return Error::unsupported; }
+Result<std::unique_ptr<Socket>> UdpSocket::accept(Endpoint* /*peer*/) { return Error::unsupported; }
 
 Result<void> UdpSocket::connect(const Endpoint& remote) {
   if (remote.address.family != family_) return Error::invalid_argument;

@@ -30,7 +30,7 @@ class UdpSocket final : public Socket, private Wakeable {
 
   Result<void> bind(const Endpoint& local) override;
   Result<void> listen(int backlog) override;
-  Result<std::unique_ptr<Socket>> accept() override;
+  Result<std::unique_ptr<Socket>> accept(Endpoint* peer) override;
   Result<void> connect(const Endpoint& remote) override;
   Result<std::size_t> send(ByteSpan data) override;
   Result<std::size_t> recv(MutableByteSpan buffer, bool peek) override;
