@@ -80,6 +80,7 @@ class Socket {
 
   virtual Result<void> set_option(Option option, int value) = 0;
   virtual Result<int> get_option(Option option) = 0;
+  // The local endpoint; after the connection ended, the last one it had.
   virtual Result<Endpoint> local_endpoint() = 0;
   virtual Result<Endpoint> peer_endpoint() = 0;
 

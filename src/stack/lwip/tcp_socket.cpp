@@ -603,7 +603,12 @@ Result<Endpoint> TcpSocket::local_endpoint() {
   CoreLock core;
   std::lock_guard lock(mu_);
   if (state_ == State::closed) return Error::bad_handle;
-  if (pcb_ == nullptr) return Error::invalid_state;
+  if (pcb_ == nullptr) {
+    // The connection ended and lwIP freed the pcb: the last local address, as
+    // Linux reports it.
+    if (last_local_) return *last_local_;
+    return Error::invalid_state;
+  }
   Endpoint e{from_lwip(pcb_->local_ip), pcb_->local_port};
   e.address.family = family_;
   return e;
