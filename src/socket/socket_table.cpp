@@ -120,6 +120,16 @@ timeval to_timeval(std::optional<SocketTable::Millis> t) {
   return tv;
 }
 
+// An address of the other family than the socket's: EAFNOSUPPORT, except that an
+// IPv6 socket given a sockaddr shorter than sockaddr_in6 gets EINVAL (its length
+// is checked first), as Linux and POSIX have it.
+Result<void> check_family(stack::Family socket_family, const stack::Endpoint& ep, socklen_t len) {
+  if (ep.address.family == socket_family) return {};
+  if (socket_family == stack::Family::v6 && len < static_cast<socklen_t>(sizeof(sockaddr_in6)))
+    return Error::invalid_argument;
+  return Error::family_not_supported;
+}
+
 short to_poll(std::uint32_t ev) {
   int r = 0;
   if ((ev & Events::readable) != 0) r |= POLLIN | POLLRDNORM;
@@ -226,7 +236,7 @@ Result<void> SocketTable::connect(int fd, const sockaddr* addr, socklen_t len, s
   if (!e) return Error::bad_handle;
   auto ep = from_sockaddr(addr, len);
   if (!ep) return ep.error();
-  if (ep->address.family != e->sock->family()) return Error::invalid_argument;
+  WEFT_TRY(check_family(e->sock->family(), *ep, len));
   auto r = e->sock->connect(*ep);
   if (e->type != SOCK_STREAM || r || r.error() != Error::in_progress) return r;
   if (e->nonblocking && !timeout) return Error::in_progress;

@@ -75,20 +75,11 @@ TEST_P(TcpPending, ConnectAgainWhileInProgress) {
   SockAddr to = pending_target();
   int fd = open(SOCK_STREAM | SOCK_NONBLOCK);
   EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len), EINPROGRESS);
-  // D16 (docs/conformance.md): Linux and POSIX say EALREADY; Weft EINPROGRESS.
-  EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len), per_backend(EALREADY, EINPROGRESS));
+  EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len), EALREADY);  // D16, fixed
   EXPECT_EQ(wait_for(fd, POLLIN | POLLOUT, 0), 0);
   EXPECT_EQ(errno_name(so_error(fd)), "0");
   SockAddr none;
   EXPECT_FAILS_WITH(api().getpeername(fd, none.get(), &none.len), ENOTCONN);
-}
-
-TEST_P(TcpPending, DISABLED_ConnectAgainWhileInProgressAsOnLinux) {
-  // The kernel's behaviour, which Weft should have: docs/conformance.md D16.
-  SockAddr to = pending_target();
-  int fd = open(SOCK_STREAM | SOCK_NONBLOCK);
-  EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len), EINPROGRESS);
-  EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len), EALREADY);
 }
 
 TEST_P(TcpPending, BlockingConnectBoundBySndtimeo) {
@@ -733,15 +724,7 @@ TEST_P(Tcp, SendOnUnconnectedSocket) {
 TEST_P(Tcp, ConnectOnAListeningSocket) {
   int l = listen_here();
   auto to = service("echo");
-  // D15 (docs/conformance.md): Linux says EISCONN, Weft EINVAL.
-  EXPECT_FAILS_WITH(api().connect(l, to.get(), to.len), per_backend(EISCONN, EINVAL));
-}
-
-TEST_P(Tcp, DISABLED_ConnectOnAListeningSocketAsOnLinux) {
-  // The kernel's behaviour, which Weft should have: docs/conformance.md D15.
-  int l = listen_here();
-  auto to = service("echo");
-  EXPECT_FAILS_WITH(api().connect(l, to.get(), to.len), EISCONN);
+  EXPECT_FAILS_WITH(api().connect(l, to.get(), to.len), EISCONN);  // D15, fixed
 }
 
 TEST_P(Tcp, ListenOnAConnectedSocketIsEinval) {
@@ -772,18 +755,8 @@ TEST_P(Tcp, ConnectToAnAddressOfTheOtherFamily) {
   int fd = open(SOCK_STREAM);
   int other = family() == AF_INET ? AF_INET6 : AF_INET;
   auto to = SockAddr::make(api().peer(other), 9);
-  // D5 (docs/conformance.md): Linux: an IPv4 socket given an IPv6 address is
-  // EAFNOSUPPORT; an IPv6 socket given a (shorter) IPv4 sockaddr is EINVAL.
-  // Weft says EINVAL for both.
-  EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len),
-                    per_backend(family() == AF_INET ? EAFNOSUPPORT : EINVAL, EINVAL));
-}
-
-TEST_P(Tcp, DISABLED_ConnectToAnAddressOfTheOtherFamilyAsOnLinux) {
-  // The kernel's behaviour, which Weft should have: docs/conformance.md D5.
-  int fd = open(SOCK_STREAM);
-  int other = family() == AF_INET ? AF_INET6 : AF_INET;
-  auto to = SockAddr::make(api().peer(other), 9);
+  // An IPv4 socket given an IPv6 address is EAFNOSUPPORT; an IPv6 socket given a
+  // (shorter) IPv4 sockaddr is EINVAL (D5, fixed).
   EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len),
                     family() == AF_INET ? EAFNOSUPPORT : EINVAL);
 }

@@ -178,16 +178,7 @@ TEST_P(Udp, ConnectedSocketSendsAndReceivesWithoutAddresses) {
 TEST_P(Udp, SendOnUnconnectedSocketWithoutAddress) {
   int fd = bound_socket();
   const std::byte b{};
-  // D7 (docs/conformance.md): Linux says EDESTADDRREQ, Weft ENOTCONN.
-  EXPECT_FAILS_WITH(api().send(fd, &b, 1, 0), per_backend(EDESTADDRREQ, ENOTCONN));
-}
-
-TEST_P(Udp, DISABLED_SendOnUnconnectedSocketWithoutAddressAsOnLinux) {
-  // The kernel's (and POSIX's) behaviour, which Weft should have:
-  // docs/conformance.md D7.
-  int fd = bound_socket();
-  const std::byte b{};
-  EXPECT_FAILS_WITH(api().send(fd, &b, 1, 0), EDESTADDRREQ);
+  EXPECT_FAILS_WITH(api().send(fd, &b, 1, 0), EDESTADDRREQ);  // D7, fixed
 }
 
 TEST_P(Udp, ConnectedSocketLearnsThatThePortIsClosed) {

@@ -284,8 +284,8 @@ Result<void> TcpSocket::connect(const Endpoint& remote) {
   std::lock_guard lock(mu_);
   switch (state_) {
     case State::closed: return Error::bad_handle;
-    case State::listening: return Error::invalid_argument;
-    case State::connecting: return Error::in_progress;
+    case State::listening: return Error::already_connected;  // Linux's EISCONN
+    case State::connecting: return Error::already_in_progress;
     case State::connected: return dead_ ? Error::invalid_state : Error::already_connected;
     case State::open: break;
   }

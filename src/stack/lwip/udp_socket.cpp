@@ -82,7 +82,7 @@ Result<std::size_t> UdpSocket::send_locked(ByteSpan data, const ip_addr_t* to, u
 Result<std::size_t> UdpSocket::send(ByteSpan data) {
   CoreLock core;
   std::lock_guard lock(mu_);
-  if (!closed_ && !connected_) return Error::not_connected;
+  if (!closed_ && !connected_) return Error::destination_required;  // EDESTADDRREQ, as POSIX
   return send_locked(data, nullptr, 0);
 }
 
