@@ -14,6 +14,9 @@
  *               (POSIX would say EAFNOSUPPORT / EPROTONOSUPPORT / ENOPROTOOPT)
  *   ENOBUFS the descriptor table is full (POSIX: EMFILE)
  * Weft never raises SIGPIPE: writing to a closed connection fails with EPIPE.
+ *
+ * MSG_TRUNC: on UDP, recv/recvfrom return the datagram's full length (the copy is
+ * still bounded by the buffer); on TCP it is refused with EOPNOTSUPP.
  */
 #ifndef WEFT_WEFT_H
 #define WEFT_WEFT_H

@@ -284,12 +284,17 @@ Result<std::size_t> SocketTable::recv(int fd, MutableByteSpan buffer, int flags)
   if (!e) return Error::bad_handle;
   bool nb = e->nonblocking || (flags & MSG_DONTWAIT) != 0;
   bool peek = (flags & MSG_PEEK) != 0;
-  if (e->type == SOCK_STREAM && buffer.empty()) {
-    // A zero-length read never waits: the state checks and a pending error
-    // come first, otherwise 0 (as Linux).
-    auto r = e->sock->recv(buffer, peek);
-    if (!r && r.error() == Error::would_block) return std::size_t{0};
-    return r;
+  bool trunc = (flags & MSG_TRUNC) != 0;
+  if (e->type == SOCK_STREAM) {
+    // Linux's MSG_TRUNC on a stream discards the bytes; not offered (weft.h).
+    if (trunc) return Error::unsupported;
+    if (buffer.empty()) {
+      // A zero-length read never waits: the state checks and a pending error
+      // come first, otherwise 0 (as Linux).
+      auto r = e->sock->recv(buffer, peek, nullptr);
+      if (!r && r.error() == Error::would_block) return std::size_t{0};
+      return r;
+    }
   }
   std::optional<Millis> timeout;
   {
@@ -297,10 +302,16 @@ Result<std::size_t> SocketTable::recv(int fd, MutableByteSpan buffer, int flags)
     timeout = e->rcvtimeo;
   }
   auto deadline = deadline_after(timeout);
+  if (e->type == SOCK_DGRAM) {
+    std::size_t size = 0;
+    auto r = wait_while_blocked(*e->sock, nb, deadline, [&] { return e->sock->recv(buffer, peek, &size); });
+    if (r && trunc) return size;  // the datagram's real length, as Linux's MSG_TRUNC
+    return r;
+  }
   std::size_t total = 0;
   for (;;) {
     auto r = wait_while_blocked(*e->sock, nb, deadline,
-                                [&] { return e->sock->recv(buffer.subspan(total), peek); });
+                                [&] { return e->sock->recv(buffer.subspan(total), peek, nullptr); });
     if (!r) {
       if (total > 0) return total;
       return r.error();
@@ -340,9 +351,12 @@ Result<std::size_t> SocketTable::recvfrom(int fd, MutableByteSpan buffer, int fl
     timeout = e->rcvtimeo;
   }
   stack::Endpoint from;
+  std::size_t size = 0;
   auto r = wait_while_blocked(*e->sock, nb, deadline_after(timeout),
-                              [&] { return e->sock->recv_from(buffer, from); });
-  if (r) WEFT_TRY(to_sockaddr(from, addr, len));
+                              [&] { return e->sock->recv_from(buffer, from, &size); });
+  if (!r) return r;
+  WEFT_TRY(to_sockaddr(from, addr, len));
+  if ((flags & MSG_TRUNC) != 0) return size;
   return r;
 }
 

@@ -61,15 +61,17 @@ class Socket {
 
   // Stream bytes (TCP) or one datagram to the connected peer (UDP).
   virtual Result<std::size_t> send(ByteSpan data) = 0;
-  // 0 means end of stream (TCP). UDP: one datagram, truncated to the buffer.
-  virtual Result<std::size_t> recv(MutableByteSpan buffer, bool peek) = 0;
+  // 0 means end of stream (TCP). UDP: one datagram, truncated to the buffer;
+  // datagram_size (if not null) receives its full length (MSG_TRUNC). TCP leaves
+  // datagram_size alone.
+  virtual Result<std::size_t> recv(MutableByteSpan buffer, bool peek, std::size_t* datagram_size) = 0;
   // Offers the readable bytes in place, chunk by chunk; the visitor returns how
   // many it consumed and recv_visit stops at the first short count. Lets a
   // consumer (the fd-mode bridge) move bytes with no intermediate copy.
   // Returns the total consumed; 0 with eof means end of stream.
   virtual Result<std::size_t> recv_visit(const std::function<std::size_t(ByteSpan)>& visitor) = 0;
   virtual Result<std::size_t> send_to(ByteSpan data, const Endpoint& remote) = 0;
-  virtual Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from) = 0;
+  virtual Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from, std::size_t* datagram_size) = 0;
 
   virtual Result<void> shutdown(bool read, bool write) = 0;
   // Graceful close (FIN; RST if unread data remains, as BSD does). The socket is

@@ -63,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   std::byte buf[2048];
   weft::stack::Endpoint from;
-  while (world->udp->recv_from(buf, from)) {
+  while (world->udp->recv_from(buf, from, nullptr)) {
   }
   return 0;
 }

@@ -339,7 +339,7 @@ void TcpSocket::maybe_recved(bool force) {
   give_window(pcb_);
 }
 
-Result<std::size_t> TcpSocket::recv(MutableByteSpan buffer, bool peek) {
+Result<std::size_t> TcpSocket::recv(MutableByteSpan buffer, bool peek, std::size_t* /*datagram_size*/) {
   std::size_t copied = 0;
   {
     std::lock_guard lock(mu_);
@@ -436,8 +436,8 @@ Result<std::size_t> TcpSocket::send_to(ByteSpan data, const Endpoint& /*remote*/
   return send(data);  // BSD ignores the address on a connected stream socket
 }
 
-Result<std::size_t> TcpSocket::recv_from(MutableByteSpan buffer, Endpoint& from) {
-  auto r = recv(buffer, false);
+Result<std::size_t> TcpSocket::recv_from(MutableByteSpan buffer, Endpoint& from, std::size_t* /*datagram_size*/) {
+  auto r = recv(buffer, false, nullptr);
   if (r) {
     if (auto p = peer_endpoint(); p) from = *p;
   }

@@ -56,10 +56,10 @@ class TcpSocket final : public Socket, private Wakeable {
   Result<std::unique_ptr<Socket>> accept(Endpoint* peer) override;
   Result<void> connect(const Endpoint& remote) override;
   Result<std::size_t> send(ByteSpan data) override;
-  Result<std::size_t> recv(MutableByteSpan buffer, bool peek) override;
+  Result<std::size_t> recv(MutableByteSpan buffer, bool peek, std::size_t* datagram_size) override;
   Result<std::size_t> recv_visit(const std::function<std::size_t(ByteSpan)>& visitor) override;
   Result<std::size_t> send_to(ByteSpan data, const Endpoint& remote) override;
-  Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from) override;
+  Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from, std::size_t* datagram_size) override;
   Result<void> shutdown(bool read, bool write) override;
   void close() noexcept override;
   void abort() noexcept override;

@@ -95,7 +95,7 @@ Result<std::size_t> UdpSocket::send_to(ByteSpan data, const Endpoint& remote) {
   return send_locked(data, &ip, remote.port);
 }
 
-Result<std::size_t> UdpSocket::take(MutableByteSpan buffer, Endpoint* from, bool peek) {
+Result<std::size_t> UdpSocket::take(MutableByteSpan buffer, Endpoint* from, bool peek, std::size_t* datagram_size) {
   pbuf* p = nullptr;
   std::size_t n = 0;
   {
@@ -109,6 +109,7 @@ Result<std::size_t> UdpSocket::take(MutableByteSpan buffer, Endpoint* from, bool
     n = std::min<std::size_t>(buffer.size(), d.p->tot_len);
     if (n > 0) pbuf_copy_partial(d.p, buffer.data(), static_cast<u16_t>(n), 0);
     if (from != nullptr) *from = d.from;
+    if (datagram_size != nullptr) *datagram_size = d.p->tot_len;
     if (peek) return n;
     p = d.p;
     rx_bytes_ -= p->tot_len;
@@ -118,10 +119,12 @@ Result<std::size_t> UdpSocket::take(MutableByteSpan buffer, Endpoint* from, bool
   return n;
 }
 
-Result<std::size_t> UdpSocket::recv(MutableByteSpan buffer, bool peek) { return take(buffer, nullptr, peek); }
+Result<std::size_t> UdpSocket::recv(MutableByteSpan buffer, bool peek, std::size_t* datagram_size) {
+  return take(buffer, nullptr, peek, datagram_size);
+}
 
-Result<std::size_t> UdpSocket::recv_from(MutableByteSpan buffer, Endpoint& from) {
-  return take(buffer, &from, false);
+Result<std::size_t> UdpSocket::recv_from(MutableByteSpan buffer, Endpoint& from, std::size_t* datagram_size) {
+  return take(buffer, &from, false, datagram_size);
 }
 
 Result<std::size_t> UdpSocket::recv_visit(const std::function<std::size_t(ByteSpan)>& visitor) {

@@ -348,6 +348,39 @@ TEST_F(SocketTableTest, UdpKeepsDatagramBoundariesAndSenders) {
   (void)t().close(*b);
 }
 
+TEST_F(SocketTableTest, MsgTruncReportsTheDatagramLengthOnUdpAndIsRefusedOnTcp) {
+  auto a = t().open(AF_INET, SOCK_DGRAM, 0);
+  auto b = t().open(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_TRUE(a.ok() && b.ok());
+  socklen_t len = 0;
+  auto any = v4("10.2.0.1", 0, len);
+  ASSERT_TRUE(t().bind(*b, sa(any), len).ok());
+  sockaddr_storage baddr{};
+  socklen_t blen = sizeof baddr;
+  ASSERT_TRUE(t().getsockname(*b, sa(baddr), &blen).ok());
+  Bytes d = pattern(300, 4);
+  ASSERT_TRUE(t().sendto(*a, d, 0, sa(baddr), blen).ok());
+  ASSERT_TRUE(t().sendto(*a, d, 0, sa(baddr), blen).ok());
+  std::byte small[10];
+  auto r = t().recv(*b, small, MSG_TRUNC);
+  ASSERT_TRUE(r.ok()) << name(r.error());
+  EXPECT_EQ(*r, 300U);
+  EXPECT_TRUE(equal_bytes(ByteSpan(small, 10), ByteSpan(d).first(10)));
+  sockaddr_storage from{};
+  socklen_t flen = sizeof from;
+  r = t().recvfrom(*b, small, MSG_TRUNC, sa(from), &flen);
+  ASSERT_TRUE(r.ok()) << name(r.error());
+  EXPECT_EQ(*r, 300U);
+  auto s = t().open(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(s.ok());
+  r = t().recv(*s, small, MSG_TRUNC);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(to_errno(r.error()), EOPNOTSUPP);
+  (void)t().close(*a);
+  (void)t().close(*b);
+  (void)t().close(*s);
+}
+
 TEST_F(SocketTableTest, MisuseReturnsDocumentedErrors) {
   std::byte b[4];
   EXPECT_EQ(to_errno(t().recv(12345, b, 0).error()), EBADF);
