@@ -55,8 +55,10 @@ class Socket {
   // peer (if not null) receives the connection's remote endpoint, known even when
   // the connection was reset while it waited in the queue.
   virtual Result<std::unique_ptr<Socket>> accept(Endpoint* peer) = 0;
-  // TCP: Error::in_progress while the handshake runs; the outcome shows as
-  // writable (connected) or error (take_error()). UDP: sets the default peer.
+  // TCP: Error::in_progress while the handshake runs (already_in_progress if
+  // called again meanwhile); the outcome shows as writable (connected) or error
+  // (take_error()). UDP: sets the default peer. Sockets are single-family: an
+  // IPv4-mapped address on an IPv6 socket is network_unreachable.
   virtual Result<void> connect(const Endpoint& remote) = 0;
 
   // Stream bytes (TCP) or one datagram to the connected peer (UDP).

@@ -290,6 +290,10 @@ Result<void> TcpSocket::connect(const Endpoint& remote) {
     case State::open: break;
   }
   if (pcb_ == nullptr || dead_) return Error::invalid_state;
+  // Single-family sockets: lwIP would take ::ffff:a.b.c.d for an on-link IPv6
+  // address and wait for neighbour discovery forever. Linux with IPV6_V6ONLY
+  // says ENETUNREACH.
+  if (remote.address.is_v4_mapped()) return Error::network_unreachable;
   ip_addr_t ip = to_lwip(remote.address);
   if (err_t e = tcp_connect(pcb_, &ip, remote.port, &TcpSocket::on_connected); e != ERR_OK)
     return from_err(e);

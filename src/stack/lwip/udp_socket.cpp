@@ -57,6 +57,7 @@ Result<std::unique_ptr<Socket>> UdpSocket::accept(Endpoint* /*peer*/) { return E
 
 Result<void> UdpSocket::connect(const Endpoint& remote) {
   if (remote.address.family != family_) return Error::invalid_argument;
+  if (remote.address.is_v4_mapped()) return Error::network_unreachable;  // single-family, see TcpSocket
   CoreLock core;
   std::lock_guard lock(mu_);
   if (closed_) return Error::bad_handle;
@@ -89,6 +90,7 @@ Result<std::size_t> UdpSocket::send(ByteSpan data) {
 Result<std::size_t> UdpSocket::send_to(ByteSpan data, const Endpoint& remote) {
   if (remote.address.family != family_) return Error::invalid_argument;
   if (remote.port == 0) return Error::invalid_argument;
+  if (remote.address.is_v4_mapped()) return Error::network_unreachable;
   ip_addr_t ip = to_lwip(remote.address);
   CoreLock core;
   std::lock_guard lock(mu_);

@@ -381,6 +381,39 @@ TEST_F(SocketTableTest, MsgTruncReportsTheDatagramLengthOnUdpAndIsRefusedOnTcp) 
   (void)t().close(*s);
 }
 
+TEST_F(SocketTableTest, SocketsAreSingleFamily) {
+  socklen_t len = 0;
+  auto mapped = v6("::ffff:10.2.0.1", 9, len);
+  auto tcp = t().open(AF_INET6, SOCK_STREAM, 0);
+  auto udp = t().open(AF_INET6, SOCK_DGRAM, 0);
+  ASSERT_TRUE(tcp.ok() && udp.ok());
+  // Refused at once (lwIP would wait for neighbour discovery that never answers).
+  auto c = t().connect(*tcp, sa(mapped), len);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(to_errno(c.error()), ENETUNREACH);
+  const std::byte b{};
+  auto w = t().sendto(*udp, ByteSpan(&b, 1), 0, sa(mapped), len);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(to_errno(w.error()), ENETUNREACH);
+  c = t().connect(*udp, sa(mapped), len);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(to_errno(c.error()), ENETUNREACH);
+  // The other family: EAFNOSUPPORT; a sockaddr_in on an IPv6 socket is short: EINVAL.
+  auto v4sock = t().open(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(v4sock.ok());
+  auto six = v6("fd02::1", 9, len);
+  c = t().connect(*v4sock, sa(six), len);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(to_errno(c.error()), EAFNOSUPPORT);
+  auto four = v4("10.2.0.1", 9, len);
+  c = t().connect(*tcp, sa(four), len);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(to_errno(c.error()), EINVAL);
+  (void)t().close(*tcp);
+  (void)t().close(*udp);
+  (void)t().close(*v4sock);
+}
+
 TEST_F(SocketTableTest, MisuseReturnsDocumentedErrors) {
   std::byte b[4];
   EXPECT_EQ(to_errno(t().recv(12345, b, 0).error()), EBADF);
