@@ -47,9 +47,9 @@ TEST_P(FdMode, ConnectionWorksInAPlainEpollLoop) {
   ev.data.fd = k;
   ASSERT_EQ(::epoll_ctl(ep, EPOLL_CTL_ADD, k, &ev), 0);
 
-  const Bytes data = pattern(256 * 1024, 40);
+  const Bytes data = pattern(std::size_t{256} * 1024, 40);
   Bytes got;
-  Bytes buf(32 * 1024);
+  Bytes buf(std::size_t{32} * 1024);
   std::size_t sent = 0;
   bool eof = false;
   bool shut = false;
@@ -60,12 +60,12 @@ TEST_P(FdMode, ConnectionWorksInAPlainEpollLoop) {
     if ((out[0].events & EPOLLOUT) != 0 && sent < data.size()) {
       ssize_t w = ::write(k, data.data() + sent, data.size() - sent);
       if (w < 0) {
-        ASSERT_EQ(errno, EAGAIN) << std::strerror(errno);
+        ASSERT_EQ(errno, EAGAIN) << errno_name(errno);
       } else
         sent += static_cast<std::size_t>(w);
       if (sent == data.size() && !shut) {
         // All written: half-close; the echo answers with its own EOF.
-        ASSERT_EQ(::shutdown(k, SHUT_WR), 0) << std::strerror(errno);
+        ASSERT_EQ(::shutdown(k, SHUT_WR), 0) << errno_name(errno);
         shut = true;
         ev.events = EPOLLIN | EPOLLRDHUP;
         ASSERT_EQ(::epoll_ctl(ep, EPOLL_CTL_MOD, k, &ev), 0);
@@ -74,7 +74,7 @@ TEST_P(FdMode, ConnectionWorksInAPlainEpollLoop) {
     if ((out[0].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0) {
       ssize_t r = ::read(k, buf.data(), buf.size());
       if (r < 0) {
-        ASSERT_EQ(errno, EAGAIN) << std::strerror(errno);
+        ASSERT_EQ(errno, EAGAIN) << errno_name(errno);
       } else if (r == 0)
         eof = true;
       else
@@ -91,7 +91,7 @@ TEST_P(FdMode, ResetConnectionAsSeenThroughTheFd) {
   int k = exported("abort");
   ASSERT_GE(k, 0);
   const std::byte b{1};
-  ASSERT_EQ(::write(k, &b, 1), 1) << std::strerror(errno);  // the abort service resets on it
+  ASSERT_EQ(::write(k, &b, 1), 1) << errno_name(errno);  // the abort service resets on it
   pollfd p{k, POLLIN, 0};
   ASSERT_EQ(::poll(&p, 1, 5000), 1);
   std::byte r{};
@@ -117,7 +117,7 @@ TEST_P(FdMode, ClosingTheFdClosesTheConnectionGracefully) {
   std::size_t off = 0;
   while (off < data.size()) {  // blocking fd
     ssize_t w = ::write(k, data.data() + off, data.size() - off);
-    ASSERT_GT(w, 0) << std::strerror(errno);
+    ASSERT_GT(w, 0) << errno_name(errno);
     off += static_cast<std::size_t>(w);
   }
   ASSERT_EQ(::close(k), 0);

@@ -126,7 +126,7 @@ bool Conformance::send_all(int fd, ByteSpan data) {
 
 Bytes Conformance::recv_until_eof(int fd, std::size_t limit) {
   Bytes all;
-  Bytes buf(64 * 1024);
+  Bytes buf(std::size_t{64} * 1024);
   while (all.size() < limit) {
     ssize_t n = api().recv(fd, buf.data(), std::min(buf.size(), limit - all.size()), 0);
     if (n < 0 && api().last_error() == EINTR) continue;
@@ -161,7 +161,7 @@ short Conformance::wait_for(int fd, short events, int timeout_ms) {
   pollfd p{fd, events, 0};
   int r = api().poll(&p, 1, timeout_ms);
   EXPECT_GE(r, 0) << "poll: " << err();
-  return r > 0 ? p.revents : 0;
+  return r > 0 ? p.revents : short{0};
 }
 
 int Conformance::int_option(int fd, int level, int name) {
@@ -176,7 +176,7 @@ int Conformance::int_option(int fd, int level, int name) {
 int Conformance::so_error(int fd) { return int_option(fd, SOL_SOCKET, SO_ERROR); }
 
 void Conformance::set_timeout(int fd, int name, int ms) {
-  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  timeval tv{ms / 1000, static_cast<suseconds_t>(ms % 1000) * 1000};
   EXPECT_EQ(api().setsockopt(fd, SOL_SOCKET, name, &tv, sizeof tv), 0) << "setsockopt: " << err();
 }
 

@@ -36,7 +36,7 @@
 namespace weft::conformance {
 namespace {
 
-constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::size_t kChunk = std::size_t{64} * 1024;
 
 class Peer {
  public:
@@ -95,7 +95,7 @@ void Peer::spawn(std::function<void()> f) {
 }
 
 void Peer::set_timeout(int fd, int name, int ms) {
-  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  timeval tv{ms / 1000, static_cast<suseconds_t>(ms % 1000) * 1000};
   api_.setsockopt(fd, SOL_SOCKET, name, &tv, sizeof tv);
 }
 

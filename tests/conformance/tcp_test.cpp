@@ -121,7 +121,7 @@ TEST_P(Tcp, EchoesOneMebibyteByteExact) {
   const Bytes data = pattern(1U << 20U, 1);
   Bytes got;
   got.reserve(data.size());
-  Bytes buf(64 * 1024);
+  Bytes buf(std::size_t{64} * 1024);
   std::size_t sent = 0;
   // Sends and receives at once (the echo's buffers are smaller than 1 MiB).
   while (got.size() < data.size()) {
