@@ -18,6 +18,19 @@ constexpr std::size_t kWritableThreshold = TcpSocket::kSendBuffer / 4;
 constexpr std::size_t kRecvedBatch = 8 * 1024;
 constexpr std::size_t kMaxBacklog = 4096;
 
+// Core held. Debian's lwIP has SO_REUSE 1: tcp_bind skips its conflict check
+// when both pcbs have SO_REUSEADDR, even against a listener, and only
+// tcp_listen refuses the second listener. Linux refuses such a bind (a listener
+// holds its port whatever the option says), so the check is made here.
+bool listener_holds(const ip_addr_t& ip, u16_t port) noexcept {
+  for (tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs; l != nullptr; l = l->next) {
+    if (l->local_port != port || IP_IS_V6_VAL(l->local_ip) != IP_IS_V6_VAL(ip)) continue;
+    if (ip_addr_isany_val(l->local_ip) || ip_addr_isany_val(ip) || ip_addr_cmp(&l->local_ip, &ip))
+      return true;
+  }
+  return false;
+}
+
 ByteSpan payload(const pbuf* q, std::size_t offset) noexcept {
   return as_bytes(static_cast<const std::byte*>(q->payload) + offset, q->len - offset);
 }
@@ -230,6 +243,7 @@ Result<void> TcpSocket::bind(const Endpoint& local) {
     return Error::invalid_argument;
   ip_addr_t ip = to_lwip(local.address);
   if (!local.address.is_any() && !is_local_address(ip)) return Error::address_not_available;
+  if (local.port != 0 && listener_holds(ip, local.port)) return Error::address_in_use;
   if (err_t e = tcp_bind(pcb_, &ip, local.port); e != ERR_OK) return from_err(e);
   remember_endpoints();
   return {};
