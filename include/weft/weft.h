@@ -14,6 +14,14 @@
  *               (POSIX would say EAFNOSUPPORT / EPROTONOSUPPORT / ENOPROTOOPT)
  *   ENOBUFS the descriptor table is full (POSIX: EMFILE)
  * Weft never raises SIGPIPE: writing to a closed connection fails with EPIPE.
+ *
+ * Sockets are single-family: an AF_INET6 socket speaks IPv6 only (as Linux with
+ * IPV6_V6ONLY 1; the option itself is not offered). Connecting or sending to an
+ * IPv4-mapped address (::ffff:a.b.c.d) fails at once with ENETUNREACH; an address
+ * of the other family fails with EAFNOSUPPORT (EINVAL if shorter than the
+ * socket's sockaddr).
+ * MSG_TRUNC: on UDP, recv/recvfrom return the datagram's full length (the copy is
+ * still bounded by the buffer); on TCP it is refused with EOPNOTSUPP.
  */
 #ifndef WEFT_WEFT_H
 #define WEFT_WEFT_H

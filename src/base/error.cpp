@@ -46,6 +46,10 @@ constexpr Description describe(Error e) noexcept {
     case Error::revoked: return {"revoked", "revoked"};
     case Error::not_authorized: return {"not_authorized", "not authorized"};
     case Error::unsupported: return {"unsupported", "not supported"};
+    case Error::family_not_supported:
+      return {"family_not_supported", "address family not supported by the socket"};
+    case Error::destination_required: return {"destination_required", "destination address required"};
+    case Error::already_in_progress: return {"already_in_progress", "operation already in progress"};
     case Error::internal: return {"internal", "internal error"};
   }
   return {"unknown", "unknown error"};

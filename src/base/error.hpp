@@ -42,6 +42,9 @@ enum class Error : std::uint8_t {
   revoked,
   not_authorized,
   unsupported,
+  family_not_supported,  // an address of the other IP family than the socket's
+  destination_required,  // a datagram with no address on an unconnected socket
+  already_in_progress,   // the same operation is already running (a second connect)
   internal,
 };
 

@@ -35,6 +35,9 @@ int to_errno(Error e) noexcept {
     case Error::bad_handle: return EBADF;
     case Error::busy: return EBUSY;
     case Error::unsupported: return EOPNOTSUPP;
+    case Error::family_not_supported: return EAFNOSUPPORT;
+    case Error::destination_required: return EDESTADDRREQ;
+    case Error::already_in_progress: return EALREADY;
     case Error::unsupported_version:
     case Error::verification_failed:
     case Error::replayed:

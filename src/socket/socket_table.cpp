@@ -120,6 +120,16 @@ timeval to_timeval(std::optional<SocketTable::Millis> t) {
   return tv;
 }
 
+// An address of the other family than the socket's: EAFNOSUPPORT, except that an
+// IPv6 socket given a sockaddr shorter than sockaddr_in6 gets EINVAL (its length
+// is checked first), as Linux and POSIX have it.
+Result<void> check_family(stack::Family socket_family, const stack::Endpoint& ep, socklen_t len) {
+  if (ep.address.family == socket_family) return {};
+  if (socket_family == stack::Family::v6 && len < static_cast<socklen_t>(sizeof(sockaddr_in6)))
+    return Error::invalid_argument;
+  return Error::family_not_supported;
+}
+
 short to_poll(std::uint32_t ev) {
   int r = 0;
   if ((ev & Events::readable) != 0) r |= POLLIN | POLLRDNORM;
@@ -211,13 +221,13 @@ Result<int> SocketTable::accept(int fd, sockaddr* addr, socklen_t* len, int flag
     std::lock_guard lock(e->mu);
     timeout = e->rcvtimeo;
   }
+  stack::Endpoint peer;
   auto s = wait_while_blocked(*e->sock, e->nonblocking, deadline_after(timeout),
-                              [&] { return e->sock->accept(); });
+                              [&] { return e->sock->accept(&peer); });
   if (!s) return s.error();
   std::unique_ptr<stack::Socket> child = std::move(s).value();
-  if (addr != nullptr) {
-    if (auto peer = child->peer_endpoint(); peer) WEFT_TRY(to_sockaddr(*peer, addr, len));
-  }
+  // Filled in even when the connection was reset while queued (Linux does).
+  if (addr != nullptr) WEFT_TRY(to_sockaddr(peer, addr, len));
   return insert(std::move(child), SOCK_STREAM, (flags & SOCK_NONBLOCK) != 0);
 }
 
@@ -226,7 +236,7 @@ Result<void> SocketTable::connect(int fd, const sockaddr* addr, socklen_t len, s
   if (!e) return Error::bad_handle;
   auto ep = from_sockaddr(addr, len);
   if (!ep) return ep.error();
-  if (ep->address.family != e->sock->family()) return Error::invalid_argument;
+  WEFT_TRY(check_family(e->sock->family(), *ep, len));
   auto r = e->sock->connect(*ep);
   if (e->type != SOCK_STREAM || r || r.error() != Error::in_progress) return r;
   if (e->nonblocking && !timeout) return Error::in_progress;
@@ -274,16 +284,34 @@ Result<std::size_t> SocketTable::recv(int fd, MutableByteSpan buffer, int flags)
   if (!e) return Error::bad_handle;
   bool nb = e->nonblocking || (flags & MSG_DONTWAIT) != 0;
   bool peek = (flags & MSG_PEEK) != 0;
+  bool trunc = (flags & MSG_TRUNC) != 0;
+  if (e->type == SOCK_STREAM) {
+    // Linux's MSG_TRUNC on a stream discards the bytes; not offered (weft.h).
+    if (trunc) return Error::unsupported;
+    if (buffer.empty()) {
+      // A zero-length read never waits: the state checks and a pending error
+      // come first, otherwise 0 (as Linux).
+      auto r = e->sock->recv(buffer, peek, nullptr);
+      if (!r && r.error() == Error::would_block) return std::size_t{0};
+      return r;
+    }
+  }
   std::optional<Millis> timeout;
   {
     std::lock_guard lock(e->mu);
     timeout = e->rcvtimeo;
   }
   auto deadline = deadline_after(timeout);
+  if (e->type == SOCK_DGRAM) {
+    std::size_t size = 0;
+    auto r = wait_while_blocked(*e->sock, nb, deadline, [&] { return e->sock->recv(buffer, peek, &size); });
+    if (r && trunc) return size;  // the datagram's real length, as Linux's MSG_TRUNC
+    return r;
+  }
   std::size_t total = 0;
   for (;;) {
     auto r = wait_while_blocked(*e->sock, nb, deadline,
-                                [&] { return e->sock->recv(buffer.subspan(total), peek); });
+                                [&] { return e->sock->recv(buffer.subspan(total), peek, nullptr); });
     if (!r) {
       if (total > 0) return total;
       return r.error();
@@ -323,9 +351,12 @@ Result<std::size_t> SocketTable::recvfrom(int fd, MutableByteSpan buffer, int fl
     timeout = e->rcvtimeo;
   }
   stack::Endpoint from;
+  std::size_t size = 0;
   auto r = wait_while_blocked(*e->sock, nb, deadline_after(timeout),
-                              [&] { return e->sock->recv_from(buffer, from); });
-  if (r) WEFT_TRY(to_sockaddr(from, addr, len));
+                              [&] { return e->sock->recv_from(buffer, from, &size); });
+  if (!r) return r;
+  WEFT_TRY(to_sockaddr(from, addr, len));
+  if ((flags & MSG_TRUNC) != 0) return size;
   return r;
 }
 

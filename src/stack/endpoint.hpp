@@ -31,6 +31,13 @@ struct IpAddress {
       if (bytes[i] != std::byte{0}) return false;
     return true;
   }
+  // ::ffff:a.b.c.d, an IPv4 address in IPv6 form (RFC 4291 2.5.5.2).
+  [[nodiscard]] bool is_v4_mapped() const noexcept {
+    if (family != Family::v6) return false;
+    for (std::size_t i = 0; i < 10; ++i)
+      if (bytes[i] != std::byte{0}) return false;
+    return bytes[10] == std::byte{0xff} && bytes[11] == std::byte{0xff};
+  }
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
 };
 

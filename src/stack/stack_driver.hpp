@@ -52,22 +52,28 @@ class Socket {
   virtual Result<void> bind(const Endpoint& local) = 0;
   // TCP only. backlog bounds the queue of established, not yet accepted connections.
   virtual Result<void> listen(int backlog) = 0;
-  virtual Result<std::unique_ptr<Socket>> accept() = 0;
-  // TCP: Error::in_progress while the handshake runs; the outcome shows as
-  // writable (connected) or error (take_error()). UDP: sets the default peer.
+  // peer (if not null) receives the connection's remote endpoint, known even when
+  // the connection was reset while it waited in the queue.
+  virtual Result<std::unique_ptr<Socket>> accept(Endpoint* peer) = 0;
+  // TCP: Error::in_progress while the handshake runs (already_in_progress if
+  // called again meanwhile); the outcome shows as writable (connected) or error
+  // (take_error()). UDP: sets the default peer. Sockets are single-family: an
+  // IPv4-mapped address on an IPv6 socket is network_unreachable.
   virtual Result<void> connect(const Endpoint& remote) = 0;
 
   // Stream bytes (TCP) or one datagram to the connected peer (UDP).
   virtual Result<std::size_t> send(ByteSpan data) = 0;
-  // 0 means end of stream (TCP). UDP: one datagram, truncated to the buffer.
-  virtual Result<std::size_t> recv(MutableByteSpan buffer, bool peek) = 0;
+  // 0 means end of stream (TCP). UDP: one datagram, truncated to the buffer;
+  // datagram_size (if not null) receives its full length (MSG_TRUNC). TCP leaves
+  // datagram_size alone.
+  virtual Result<std::size_t> recv(MutableByteSpan buffer, bool peek, std::size_t* datagram_size) = 0;
   // Offers the readable bytes in place, chunk by chunk; the visitor returns how
   // many it consumed and recv_visit stops at the first short count. Lets a
   // consumer (the fd-mode bridge) move bytes with no intermediate copy.
   // Returns the total consumed; 0 with eof means end of stream.
   virtual Result<std::size_t> recv_visit(const std::function<std::size_t(ByteSpan)>& visitor) = 0;
   virtual Result<std::size_t> send_to(ByteSpan data, const Endpoint& remote) = 0;
-  virtual Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from) = 0;
+  virtual Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from, std::size_t* datagram_size) = 0;
 
   virtual Result<void> shutdown(bool read, bool write) = 0;
   // Graceful close (FIN; RST if unread data remains, as BSD does). The socket is
@@ -78,6 +84,7 @@ class Socket {
 
   virtual Result<void> set_option(Option option, int value) = 0;
   virtual Result<int> get_option(Option option) = 0;
+  // The local endpoint; after the connection ended, the last one it had.
   virtual Result<Endpoint> local_endpoint() = 0;
   virtual Result<Endpoint> peer_endpoint() = 0;
 

@@ -75,20 +75,11 @@ TEST_P(TcpPending, ConnectAgainWhileInProgress) {
   SockAddr to = pending_target();
   int fd = open(SOCK_STREAM | SOCK_NONBLOCK);
   EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len), EINPROGRESS);
-  // D16 (docs/conformance.md): Linux and POSIX say EALREADY; Weft EINPROGRESS.
-  EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len), per_backend(EALREADY, EINPROGRESS));
+  EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len), EALREADY);  // D16, fixed
   EXPECT_EQ(wait_for(fd, POLLIN | POLLOUT, 0), 0);
   EXPECT_EQ(errno_name(so_error(fd)), "0");
   SockAddr none;
   EXPECT_FAILS_WITH(api().getpeername(fd, none.get(), &none.len), ENOTCONN);
-}
-
-TEST_P(TcpPending, DISABLED_ConnectAgainWhileInProgressAsOnLinux) {
-  // The kernel's behaviour, which Weft should have: docs/conformance.md D16.
-  SockAddr to = pending_target();
-  int fd = open(SOCK_STREAM | SOCK_NONBLOCK);
-  EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len), EINPROGRESS);
-  EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len), EALREADY);
 }
 
 TEST_P(TcpPending, BlockingConnectBoundBySndtimeo) {
@@ -248,23 +239,9 @@ TEST_P(Tcp, ZeroLengthRecvReturnsAtOnce) {
   ASSERT_GE(fd, 0);
   set_timeout(fd, SO_RCVTIMEO, 200);
   std::byte b{};
-  // D12 (docs/conformance.md), a Weft bug: Linux returns 0 at once; Weft waits
-  // for data (here: until SO_RCVTIMEO, then EAGAIN).
-  if (!weft()) {
-    EXPECT_EQ(api().recv(fd, &b, 0, 0), 0) << err();
-  } else {
-    EXPECT_FAILS_WITH(api().recv(fd, &b, 0, 0), EAGAIN);
-  }
-  EXPECT_EQ(api().send(fd, &b, 0, 0), 0) << err();  // a zero-length send is 0 on both
-}
-
-TEST_P(Tcp, DISABLED_ZeroLengthRecvReturnsAtOnceAsOnLinux) {
-  // The kernel's behaviour, which Weft should have: docs/conformance.md D12.
-  int fd = connect_to("echo");
-  ASSERT_GE(fd, 0);
-  set_timeout(fd, SO_RCVTIMEO, 200);
-  std::byte b{};
+  // Nothing queued: 0 at once, not EAGAIN after SO_RCVTIMEO (D12, fixed).
   EXPECT_EQ(api().recv(fd, &b, 0, 0), 0) << err();
+  EXPECT_EQ(api().send(fd, &b, 0, 0), 0) << err();  // a zero-length send is 0 on both
 }
 
 TEST_P(Tcp, PollEventsThroughTheLifeOfAConnection) {
@@ -323,17 +300,8 @@ TEST_P(Tcp, NamesAfterThePeerClosedAndAfterTheConnectionEnded) {
     remote.len = sizeof remote.storage;
   }
   EXPECT_FAILS_WITH(api().getpeername(fd, remote.get(), &remote.len), ENOTCONN);
-  SockAddr after;
-  int r = api().getsockname(fd, after.get(), &after.len);
-  // D13 (docs/conformance.md): Linux keeps reporting the local address of a
-  // finished connection; Weft has released it and says EINVAL.
-  if (!weft()) {
-    EXPECT_EQ(r, 0) << err();
-    EXPECT_EQ(after, local);
-  } else {
-    EXPECT_EQ(r, -1);
-    EXPECT_EQ(err(), "EINVAL") << "(D13)";
-  }
+  // The local address of a finished connection is still reported (D13, fixed).
+  EXPECT_EQ(name_of(fd), local);
 }
 
 TEST_P(Tcp, ShutdownFromAnotherThreadWakesABlockedRecv) {
@@ -598,14 +566,8 @@ TEST_P(Tcp, ReuseaddrDoesNotAllowASecondListener) {
   SockAddr taken = name_of(l);
   int fd = open(SOCK_STREAM);
   ASSERT_EQ(api().setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), 0) << err();
-  // D2 (docs/conformance.md): Linux refuses the bind; lwIP allows it (both
-  // sockets have SO_REUSEADDR) and refuses the listen.
-  if (!weft()) {
-    EXPECT_FAILS_WITH(api().bind(fd, taken.get(), taken.len), EADDRINUSE);
-  } else {
-    EXPECT_EQ(api().bind(fd, taken.get(), taken.len), 0) << err() << " (D2)";
-    EXPECT_FAILS_WITH(api().listen(fd, 4), EADDRINUSE);
-  }
+  // The bind is refused, not only the listen (D2, fixed).
+  EXPECT_FAILS_WITH(api().bind(fd, taken.get(), taken.len), EADDRINUSE);
 }
 
 TEST_P(Tcp, ReuseaddrAllowsRebindingAPortHeldByAClosedConnection) {
@@ -682,33 +644,12 @@ TEST_P(Tcp, AcceptOfAConnectionResetWhileQueued) {
   int c = api().accept(l, from.get(), &from.len);
   // Both hand out the dead connection (Linux has always done so).
   ASSERT_GE(c, 0) << err();
-  // D20 (docs/conformance.md), a Weft bug: Linux fills in the peer's address;
-  // Weft returns success without writing the address or its length.
-  if (!weft()) {
-    EXPECT_EQ("reset " + from.to_string(), line);
-  } else {
-    EXPECT_EQ(from.len, untouched) << "(D20)";
-    EXPECT_EQ(from.storage.ss_family, 0xabab) << "(D20)";
-  }
+  // ... and fill in the client's address and its length (D20, fixed).
+  EXPECT_NE(from.len, untouched);
+  EXPECT_EQ("reset " + from.to_string(), line);
   std::byte b{};
   EXPECT_FAILS_WITH(api().recv(c, &b, 1, 0), ECONNRESET);
   ASSERT_EQ(api().close(c), 0) << err();
-}
-
-TEST_P(Tcp, DISABLED_AcceptOfAConnectionResetWhileQueuedAsOnLinux) {
-  // The kernel's behaviour, which Weft should have: docs/conformance.md D20.
-  int l = listen_here();
-  SockAddr addr = name_of(l);
-  std::string line =
-      peer().command("connectreset " + addr.ip() + " " + std::to_string(addr.port()));
-  ASSERT_EQ(line.rfind("reset ", 0), 0U) << line;
-  ASSERT_NE(wait_for(l, POLLIN) & POLLIN, 0);
-  api().poll(nullptr, 0, 300);
-  SockAddr from;
-  int c = api().accept(l, from.get(), &from.len);
-  ASSERT_GE(c, 0) << err();
-  EXPECT_EQ("reset " + from.to_string(), line);
-  api().close(c);
 }
 
 TEST_P(Tcp, ListenBacklogOverflow) {
@@ -777,15 +718,7 @@ TEST_P(Tcp, SendOnUnconnectedSocket) {
 TEST_P(Tcp, ConnectOnAListeningSocket) {
   int l = listen_here();
   auto to = service("echo");
-  // D15 (docs/conformance.md): Linux says EISCONN, Weft EINVAL.
-  EXPECT_FAILS_WITH(api().connect(l, to.get(), to.len), per_backend(EISCONN, EINVAL));
-}
-
-TEST_P(Tcp, DISABLED_ConnectOnAListeningSocketAsOnLinux) {
-  // The kernel's behaviour, which Weft should have: docs/conformance.md D15.
-  int l = listen_here();
-  auto to = service("echo");
-  EXPECT_FAILS_WITH(api().connect(l, to.get(), to.len), EISCONN);
+  EXPECT_FAILS_WITH(api().connect(l, to.get(), to.len), EISCONN);  // D15, fixed
 }
 
 TEST_P(Tcp, ListenOnAConnectedSocketIsEinval) {
@@ -816,36 +749,10 @@ TEST_P(Tcp, ConnectToAnAddressOfTheOtherFamily) {
   int fd = open(SOCK_STREAM);
   int other = family() == AF_INET ? AF_INET6 : AF_INET;
   auto to = SockAddr::make(api().peer(other), 9);
-  // D5 (docs/conformance.md): Linux: an IPv4 socket given an IPv6 address is
-  // EAFNOSUPPORT; an IPv6 socket given a (shorter) IPv4 sockaddr is EINVAL.
-  // Weft says EINVAL for both.
-  EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len),
-                    per_backend(family() == AF_INET ? EAFNOSUPPORT : EINVAL, EINVAL));
-}
-
-TEST_P(Tcp, DISABLED_ConnectToAnAddressOfTheOtherFamilyAsOnLinux) {
-  // The kernel's behaviour, which Weft should have: docs/conformance.md D5.
-  int fd = open(SOCK_STREAM);
-  int other = family() == AF_INET ? AF_INET6 : AF_INET;
-  auto to = SockAddr::make(api().peer(other), 9);
+  // An IPv4 socket given an IPv6 address is EAFNOSUPPORT; an IPv6 socket given a
+  // (shorter) IPv4 sockaddr is EINVAL (D5, fixed).
   EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len),
                     family() == AF_INET ? EAFNOSUPPORT : EINVAL);
-}
-
-TEST_P(Tcp, DISABLED_GetsocknameAfterTheConnectionEndedAsOnLinux) {
-  // The kernel's behaviour, which Weft should have: docs/conformance.md D13.
-  int fd = connect_to("close");
-  ASSERT_GE(fd, 0);
-  SockAddr local = name_of(fd);
-  std::byte b{};
-  ASSERT_EQ(api().recv(fd, &b, 1, 0), 0) << err();
-  ASSERT_EQ(api().shutdown(fd, SHUT_WR), 0) << err();
-  SockAddr remote;
-  for (int i = 0; i < 200 && api().getpeername(fd, remote.get(), &remote.len) == 0; ++i) {
-    api().poll(nullptr, 0, 10);
-    remote.len = sizeof remote.storage;
-  }
-  EXPECT_EQ(name_of(fd), local);
 }
 
 }  // namespace

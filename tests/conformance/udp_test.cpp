@@ -110,19 +110,8 @@ TEST_P(Udp, MsgTruncOnRecvReturnsTheRealLength) {
   send_to_echo(fd, big);
   Bytes buf(100);
   ssize_t n = api().recv(fd, buf.data(), buf.size(), MSG_TRUNC);
-  // D6 (docs/conformance.md): Linux returns the datagram's real length with
-  // MSG_TRUNC; Weft ignores the flag and returns the bytes copied.
-  EXPECT_EQ(n, per_backend<ssize_t>(1000, 100)) << err() << " (D6)";
+  EXPECT_EQ(n, 1000) << err() << " (D6, fixed)";
   EXPECT_TRUE(std::equal(buf.begin(), buf.end(), big.begin()));
-}
-
-TEST_P(Udp, DISABLED_MsgTruncOnRecvReturnsTheRealLengthAsOnLinux) {
-  // The kernel's behaviour, which Weft should have: docs/conformance.md D6.
-  int fd = bound_socket();
-  const Bytes big = pattern(1000, 33);
-  send_to_echo(fd, big);
-  Bytes buf(100);
-  EXPECT_EQ(api().recv(fd, buf.data(), buf.size(), MSG_TRUNC), 1000) << err();
 }
 
 TEST_P(Udp, DatagramLargerThanTheLinkMtuIsFragmentedAndReassembled) {
@@ -178,16 +167,7 @@ TEST_P(Udp, ConnectedSocketSendsAndReceivesWithoutAddresses) {
 TEST_P(Udp, SendOnUnconnectedSocketWithoutAddress) {
   int fd = bound_socket();
   const std::byte b{};
-  // D7 (docs/conformance.md): Linux says EDESTADDRREQ, Weft ENOTCONN.
-  EXPECT_FAILS_WITH(api().send(fd, &b, 1, 0), per_backend(EDESTADDRREQ, ENOTCONN));
-}
-
-TEST_P(Udp, DISABLED_SendOnUnconnectedSocketWithoutAddressAsOnLinux) {
-  // The kernel's (and POSIX's) behaviour, which Weft should have:
-  // docs/conformance.md D7.
-  int fd = bound_socket();
-  const std::byte b{};
-  EXPECT_FAILS_WITH(api().send(fd, &b, 1, 0), EDESTADDRREQ);
+  EXPECT_FAILS_WITH(api().send(fd, &b, 1, 0), EDESTADDRREQ);  // D7, fixed
 }
 
 TEST_P(Udp, ConnectedSocketLearnsThatThePortIsClosed) {

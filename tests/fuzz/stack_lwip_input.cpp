@@ -59,11 +59,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   world->tap.put(frames);
   // Drain what the listener accepted and what the UDP socket got.
-  while (world->tcp->accept()) {
+  while (world->tcp->accept(nullptr)) {
   }
   std::byte buf[2048];
   weft::stack::Endpoint from;
-  while (world->udp->recv_from(buf, from)) {
+  while (world->udp->recv_from(buf, from, nullptr)) {
   }
   return 0;
 }

@@ -18,6 +18,19 @@ constexpr std::size_t kWritableThreshold = TcpSocket::kSendBuffer / 4;
 constexpr std::size_t kRecvedBatch = 8 * 1024;
 constexpr std::size_t kMaxBacklog = 4096;
 
+// Core held. Debian's lwIP has SO_REUSE 1: tcp_bind skips its conflict check
+// when both pcbs have SO_REUSEADDR, even against a listener, and only
+// tcp_listen refuses the second listener. Linux refuses such a bind (a listener
+// holds its port whatever the option says), so the check is made here.
+bool listener_holds(const ip_addr_t& ip, u16_t port) noexcept {
+  for (tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs; l != nullptr; l = l->next) {
+    if (l->local_port != port || IP_IS_V6_VAL(l->local_ip) != IP_IS_V6_VAL(ip)) continue;
+    if (ip_addr_isany_val(l->local_ip) || ip_addr_isany_val(ip) || ip_addr_cmp(&l->local_ip, &ip))
+      return true;
+  }
+  return false;
+}
+
 ByteSpan payload(const pbuf* q, std::size_t offset) noexcept {
   return as_bytes(static_cast<const std::byte*>(q->payload) + offset, q->len - offset);
 }
@@ -35,7 +48,10 @@ TcpSocket::TcpSocket(Family family, tcp_pcb* pcb, bool accepted) noexcept
     : family_(family), pcb_(pcb), state_(accepted ? State::connected : State::open) {
   install_callbacks();
   send_capacity_ = TCP_SND_BUF;
-  if (accepted) grow_send_buffer();
+  if (accepted) {
+    grow_send_buffer();
+    remember_endpoints();
+  }
   send_space_ = send_space_locked();
 }
 
@@ -54,8 +70,21 @@ void TcpSocket::install_callbacks() noexcept {
   tcp_err(pcb_, &TcpSocket::on_err);
 }
 
+void TcpSocket::remember_endpoints() noexcept {
+  if (pcb_ == nullptr) return;
+  if (pcb_->local_port != 0) {
+    last_local_ = Endpoint{from_lwip(pcb_->local_ip), pcb_->local_port};
+    last_local_->address.family = family_;
+  }
+  if (state_ != State::listening && pcb_->remote_port != 0) {
+    remote_ = Endpoint{from_lwip(pcb_->remote_ip), pcb_->remote_port};
+    remote_->address.family = family_;
+  }
+}
+
 void TcpSocket::release_pcb(bool rst) noexcept {
   if (pcb_ == nullptr) return;
+  remember_endpoints();
   tcp_arg(pcb_, nullptr);
   if (state_ == State::listening) {
     tcp_accept(pcb_, nullptr);
@@ -180,6 +209,7 @@ err_t TcpSocket::on_connected(void* arg, tcp_pcb* /*pcb*/, err_t err) {
   std::lock_guard lock(self->mu_);
   if (err == ERR_OK) {
     self->state_ = State::connected;
+    self->remember_endpoints();
     self->grow_send_buffer();
     self->send_space_ = self->send_space_locked();
   }
@@ -213,7 +243,9 @@ Result<void> TcpSocket::bind(const Endpoint& local) {
     return Error::invalid_argument;
   ip_addr_t ip = to_lwip(local.address);
   if (!local.address.is_any() && !is_local_address(ip)) return Error::address_not_available;
+  if (local.port != 0 && listener_holds(ip, local.port)) return Error::address_in_use;
   if (err_t e = tcp_bind(pcb_, &ip, local.port); e != ERR_OK) return from_err(e);
+  remember_endpoints();
   return {};
 }
 
@@ -239,17 +271,24 @@ Result<void> TcpSocket::listen(int backlog) {
   backlog_ = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(backlog, 1)), 1, kMaxBacklog);
   tcp_arg(pcb_, this);
   tcp_accept(pcb_, &TcpSocket::on_accept);
+  remember_endpoints();
   return {};
 }
 
-Result<std::unique_ptr<Socket>> TcpSocket::accept() {
+Result<std::unique_ptr<Socket>> TcpSocket::accept(Endpoint* peer) {
   std::lock_guard lock(mu_);
   if (state_ == State::closed) return Error::bad_handle;
   if (state_ != State::listening) return Error::invalid_argument;
   if (accept_q_.empty()) return Error::would_block;
-  std::unique_ptr<Socket> s = std::move(accept_q_.front());
+  std::unique_ptr<TcpSocket> s = std::move(accept_q_.front());
   accept_q_.pop_front();
-  return s;
+  if (peer != nullptr) {
+    // Set when lwIP handed the pcb over, so a connection reset while queued
+    // still names its client (as Linux's accept does).
+    std::lock_guard child(s->mu_);
+    if (s->remote_) *peer = *s->remote_;
+  }
+  return std::unique_ptr<Socket>(std::move(s));
 }
 
 Result<void> TcpSocket::connect(const Endpoint& remote) {
@@ -259,16 +298,21 @@ Result<void> TcpSocket::connect(const Endpoint& remote) {
   std::lock_guard lock(mu_);
   switch (state_) {
     case State::closed: return Error::bad_handle;
-    case State::listening: return Error::invalid_argument;
-    case State::connecting: return Error::in_progress;
+    case State::listening: return Error::already_connected;  // Linux's EISCONN
+    case State::connecting: return Error::already_in_progress;
     case State::connected: return dead_ ? Error::invalid_state : Error::already_connected;
     case State::open: break;
   }
   if (pcb_ == nullptr || dead_) return Error::invalid_state;
+  // Single-family sockets: lwIP would take ::ffff:a.b.c.d for an on-link IPv6
+  // address and wait for neighbour discovery forever. Linux with IPV6_V6ONLY
+  // says ENETUNREACH.
+  if (remote.address.is_v4_mapped()) return Error::network_unreachable;
   ip_addr_t ip = to_lwip(remote.address);
   if (err_t e = tcp_connect(pcb_, &ip, remote.port, &TcpSocket::on_connected); e != ERR_OK)
     return from_err(e);
   state_ = State::connecting;
+  remember_endpoints();
   return Error::in_progress;
 }
 
@@ -313,7 +357,7 @@ void TcpSocket::maybe_recved(bool force) {
   give_window(pcb_);
 }
 
-Result<std::size_t> TcpSocket::recv(MutableByteSpan buffer, bool peek) {
+Result<std::size_t> TcpSocket::recv(MutableByteSpan buffer, bool peek, std::size_t* /*datagram_size*/) {
   std::size_t copied = 0;
   {
     std::lock_guard lock(mu_);
@@ -410,8 +454,8 @@ Result<std::size_t> TcpSocket::send_to(ByteSpan data, const Endpoint& /*remote*/
   return send(data);  // BSD ignores the address on a connected stream socket
 }
 
-Result<std::size_t> TcpSocket::recv_from(MutableByteSpan buffer, Endpoint& from) {
-  auto r = recv(buffer, false);
+Result<std::size_t> TcpSocket::recv_from(MutableByteSpan buffer, Endpoint& from, std::size_t* /*datagram_size*/) {
+  auto r = recv(buffer, false, nullptr);
   if (r) {
     if (auto p = peer_endpoint(); p) from = *p;
   }
@@ -577,7 +621,12 @@ Result<Endpoint> TcpSocket::local_endpoint() {
   CoreLock core;
   std::lock_guard lock(mu_);
   if (state_ == State::closed) return Error::bad_handle;
-  if (pcb_ == nullptr) return Error::invalid_state;
+  if (pcb_ == nullptr) {
+    // The connection ended and lwIP freed the pcb: the last local address, as
+    // Linux reports it.
+    if (last_local_) return *last_local_;
+    return Error::invalid_state;
+  }
   Endpoint e{from_lwip(pcb_->local_ip), pcb_->local_port};
   e.address.family = family_;
   return e;

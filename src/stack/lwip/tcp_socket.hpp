@@ -53,13 +53,13 @@ class TcpSocket final : public Socket, private Wakeable {
 
   Result<void> bind(const Endpoint& local) override;
   Result<void> listen(int backlog) override;
-  Result<std::unique_ptr<Socket>> accept() override;
+  Result<std::unique_ptr<Socket>> accept(Endpoint* peer) override;
   Result<void> connect(const Endpoint& remote) override;
   Result<std::size_t> send(ByteSpan data) override;
-  Result<std::size_t> recv(MutableByteSpan buffer, bool peek) override;
+  Result<std::size_t> recv(MutableByteSpan buffer, bool peek, std::size_t* datagram_size) override;
   Result<std::size_t> recv_visit(const std::function<std::size_t(ByteSpan)>& visitor) override;
   Result<std::size_t> send_to(ByteSpan data, const Endpoint& remote) override;
-  Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from) override;
+  Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from, std::size_t* datagram_size) override;
   Result<void> shutdown(bool read, bool write) override;
   void close() noexcept override;
   void abort() noexcept override;
@@ -96,6 +96,9 @@ class TcpSocket final : public Socket, private Wakeable {
   static err_t on_accept(void* arg, tcp_pcb* pcb, err_t err);
 
   void install_callbacks() noexcept;  // core held
+  // Core + mu_ held: copies the pcb's endpoints, which outlive the pcb (lwIP frees
+  // it on reset or after the last ACK, before the application looks).
+  void remember_endpoints() noexcept;
   // Core held: clears callbacks and gives the pcb back to lwIP.
   void release_pcb(bool rst) noexcept;
   // Core held. Returns the pbufs and children to free after unlocking.
@@ -125,6 +128,8 @@ class TcpSocket final : public Socket, private Wakeable {
   std::optional<Error> error_;        // SO_ERROR
   std::size_t send_space_{0};         // free send buffer when last seen, for events()
   std::size_t send_capacity_{0};      // what the pcb's snd_buf counts down from
+  std::optional<Endpoint> last_local_;  // getsockname once the pcb is gone (core + mu_)
+  std::optional<Endpoint> remote_;      // the peer, once known (core + mu_)
   std::deque<std::unique_ptr<TcpSocket>> accept_q_;
   std::size_t backlog_{0};
   Watchers watchers_;

@@ -53,10 +53,11 @@ Result<void> UdpSocket::bind(const Endpoint& local) {
 }
 
 Result<void> UdpSocket::listen(int /*backlog*/) { return Error::unsupported; }
-Result<std::unique_ptr<Socket>> UdpSocket::accept() { return Error::unsupported; }
+Result<std::unique_ptr<Socket>> UdpSocket::accept(Endpoint* /*peer*/) { return Error::unsupported; }
 
 Result<void> UdpSocket::connect(const Endpoint& remote) {
   if (remote.address.family != family_) return Error::invalid_argument;
+  if (remote.address.is_v4_mapped()) return Error::network_unreachable;  // single-family, see TcpSocket
   CoreLock core;
   std::lock_guard lock(mu_);
   if (closed_) return Error::bad_handle;
@@ -82,20 +83,21 @@ Result<std::size_t> UdpSocket::send_locked(ByteSpan data, const ip_addr_t* to, u
 Result<std::size_t> UdpSocket::send(ByteSpan data) {
   CoreLock core;
   std::lock_guard lock(mu_);
-  if (!closed_ && !connected_) return Error::not_connected;
+  if (!closed_ && !connected_) return Error::destination_required;  // EDESTADDRREQ, as POSIX
   return send_locked(data, nullptr, 0);
 }
 
 Result<std::size_t> UdpSocket::send_to(ByteSpan data, const Endpoint& remote) {
   if (remote.address.family != family_) return Error::invalid_argument;
   if (remote.port == 0) return Error::invalid_argument;
+  if (remote.address.is_v4_mapped()) return Error::network_unreachable;
   ip_addr_t ip = to_lwip(remote.address);
   CoreLock core;
   std::lock_guard lock(mu_);
   return send_locked(data, &ip, remote.port);
 }
 
-Result<std::size_t> UdpSocket::take(MutableByteSpan buffer, Endpoint* from, bool peek) {
+Result<std::size_t> UdpSocket::take(MutableByteSpan buffer, Endpoint* from, bool peek, std::size_t* datagram_size) {
   pbuf* p = nullptr;
   std::size_t n = 0;
   {
@@ -109,6 +111,7 @@ Result<std::size_t> UdpSocket::take(MutableByteSpan buffer, Endpoint* from, bool
     n = std::min<std::size_t>(buffer.size(), d.p->tot_len);
     if (n > 0) pbuf_copy_partial(d.p, buffer.data(), static_cast<u16_t>(n), 0);
     if (from != nullptr) *from = d.from;
+    if (datagram_size != nullptr) *datagram_size = d.p->tot_len;
     if (peek) return n;
     p = d.p;
     rx_bytes_ -= p->tot_len;
@@ -118,10 +121,12 @@ Result<std::size_t> UdpSocket::take(MutableByteSpan buffer, Endpoint* from, bool
   return n;
 }
 
-Result<std::size_t> UdpSocket::recv(MutableByteSpan buffer, bool peek) { return take(buffer, nullptr, peek); }
+Result<std::size_t> UdpSocket::recv(MutableByteSpan buffer, bool peek, std::size_t* datagram_size) {
+  return take(buffer, nullptr, peek, datagram_size);
+}
 
-Result<std::size_t> UdpSocket::recv_from(MutableByteSpan buffer, Endpoint& from) {
-  return take(buffer, &from, false);
+Result<std::size_t> UdpSocket::recv_from(MutableByteSpan buffer, Endpoint& from, std::size_t* datagram_size) {
+  return take(buffer, &from, false, datagram_size);
 }
 
 Result<std::size_t> UdpSocket::recv_visit(const std::function<std::size_t(ByteSpan)>& visitor) {

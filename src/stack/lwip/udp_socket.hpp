@@ -30,13 +30,13 @@ class UdpSocket final : public Socket, private Wakeable {
 
   Result<void> bind(const Endpoint& local) override;
   Result<void> listen(int backlog) override;
-  Result<std::unique_ptr<Socket>> accept() override;
+  Result<std::unique_ptr<Socket>> accept(Endpoint* peer) override;
   Result<void> connect(const Endpoint& remote) override;
   Result<std::size_t> send(ByteSpan data) override;
-  Result<std::size_t> recv(MutableByteSpan buffer, bool peek) override;
+  Result<std::size_t> recv(MutableByteSpan buffer, bool peek, std::size_t* datagram_size) override;
   Result<std::size_t> recv_visit(const std::function<std::size_t(ByteSpan)>& visitor) override;
   Result<std::size_t> send_to(ByteSpan data, const Endpoint& remote) override;
-  Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from) override;
+  Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from, std::size_t* datagram_size) override;
   Result<void> shutdown(bool read, bool write) override;
   void close() noexcept override;
   void abort() noexcept override { close(); }
@@ -66,7 +66,7 @@ class UdpSocket final : public Socket, private Wakeable {
   };
   static void on_recv(void* arg, udp_pcb* pcb, pbuf* p, const ip_addr_t* addr, u16_t port);
   Result<std::size_t> send_locked(ByteSpan data, const ip_addr_t* to, u16_t port);
-  Result<std::size_t> take(MutableByteSpan buffer, Endpoint* from, bool peek);
+  Result<std::size_t> take(MutableByteSpan buffer, Endpoint* from, bool peek, std::size_t* datagram_size);
 
   const Family family_;
   std::mutex mu_;

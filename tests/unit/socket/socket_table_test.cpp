@@ -240,7 +240,7 @@ TEST_F(SocketTableTest, ConnectTimeoutAbortsAndPollTimesOut) {
   auto nb = t().open(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   ASSERT_TRUE(nb.ok());
   EXPECT_EQ(to_errno(t().connect(*nb, sa(addr), len).error()), EINPROGRESS);
-  EXPECT_EQ(to_errno(t().connect(*nb, sa(addr), len).error()), EINPROGRESS) << "still pending";
+  EXPECT_EQ(to_errno(t().connect(*nb, sa(addr), len).error()), EALREADY) << "still pending";
   pollfd p{*nb, POLLOUT, 0};
   auto n = t().poll(&p, 1, 30);
   ASSERT_TRUE(n.ok());
@@ -346,6 +346,72 @@ TEST_F(SocketTableTest, UdpKeepsDatagramBoundariesAndSenders) {
   EXPECT_EQ(to_errno(w.error()), EMSGSIZE);
   (void)t().close(*a);
   (void)t().close(*b);
+}
+
+TEST_F(SocketTableTest, MsgTruncReportsTheDatagramLengthOnUdpAndIsRefusedOnTcp) {
+  auto a = t().open(AF_INET, SOCK_DGRAM, 0);
+  auto b = t().open(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_TRUE(a.ok() && b.ok());
+  socklen_t len = 0;
+  auto any = v4("10.2.0.1", 0, len);
+  ASSERT_TRUE(t().bind(*b, sa(any), len).ok());
+  sockaddr_storage baddr{};
+  socklen_t blen = sizeof baddr;
+  ASSERT_TRUE(t().getsockname(*b, sa(baddr), &blen).ok());
+  Bytes d = pattern(300, 4);
+  ASSERT_TRUE(t().sendto(*a, d, 0, sa(baddr), blen).ok());
+  ASSERT_TRUE(t().sendto(*a, d, 0, sa(baddr), blen).ok());
+  std::byte small[10];
+  auto r = t().recv(*b, small, MSG_TRUNC);
+  ASSERT_TRUE(r.ok()) << name(r.error());
+  EXPECT_EQ(*r, 300U);
+  EXPECT_TRUE(equal_bytes(ByteSpan(small, 10), ByteSpan(d).first(10)));
+  sockaddr_storage from{};
+  socklen_t flen = sizeof from;
+  r = t().recvfrom(*b, small, MSG_TRUNC, sa(from), &flen);
+  ASSERT_TRUE(r.ok()) << name(r.error());
+  EXPECT_EQ(*r, 300U);
+  auto s = t().open(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(s.ok());
+  r = t().recv(*s, small, MSG_TRUNC);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(to_errno(r.error()), EOPNOTSUPP);
+  (void)t().close(*a);
+  (void)t().close(*b);
+  (void)t().close(*s);
+}
+
+TEST_F(SocketTableTest, SocketsAreSingleFamily) {
+  socklen_t len = 0;
+  auto mapped = v6("::ffff:10.2.0.1", 9, len);
+  auto tcp = t().open(AF_INET6, SOCK_STREAM, 0);
+  auto udp = t().open(AF_INET6, SOCK_DGRAM, 0);
+  ASSERT_TRUE(tcp.ok() && udp.ok());
+  // Refused at once (lwIP would wait for neighbour discovery that never answers).
+  auto c = t().connect(*tcp, sa(mapped), len);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(to_errno(c.error()), ENETUNREACH);
+  const std::byte b{};
+  auto w = t().sendto(*udp, ByteSpan(&b, 1), 0, sa(mapped), len);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(to_errno(w.error()), ENETUNREACH);
+  c = t().connect(*udp, sa(mapped), len);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(to_errno(c.error()), ENETUNREACH);
+  // The other family: EAFNOSUPPORT; a sockaddr_in on an IPv6 socket is short: EINVAL.
+  auto v4sock = t().open(AF_INET, SOCK_STREAM, 0);
+  ASSERT_TRUE(v4sock.ok());
+  auto six = v6("fd02::1", 9, len);
+  c = t().connect(*v4sock, sa(six), len);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(to_errno(c.error()), EAFNOSUPPORT);
+  auto four = v4("10.2.0.1", 9, len);
+  c = t().connect(*tcp, sa(four), len);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(to_errno(c.error()), EINVAL);
+  (void)t().close(*tcp);
+  (void)t().close(*udp);
+  (void)t().close(*v4sock);
 }
 
 TEST_F(SocketTableTest, MisuseReturnsDocumentedErrors) {
