@@ -90,4 +90,19 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
   return {};
 }
 
+Result<void> make_directories(const std::string& path, mode_t mode) {
+  if (path.empty()) return Error::invalid_argument;
+  std::string partial;
+  std::size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    partial = path.substr(0, pos);
+    if (::mkdir(partial.c_str(), mode) != 0 && errno != EEXIST) return from_errno(errno);
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return from_errno(errno);
+  if (!S_ISDIR(st.st_mode)) return Error::invalid_argument;
+  return {};
+}
+
 }  // namespace weft::osdep

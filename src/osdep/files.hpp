@@ -24,4 +24,8 @@ Result<std::string> read_secret_file(const std::string& path, std::size_t max_by
 Result<void> write_file_atomic(const std::string& path, std::string_view content,
                                mode_t mode = 0644);
 
+// Creates the directory (and missing parents) with `mode`; an existing
+// directory is fine. Error::invalid_argument if the path exists and is not one.
+Result<void> make_directories(const std::string& path, mode_t mode = 0700);
+
 }  // namespace weft::osdep

@@ -1,0 +1,125 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/clock.hpp"
+#include "base/instant.hpp"
+#include "base/result.hpp"
+#include "osdep/endpoint.hpp"
+#include "osdep/poller.hpp"
+#include "osdep/udp_socket.hpp"
+
+namespace weft::osdep {
+
+// One received datagram, borrowed for the duration of the handler's call.
+struct Datagram {
+  ByteSpan data;
+  Endpoint from;
+};
+
+// Datagrams to send, gathered while a batch is processed and sent together
+// with as few sendmmsg calls as they need. Buffers are kept between flushes,
+// so a steady flow allocates nothing.
+class Outbox {
+ public:
+  void add(const Endpoint& to, ByteSpan datagram);
+  [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return count_; }
+
+  struct Flushed {
+    std::size_t sent{0};
+    std::size_t dropped{0};  // the kernel refused them (full buffer, unreachable, ...)
+  };
+  // Sends everything and empties the outbox. UDP may drop; so does this, counted.
+  Flushed flush(UdpSocket& socket) noexcept;
+
+ private:
+  std::vector<Bytes> buffers_;  // [0, count_) in use
+  std::vector<Endpoint> to_;
+  std::size_t count_{0};
+  std::vector<UdpSocket::SendItem> items_;
+};
+
+// What a DatagramLoop drives. Both calls come from the loop's thread only.
+class DatagramHandler {
+ public:
+  virtual ~DatagramHandler() = default;
+  // One recvmmsg's worth of datagrams.
+  virtual void on_datagrams(Instant now, std::span<const Datagram> batch) = 0;
+  // After every batch, at the deadline it last returned, and after
+  // DatagramLoop::request_tick(). Returns the next deadline.
+  virtual Instant on_tick(Instant now) = 0;
+};
+
+// The I/O thread of a UDP service (a node's transport, a root): sleeps in a
+// Poller until the socket is readable, its handler's deadline passes, or
+// another thread asks for a tick; reads datagrams a batch at a time with one
+// recvmmsg and hands each batch over in one call. No timer fires when nothing
+// is due: the only timeout is the handler's own deadline.
+//
+// The handler sends through the socket itself (socket()), normally by filling
+// an Outbox and flushing it once per batch.
+class DatagramLoop {
+ public:
+  struct Options {
+    UdpSocket::Options socket{};
+    // Receive buffer per datagram; longer datagrams are dropped and counted.
+    std::size_t max_datagram{2048};
+  };
+
+  struct Stats {
+    std::uint64_t datagrams_received;
+    std::uint64_t batches_received;
+    std::uint64_t oversized_dropped;
+    std::uint64_t receive_errors;  // recvmmsg failures other than would-block
+    std::uint64_t wakeups;         // times the thread left its wait
+  };
+
+  static Result<std::unique_ptr<DatagramLoop>> open(const Endpoint& bind, Options options);
+  static Result<std::unique_ptr<DatagramLoop>> open(const Endpoint& bind) {
+    return open(bind, Options{});
+  }
+  ~DatagramLoop();
+  DatagramLoop(const DatagramLoop&) = delete;
+  DatagramLoop& operator=(const DatagramLoop&) = delete;
+
+  [[nodiscard]] UdpSocket& socket() noexcept { return socket_; }
+  [[nodiscard]] const Endpoint& local() const noexcept { return socket_.local(); }
+
+  // Starts the thread. `handler` and `clock` must outlive stop(). Once only.
+  Result<void> start(DatagramHandler& handler, const Clock& clock);
+  // Wakes the thread and joins it; the handler is not called after this returns.
+  void stop() noexcept;
+  // From any thread: run the handler's on_tick soon (its deadline may have moved earlier).
+  void request_tick() noexcept { poller_.wake(); }
+
+  [[nodiscard]] Stats stats() const noexcept;
+
+ private:
+  DatagramLoop(UdpSocket socket, Poller poller, Options options) noexcept;
+  void run(DatagramHandler& handler, const Clock& clock);
+  bool receive_batch(DatagramHandler& handler, const Clock& clock);
+
+  UdpSocket socket_;
+  Poller poller_;
+  Options options_;
+  std::vector<std::byte> storage_;
+  std::vector<UdpSocket::RecvSlot> slots_;
+  std::vector<Datagram> batch_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  std::atomic<std::uint64_t> datagrams_{0};
+  std::atomic<std::uint64_t> batches_{0};
+  std::atomic<std::uint64_t> oversized_{0};
+  std::atomic<std::uint64_t> errors_{0};
+  std::atomic<std::uint64_t> wakeups_{0};
+};
+
+}  // namespace weft::osdep
