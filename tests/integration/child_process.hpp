@@ -52,12 +52,17 @@ class ChildProcess {
     if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
   }
 
-  // "" at EOF.
+  // A whole line, however long; "" at EOF.
   std::string read_line() {
-    char buf[256];
-    if (std::fgets(buf, sizeof buf, stdout_) == nullptr) return "";
-    std::string s(buf);
-    if (!s.empty() && s.back() == '\n') s.pop_back();
+    std::string s;
+    char buf[4096];
+    while (std::fgets(buf, sizeof buf, stdout_) != nullptr) {
+      s += buf;
+      if (s.back() == '\n') {
+        s.pop_back();
+        return s;
+      }
+    }
     return s;
   }
   bool write_line(const std::string& s) {
@@ -67,6 +72,14 @@ class ChildProcess {
   void kill() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  // Asks it to stop (SIGTERM) and waits for it.
+  void terminate() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
       ::waitpid(pid_, nullptr, 0);
       pid_ = -1;
     }

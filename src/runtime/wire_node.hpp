@@ -1,0 +1,133 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/clock.hpp"
+#include "base/node_id.hpp"
+#include "base/result.hpp"
+#include "crypto/identity.hpp"
+#include "crypto/rng.hpp"
+#include "node/node.hpp"
+#include "node/node_host.hpp"
+#include "osdep/datagram_loop.hpp"
+#include "osdep/endpoint.hpp"
+
+namespace weft::runtime {
+
+struct WireNodeConfig {
+  osdep::Endpoint bind{osdep::Endpoint::loopback_v4(0)};
+  // Roots, sessions, paths. If local_endpoints is empty and the socket is
+  // bound to a specific address, that address is reported to the roots.
+  node::NodeConfig node;
+  osdep::DatagramLoop::Options io;
+};
+
+// A frame that arrived from a peer; borrowed for the observer's call.
+struct PeerFrame {
+  NodeId from;
+  ByteSpan frame;
+};
+
+// Called on the node's I/O thread, with no lock of the node held (so it may
+// call back into the WireNode, and take the stack's lock).
+class WireNodeObserver {
+ public:
+  virtual ~WireNodeObserver() = default;
+  virtual void on_frames(std::span<const PeerFrame> frames) = 0;
+  virtual void on_event(const node::NodeEvent& /*event*/) {}
+};
+
+// A node's VL1 over real UDP: a node::Node driven by one I/O thread
+// (osdep::DatagramLoop) and callable from any other thread.
+//
+// Receive: the I/O thread reads a batch with one recvmmsg, decrypts and
+// dispatches it under the node's mutex, sends whatever that produced with one
+// sendmmsg, and then, outside the mutex, hands the batch's frames to the
+// observer in one call.
+// Send: the caller's thread (the stack's, for a tap) encrypts and sends its
+// frames itself under the mutex, with one sendmmsg per call — no hop to another
+// thread. If the peer was not yet on a direct path (a lookup or a handshake
+// may have started, with its own timers), the I/O thread is asked to
+// recompute its deadline; otherwise it sleeps on.
+class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
+ public:
+  static Result<std::unique_ptr<WireNode>> open(crypto::Identity identity, WireNodeConfig config);
+  ~WireNode() override;
+  WireNode(const WireNode&) = delete;
+  WireNode& operator=(const WireNode&) = delete;
+
+  // Starts the I/O thread (registration with the roots begins at once).
+  // `observer` must outlive stop(). Once only.
+  Result<void> start(WireNodeObserver& observer);
+  // Joins the I/O thread. Sends after this fail with Error::invalid_state.
+  void stop() noexcept;
+
+  // From any thread. Error::invalid_argument (empty frame, ourselves),
+  // Error::too_large, Error::no_buffer (the peer's queue is full while it is
+  // being looked up); a frame the network loses is not an error.
+  Result<void> send_frame(NodeId peer, ByteSpan frame);
+  Result<void> send_frames(NodeId peer, std::span<const ByteSpan> frames);
+
+  [[nodiscard]] NodeId address() const noexcept { return identity_.address(); }
+  [[nodiscard]] const crypto::PublicIdentity& public_identity() const noexcept {
+    return identity_.public_identity();
+  }
+  [[nodiscard]] const osdep::Endpoint& local() const noexcept { return loop_->local(); }
+
+  struct Stats {
+    node::NodeStats node;
+    peer::SessionStats sessions;
+    osdep::DatagramLoop::Stats io;
+    std::uint64_t send_dropped;  // datagrams the kernel refused
+  };
+  [[nodiscard]] Stats stats() const;
+  [[nodiscard]] node::Route route(NodeId peer) const;
+  [[nodiscard]] bool registered(std::size_t root_index) const;
+
+ private:
+  WireNode(crypto::Identity identity, WireNodeConfig config,
+           std::unique_ptr<osdep::DatagramLoop> loop);
+
+  // node::NodeHost (called under mutex_)
+  void send_datagram(const wire::Endpoint& to, ByteSpan datagram) override;
+  void deliver_frame(NodeId from, ByteSpan frame) override;
+  void on_event(const node::NodeEvent& event) override;
+  // osdep::DatagramHandler (the I/O thread)
+  void on_datagrams(Instant now, std::span<const osdep::Datagram> batch) override;
+  Instant on_tick(Instant now) override;
+
+  void flush_locked();
+  void hand_over();  // frames and events to the observer, outside mutex_
+
+  crypto::Identity identity_;
+  std::unique_ptr<crypto::Rng> rng_;
+  SteadyClock clock_;
+  std::unique_ptr<osdep::DatagramLoop> loop_;
+  WireNodeObserver* observer_{nullptr};
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::unique_ptr<node::Node> node_;
+  bool running_{false};
+  osdep::Outbox outbox_;
+  std::uint64_t send_dropped_{0};
+  // Filled while the I/O thread processes a batch; handed over after it.
+  struct Delivered {
+    NodeId from;
+    Bytes frame;
+  };
+  std::vector<Delivered> delivered_;  // [0, frames_) in use; the rest keep their buffers
+  std::size_t frames_{0};
+  std::vector<node::NodeEvent> events_;
+
+  // The I/O thread's own (not guarded): what hand_over() gives the observer.
+  std::vector<Delivered> handing_frames_;
+  std::vector<PeerFrame> handing_;
+  std::vector<node::NodeEvent> handing_events_;
+};
+
+}  // namespace weft::runtime
