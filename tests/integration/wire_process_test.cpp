@@ -26,8 +26,18 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/clock.hpp"
 #include "base/hex.hpp"
+#include "crypto/rng.hpp"
 #include "integration/child_process.hpp"
+#include "osdep/files.hpp"
+#include "osdep/poller.hpp"
+#include "osdep/udp_socket.hpp"
+#include "peer/session_table.hpp"
+#include "runtime/wire_endpoint.hpp"
+#include "unit/fixtures/identities.hpp"
+#include "wire/frame.hpp"
+#include "wire/registration.hpp"
 
 namespace weft::integration {
 namespace {
@@ -241,6 +251,235 @@ TEST_F(WireProcessTest, FramesCrossByteExactAndEncrypted) {
       }
     }
   }
+}
+
+// ---- hostile peers
+
+// A peer driven by hand over a real UDP socket: the test decides what it sends,
+// byte for byte, so it can tamper, replay and lie.
+class RawPeer {
+ public:
+  explicit RawPeer(const crypto::Identity& self,
+                   const osdep::Endpoint& bind = osdep::Endpoint::loopback_v4(0))
+      : self_(self),
+        table_(self, rng_, config()),
+        socket_(osdep::UdpSocket::bind(bind).value()),
+        poller_(osdep::Poller::create().value()) {
+    (void)poller_.add(socket_.fd(), 1);
+  }
+
+  // Handshakes with `peer` at `at`; false if nothing answered within 10 s.
+  bool handshake(const crypto::PublicIdentity& peer, const osdep::Endpoint& at) {
+    (void)table_.add_peer(peer);
+    std::vector<peer::Outgoing> out;
+    (void)table_.initiate(clock_.now(), peer.address(), out);
+    for (const auto& o : out) send_raw(o.datagram, at);
+    for (int i = 0; i < 100 && !table_.has_session(peer.address()); ++i) receive(100ms);
+    return table_.has_session(peer.address());
+  }
+
+  // Sends one initiation and waits for nothing.
+  void handshake_once(const crypto::PublicIdentity& peer, const osdep::Endpoint& at) {
+    (void)table_.add_peer(peer);
+    std::vector<peer::Outgoing> out;
+    (void)table_.initiate(clock_.now(), peer.address(), out);
+    for (const auto& o : out) send_raw(o.datagram, at);
+  }
+
+  // The datagrams carrying one inner message, sealed but not sent.
+  std::vector<Bytes> seal(NodeId peer, ByteSpan inner) {
+    std::vector<peer::Outgoing> out;
+    (void)table_.send(clock_.now(), peer, inner, out);
+    std::vector<Bytes> d;
+    for (auto& o : out) d.push_back(std::move(o.datagram));
+    return d;
+  }
+
+  void send_raw(ByteSpan datagram, const osdep::Endpoint& to) {
+    const osdep::UdpSocket::SendItem item{datagram, to};
+    (void)socket_.send_batch(std::span(&item, 1));
+  }
+
+  // Processes what arrives within `timeout` (answers go back where they came from).
+  void receive(Duration timeout) {
+    std::array<std::uint64_t, 1> t{};
+    auto ready = poller_.wait(t, timeout);
+    if (!ready || ready->count == 0) return;
+    Bytes buf(2048);
+    std::array<osdep::UdpSocket::RecvSlot, 1> slot{};
+    slot[0].buffer = buf;
+    auto n = socket_.recv_batch(slot);
+    if (!n || *n == 0) return;
+    std::vector<peer::Outgoing> out;
+    const auto from = runtime::to_wire(slot[0].from);
+    if (!from) return;
+    (void)table_.receive(clock_.now(), *from, ByteSpan(buf).first(slot[0].size), out);
+    for (const auto& o : out) send_raw(o.datagram, slot[0].from);
+  }
+
+ private:
+  static peer::SessionTableConfig config() {
+    peer::SessionTableConfig c;
+    return c;
+  }
+
+  const crypto::Identity& self_;
+  SteadyClock clock_;
+  crypto::SystemRng rng_;
+  peer::SessionTable table_;
+  osdep::UdpSocket socket_;
+  osdep::Poller poller_;
+};
+
+Bytes frame_message(ByteSpan payload) {
+  Bytes inner(wire::FrameHeader::buffer_len() + payload.size());
+  wire::FrameHeader::emit(inner);
+  std::copy(payload.begin(), payload.end(), inner.begin() + wire::FrameHeader::buffer_len());
+  return inner;
+}
+
+// "key=value" from a stats line; -1 if absent.
+long stat(const std::string& line, const std::string& key) {
+  const auto at = line.find(" " + key + "=");
+  if (at == std::string::npos) return -1;
+  return std::stol(line.substr(at + key.size() + 2));
+}
+
+std::string node_stats(ChildProcess& p) {
+  p.write_line("stats");
+  return expect_line(p, "stats ");
+}
+
+crypto::PublicIdentity public_identity_in(const std::string& state_dir) {
+  return crypto::PublicIdentity::parse(osdep::read_file(state_dir + "/identity.public").value())
+      .value();
+}
+
+TEST_F(WireProcessTest, HostileDatagramsAreRejectedCountedAndHarmless) {
+  a_ = start_node("a");
+  b_ = start_node("b");
+  ASSERT_FALSE(expect_line(*a_.process, "event root_registered").empty());
+  ASSERT_FALSE(expect_line(*b_.process, "event root_registered").empty());
+  ASSERT_TRUE(a_.process->write_line("send " + b_.address + " 00"));
+  ASSERT_EQ(expect_line(*b_.process, "frame "), "frame " + a_.address + " 00");
+
+  const auto b_identity = public_identity_in(dir_ + "/b");
+  const auto b_endpoint = osdep::Endpoint::parse(b_.endpoint).value();
+  const std::string mallory = testing::mallory().address().to_string();
+
+  // Mallory may talk to B (anyone may handshake; membership is VL2's business)...
+  RawPeer m(testing::mallory());
+  ASSERT_TRUE(m.handshake(b_identity, b_endpoint));
+  const Bytes payload{std::byte{0xab}, std::byte{0xcd}};
+  auto sealed = m.seal(b_identity.address(), frame_message(payload));
+  ASSERT_EQ(sealed.size(), 1U);
+  // ...but a tampered datagram is rejected, the genuine one delivered once,
+  // and its replay dropped.
+  Bytes tampered = sealed[0];
+  tampered.back() ^= std::byte{1};
+  const std::string before = node_stats(*b_.process);
+  m.send_raw(tampered, b_endpoint);
+  m.send_raw(sealed[0], b_endpoint);
+  m.send_raw(sealed[0], b_endpoint);
+  EXPECT_EQ(expect_line(*b_.process, "frame "), "frame " + mallory + " abcd");
+
+  // A data datagram for a session that does not exist (an unknown key).
+  Bytes unknown = sealed[0];
+  unknown[4] ^= std::byte{0x5a};  // the receiver index
+  m.send_raw(unknown, b_endpoint);
+
+  // A handshake made for another static key than B's.
+  RawPeer wrong(testing::mallory());
+  crypto::PublicIdentity not_b = testing::alice().public_identity();
+  wrong.handshake_once(not_b, b_endpoint);
+
+  // Truncated and garbage datagrams.
+  for (std::size_t n : {0, 1, 3, 15, 31, 47})
+    m.send_raw(ByteSpan(sealed[0]).first(std::min(n, sealed[0].size())), b_endpoint);
+
+  // Legitimate traffic continues, and every hostile datagram was counted.
+  ASSERT_TRUE(a_.process->write_line("send " + b_.address + " 0102"));
+  ASSERT_EQ(expect_line(*b_.process, "frame "), "frame " + a_.address + " 0102");
+  const std::string after = node_stats(*b_.process);
+  EXPECT_GE(stat(after, "data_rejected") - stat(before, "data_rejected"), 1) << after;
+  EXPECT_GE(stat(after, "data_replayed") - stat(before, "data_replayed"), 1) << after;
+  EXPECT_GE(stat(after, "unknown_index") - stat(before, "unknown_index"), 1) << after;
+  EXPECT_GE(stat(after, "mac_rejected") - stat(before, "mac_rejected"), 1) << after;
+  EXPECT_GE(stat(after, "malformed") - stat(before, "malformed"), 1) << after;
+}
+
+TEST_F(WireProcessTest, NobodyRegistersAnotherNodesAddress) {
+  a_ = start_node("a");
+  ASSERT_FALSE(expect_line(*a_.process, "event root_registered").empty());
+  const auto root_at = root_line_.rfind('@');
+  const auto root_identity = crypto::PublicIdentity::parse(root_line_.substr(0, root_at)).value();
+  const auto root_endpoint = osdep::Endpoint::parse(root_line_.substr(root_at + 1)).value();
+
+  // Mallory registers A's address with her own keys, properly signed by her.
+  RawPeer m(testing::mallory());
+  ASSERT_TRUE(m.handshake(root_identity, root_endpoint));
+  wire::Registration reg{1,
+                         wire::PeerRecord{NodeId::parse(a_.address).value(),
+                                          testing::mallory().public_identity().signing_key(),
+                                          testing::mallory().public_identity().agreement_key(),
+                                          {}},
+                         {}};
+  reg.signature = testing::mallory().sign(reg.signing_input());
+  Bytes inner(reg.buffer_len());
+  reg.emit(inner);
+  for (const auto& d : m.seal(root_identity.address(), inner)) m.send_raw(d, root_endpoint);
+
+  // A node that starts afterwards still finds the real A through the root.
+  b_ = start_node("b");
+  ASSERT_FALSE(expect_line(*b_.process, "event root_registered").empty());
+  ASSERT_TRUE(b_.process->write_line("send " + a_.address + " 77"));
+  EXPECT_EQ(expect_line(*a_.process, "frame "), "frame " + b_.address + " 77");
+
+  a_.process.reset();
+  b_.process.reset();
+  root_->terminate();
+  const std::string stats = expect_line(*root_, "stats ");
+  root_.reset();
+  EXPECT_GE(stat(stats, "registrations_rejected"), 1) << stats;
+  EXPECT_EQ(stat(stats, "registrations_accepted"), 2) << stats;
+}
+
+TEST_F(WireProcessTest, AHandshakeFloodFromTenThousandSourcesCostsBoundedWork) {
+  a_ = start_node("a");
+  b_ = start_node("b");
+  ASSERT_FALSE(expect_line(*a_.process, "event root_registered").empty());
+  ASSERT_FALSE(expect_line(*b_.process, "event root_registered").empty());
+  ASSERT_TRUE(a_.process->write_line("send " + b_.address + " 00"));
+  ASSERT_EQ(expect_line(*b_.process, "frame "), "frame " + a_.address + " 00");
+  const auto b_identity = public_identity_in(dir_ + "/b");
+  const auto b_endpoint = osdep::Endpoint::parse(b_.endpoint).value();
+
+  // One initiation each from 10,000 loopback addresses (127.1.0.1 ...), as a
+  // spoofing attacker would send them.
+  constexpr int kSources = 10'000;
+  const std::string before = node_stats(*b_.process);
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < kSources; ++i) {
+    const auto src = osdep::Endpoint::v4(
+        {127, 1, static_cast<std::uint8_t>(i / 250), static_cast<std::uint8_t>(i % 250 + 1)}, 0);
+    RawPeer spoofed(testing::mallory(), src);
+    spoofed.handshake_once(b_identity, b_endpoint);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  // A and B still talk.
+  ASSERT_TRUE(a_.process->write_line("send " + b_.address + " 0102"));
+  ASSERT_EQ(expect_line(*b_.process, "frame "), "frame " + a_.address + " 0102");
+  const std::string after = node_stats(*b_.process);
+  const long admitted = stat(after, "initiations_received") - stat(before, "initiations_received");
+  const long cookies = stat(after, "cookie_replies_sent") - stat(before, "cookie_replies_sent");
+  EXPECT_GT(admitted + cookies, kSources / 2) << after;  // loopback drops few, if any
+  EXPECT_GT(cookies, 0) << after;
+  // Beyond the load threshold (64 a second) an initiation costs B a cookie
+  // reply, not a Diffie-Hellman: the handshakes B works on are bounded by
+  // time, not by the size of the flood.
+  EXPECT_LE(admitted, static_cast<long>(64 * (seconds + 2))) << after << " in " << seconds << " s";
 }
 
 }  // namespace

@@ -77,13 +77,14 @@ void print_stats(const runtime::WireNode& n) {
   const auto s = n.stats();
   say("stats data_received={} data_replayed={} data_rejected={} unknown_index={} "
       "mac_rejected={} handshake_rejected={} handshakes_completed={} cookie_replies_sent={} "
-      "peers_rejected={} malformed={} direct_sent={} relayed_sent={} datagrams={} "
+      "peers_rejected={} malformed={} initiations_received={} direct_sent={} relayed_sent={} "
+      "datagrams={} "
       "oversized={} send_dropped={}",
       s.sessions.data_received, s.sessions.data_replayed, s.sessions.data_rejected,
       s.sessions.unknown_index, s.sessions.mac_rejected, s.sessions.handshake_rejected,
       s.sessions.handshakes_completed, s.sessions.cookie_replies_sent, s.sessions.peers_rejected,
-      s.sessions.malformed, s.node.direct_sent, s.node.relayed_sent, s.io.datagrams_received,
-      s.io.oversized_dropped, s.send_dropped);
+      s.sessions.malformed, s.sessions.initiations_received, s.node.direct_sent,
+      s.node.relayed_sent, s.io.datagrams_received, s.io.oversized_dropped, s.send_dropped);
 }
 
 int run(int argc, char** argv) {
