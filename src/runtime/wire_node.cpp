@@ -42,8 +42,11 @@ WireNode::WireNode(crypto::Identity identity, WireNodeConfig config,
                    std::unique_ptr<osdep::DatagramLoop> loop)
     : identity_(std::move(identity)),
       rng_(std::make_unique<crypto::SystemRng>()),
+      identities_(std::make_unique<peer::IdentityCache>()),
       loop_(std::move(loop)) {
   config.node.sessions.timestamp_offset_ns = wall_clock_offset_ns(clock_);
+  if (config.node.sessions.verifier == nullptr) config.node.sessions.verifier = identities_.get();
+  if (config.node.verifier == nullptr) config.node.verifier = identities_.get();
   node_ = std::make_unique<node::Node>(identity_, *rng_, static_cast<node::NodeHost&>(*this),
                                        std::move(config.node));
 }

@@ -16,6 +16,7 @@
 #include "node/node_host.hpp"
 #include "osdep/datagram_loop.hpp"
 #include "osdep/endpoint.hpp"
+#include "peer/identity_verifier.hpp"
 
 namespace weft::runtime {
 
@@ -106,6 +107,9 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
 
   crypto::Identity identity_;
   std::unique_ptr<crypto::Rng> rng_;
+  // Each peer's address is derived (Argon2id) once, not at every handshake
+  // and lookup; used under mutex_ like the node.
+  std::unique_ptr<peer::IdentityCache> identities_;
   SteadyClock clock_;
   std::unique_ptr<osdep::DatagramLoop> loop_;
   WireNodeObserver* observer_{nullptr};

@@ -20,8 +20,11 @@ RootService::RootService(crypto::Identity identity, std::unique_ptr<osdep::Datag
                          root::RootServerConfig config)
     : identity_(std::move(identity)),
       rng_(std::make_unique<crypto::SystemRng>()),
-      loop_(std::move(loop)),
-      root_(std::make_unique<root::RootServer>(identity_, *rng_, std::move(config))) {}
+      identities_(std::make_unique<peer::IdentityCache>(16384)),
+      loop_(std::move(loop)) {
+  if (config.sessions.verifier == nullptr) config.sessions.verifier = identities_.get();
+  root_ = std::make_unique<root::RootServer>(identity_, *rng_, std::move(config));
+}
 
 RootService::~RootService() { stop(); }
 

@@ -9,6 +9,7 @@
 #include "crypto/identity.hpp"
 #include "crypto/rng.hpp"
 #include "osdep/datagram_loop.hpp"
+#include "peer/identity_verifier.hpp"
 #include "root/root_server.hpp"
 
 namespace weft::service {
@@ -49,6 +50,7 @@ class RootService final : private osdep::DatagramHandler {
 
   crypto::Identity identity_;
   std::unique_ptr<crypto::Rng> rng_;
+  std::unique_ptr<peer::IdentityCache> identities_;  // each node's address derived once
   SteadyClock clock_;
   std::unique_ptr<osdep::DatagramLoop> loop_;
   mutable std::mutex mutex_;  // the I/O thread against stats()
