@@ -113,6 +113,19 @@ class WireProcessTest : public ::testing::Test {
     return n;
   }
 
+  // A and B, registered with the root, and a first frame from A to B (which
+  // waits, bounded, while A looks B up and they handshake).
+  void start_pair() {
+    a_ = start_node("a");
+    b_ = start_node("b");
+    ASSERT_FALSE(a_.address.empty());
+    ASSERT_FALSE(b_.address.empty());
+    ASSERT_FALSE(expect_line(*a_.process, "event root_registered").empty());
+    ASSERT_FALSE(expect_line(*b_.process, "event root_registered").empty());
+    ASSERT_TRUE(a_.process->write_line("send " + b_.address + " 00"));
+    ASSERT_EQ(expect_line(*b_.process, "frame "), "frame " + a_.address + " 00");
+  }
+
   std::string dir_;
   std::unique_ptr<ChildProcess> root_;
   std::string root_line_;
@@ -179,12 +192,7 @@ long pcap_packets(const Bytes& file) {
 }
 
 TEST_F(WireProcessTest, FramesCrossByteExactAndEncrypted) {
-  a_ = start_node("a");
-  b_ = start_node("b");
-  ASSERT_FALSE(a_.address.empty());
-  ASSERT_FALSE(b_.address.empty());
-  ASSERT_FALSE(expect_line(*a_.process, "event root_registered").empty());
-  ASSERT_FALSE(expect_line(*b_.process, "event root_registered").empty());
+  ASSERT_NO_FATAL_FAILURE(start_pair());
 
   const std::string pcap = dir_ + "/lo.pcap";
   // Marker datagrams go to the root, which drops them as malformed.
@@ -193,10 +201,6 @@ TEST_F(WireProcessTest, FramesCrossByteExactAndEncrypted) {
                                    " or port " + port_of(b_.endpoint) + ")",
                                static_cast<std::uint16_t>(std::stoi(root_port_)));
   if (!capture) GTEST_SKIP() << "tshark cannot capture on lo here (needs CAP_NET_RAW)";
-
-  // The first frame waits (bounded) while A looks B up and they handshake.
-  ASSERT_TRUE(a_.process->write_line("send " + b_.address + " 00"));
-  ASSERT_EQ(expect_line(*b_.process, "frame "), "frame " + a_.address + " 00");
 
   const auto a_to_b = make_frames(140, 1);
   const auto b_to_a = make_frames(14, 2);
@@ -356,12 +360,7 @@ crypto::PublicIdentity public_identity_in(const std::string& state_dir) {
 }
 
 TEST_F(WireProcessTest, HostileDatagramsAreRejectedCountedAndHarmless) {
-  a_ = start_node("a");
-  b_ = start_node("b");
-  ASSERT_FALSE(expect_line(*a_.process, "event root_registered").empty());
-  ASSERT_FALSE(expect_line(*b_.process, "event root_registered").empty());
-  ASSERT_TRUE(a_.process->write_line("send " + b_.address + " 00"));
-  ASSERT_EQ(expect_line(*b_.process, "frame "), "frame " + a_.address + " 00");
+  ASSERT_NO_FATAL_FAILURE(start_pair());
 
   const auto b_identity = public_identity_in(dir_ + "/b");
   const auto b_endpoint = osdep::Endpoint::parse(b_.endpoint).value();
@@ -445,12 +444,7 @@ TEST_F(WireProcessTest, NobodyRegistersAnotherNodesAddress) {
 }
 
 TEST_F(WireProcessTest, AHandshakeFloodFromTenThousandSourcesCostsBoundedWork) {
-  a_ = start_node("a");
-  b_ = start_node("b");
-  ASSERT_FALSE(expect_line(*a_.process, "event root_registered").empty());
-  ASSERT_FALSE(expect_line(*b_.process, "event root_registered").empty());
-  ASSERT_TRUE(a_.process->write_line("send " + b_.address + " 00"));
-  ASSERT_EQ(expect_line(*b_.process, "frame "), "frame " + a_.address + " 00");
+  ASSERT_NO_FATAL_FAILURE(start_pair());
   const auto b_identity = public_identity_in(dir_ + "/b");
   const auto b_endpoint = osdep::Endpoint::parse(b_.endpoint).value();
 
