@@ -298,6 +298,19 @@ TEST(SimVl2, ANonMemberCanNeitherReceiveNorInjectFrames) {
   EXPECT_EQ(after.credentials_rejected - before.credentials_rejected, 1U);
   EXPECT_EQ(after.dropped_no_credential - before.dropped_no_credential, 20U);
   EXPECT_TRUE(a.network_frames.empty());  // B sent A nothing; Mallory's frames never arrived
+
+  // Nor can she speak for the controller: a refusal (unsigned, so only the
+  // controller's session may carry it) and a revocation of B she signed herself.
+  const auto ignored = a.node().stats().vl2_ignored;
+  ASSERT_TRUE(mallory.send(
+      a.address(), wire::emit_bytes(wire::ConfigRefusal{id, wire::RefusalReason::not_authorized})));
+  wire::RevocationMessage revoke{id, b.address(), w.now_ms()};
+  revoke.signature = identity(4).sign(revoke.signing_input());
+  ASSERT_TRUE(mallory.send(a.address(), wire::emit_bytes(revoke)));
+  w.run(1s);
+  EXPECT_EQ(a.node().stats().vl2_ignored - ignored, 2U);
+  EXPECT_TRUE(ready(a, id));
+  EXPECT_EQ(a.node().network(id)->peer_state(b.address()), vnet::NetworkSwitch::PeerState::valid);
 }
 
 TEST(SimVl2, ADeauthorizedMemberIsCutOffWithinFiveSeconds) {
