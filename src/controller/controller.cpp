@@ -451,10 +451,42 @@ Result<Controller::Reply> Controller::handle_config_request(const crypto::Public
   return Reply{wire::ConfigMessage{std::move(config).value()}};
 }
 
+Result<wire::MemberList> Controller::gather(const crypto::PublicIdentity& member, NetworkId id,
+                                            std::size_t limit, std::uint64_t now_ms) {
+  auto number = number_of(id);
+  if (!number) return number.error();
+  std::lock_guard lock(mutex_);
+  auto rows = store_.members(*number);
+  if (!rows) return rows.error();
+  const std::uint64_t self = member.address().value();
+  const std::string identity_text = member.to_string();
+  const auto asker =
+      std::find_if(rows->begin(), rows->end(), [&](const MemberRow& r) { return r.node == self; });
+  if (asker == rows->end() || !asker->authorized || asker->identity != identity_text)
+    return Error::not_authorized;
+  limit = std::min(limit, wire::MemberList::kMaxMembers);
+  wire::MemberList out{id, {}};
+  for (const auto& r : *rows) {
+    if (out.members.size() >= limit) break;
+    if (r.node == self || !r.authorized || !online({*number, r.node}, now_ms)) continue;
+    auto node = NodeId::from_u64(r.node);
+    if (node) out.members.push_back(*node);
+  }
+  std::sort(out.members.begin(), out.members.end());
+  return out;
+}
+
 Result<Bytes> Controller::handle_inner(const crypto::PublicIdentity& peer, ByteSpan message,
                                        std::uint64_t now_ms) {
   auto type = wire::vl2_inner_type(message);
   if (!type) return type.error();
+  if (*type == wire::Vl2InnerType::member_gather) {
+    auto request = wire::MemberGather::parse(message);
+    if (!request) return request.error();
+    auto list = gather(peer, request->network, request->limit, now_ms);
+    if (!list) return list.error();
+    return wire::emit_bytes(*list);
+  }
   if (*type != wire::Vl2InnerType::config_request) return Error::unsupported;
   auto request = wire::ConfigRequest::parse(message);
   if (!request) return request.error();

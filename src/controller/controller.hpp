@@ -122,7 +122,14 @@ class Controller {
   // Error only for a store failure (the caller drops the request; the member retries).
   Result<Reply> handle_config_request(const crypto::PublicIdentity& member, NetworkId id,
                                       std::uint64_t now_ms);
-  // An inner message from a peer: a config_request gets reply bytes; anything
+  // A member_gather from `member`: the network's other online, authorized
+  // members (who asked within Limits::online_window_ms), at most `limit` and
+  // wire::MemberList::kMaxMembers, lowest addresses first. Error::not_authorized
+  // unless `member` is an authorized member of the network with these keys;
+  // Error::not_found for a network this controller does not have.
+  Result<wire::MemberList> gather(const crypto::PublicIdentity& member, NetworkId id,
+                                  std::size_t limit, std::uint64_t now_ms);
+  // An inner message from a peer: a config_request or member_gather gets reply bytes; anything
   // else is Error::unsupported (this is not a member's dispatch), bad bytes
   // Error::malformed / truncated.
   Result<Bytes> handle_inner(const crypto::PublicIdentity& peer, ByteSpan message,

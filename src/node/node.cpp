@@ -135,7 +135,12 @@ void Node::handle_peer_message(Instant now, NodeId peer, ByteSpan m, const wire:
         ++stats_.messages_malformed;
         return;
       }
-      host_.deliver_frame(peer, f->payload());
+      const ByteSpan payload = f->payload();
+      const auto first = static_cast<std::uint8_t>(payload[0]);
+      if (first >= 0x20 && first <= 0x2f)
+        handle_vl2(now, peer, payload);
+      else
+        host_.deliver_frame(peer, payload);
       return;
     }
     case wire::InnerType::probe:
@@ -288,6 +293,10 @@ Result<void> Node::send_frame(Instant now, NodeId peer, ByteSpan frame) {
   Bytes inner(wire::FrameHeader::buffer_len() + frame.size());
   wire::FrameHeader::emit(inner);
   std::copy(frame.begin(), frame.end(), inner.begin() + wire::FrameHeader::buffer_len());
+  return send_or_wait(now, peer, std::move(inner));
+}
+
+Result<void> Node::send_or_wait(Instant now, NodeId peer, Bytes inner) {
   PeerInfo& p = info(peer);
   if (!p.known) {
     if (p.waiting.size() >= config_.max_waiting_frames) {
@@ -440,6 +449,12 @@ Instant Node::tick(Instant now) {
     at(r.last_register + interval);
     if (alive) at(*r.last_ack + config_.root_timeout);
   }
+
+  for (auto& [id, net] : networks_) {
+    if (now >= net.next_request) request_config(now, net);
+    at(net.next_request);
+  }
+  send_pushes(now);
 
   for (auto& [id, p] : peers_) {
     if (p.lookup_started) {

@@ -12,6 +12,15 @@
 //  - Traffic uses the best live direct path (peer::PathSet); with none it is
 //    wrapped in a relay header and sent to a live root. The switch is invisible
 //    to the sender of frames.
+//
+// VL2 (docs/vnet.md §6): join(network) asks the network's controller (its
+// address is in the network id) for a config, retries, refreshes it at a third
+// of the credential's max_delta, and accepts configs, refusals and the member
+// list only from that controller. Each network has a vnet::NetworkSwitch that
+// checks peers' credentials and frames; credentials are presented to peers
+// before the first frame. VL1 frames whose payload starts with a VL2 type
+// (0x20..0x2f) are VL2's; others still go to NodeHost::deliver_frame.
+// A node may host a controller (NodeConfig::controller).
 // No I/O: output goes through NodeHost.
 
 #include <cstdint>
@@ -23,14 +32,18 @@
 
 #include "base/bytes.hpp"
 #include "base/instant.hpp"
+#include "base/network_id.hpp"
 #include "base/node_id.hpp"
 #include "crypto/identity.hpp"
 #include "crypto/rng.hpp"
+#include "node/controller_hook.hpp"
 #include "node/node_host.hpp"
 #include "peer/path_set.hpp"
 #include "peer/session_table.hpp"
+#include "vnet/network_switch.hpp"
 #include "wire/endpoint.hpp"
 #include "wire/peer_record.hpp"
+#include "wire/vl2_messages.hpp"
 
 namespace weft::node {
 
@@ -57,6 +70,18 @@ struct NodeConfig {
   std::size_t max_lookups = 256;
   // Checks the keys in lookup replies and rendezvous; not owned, may be null.
   peer::IdentityVerifier* verifier = nullptr;
+
+  // ---- VL2
+  // The controller this node hosts, if any; not owned. Gets config requests
+  // and member gathers; its pushes are sent from tick(). Its wall clock (ms
+  // since the Unix epoch, for credentials) is sessions.timestamp_offset_ns plus
+  // `now`: the host sets that offset once, as it does for handshake timestamps.
+  ControllerHook* controller = nullptr;
+  std::size_t max_networks = 64;
+  vnet::SwitchLimits network_limits;
+  Duration config_retry = 2s;   // a config request without an answer
+  Duration denied_retry = 30s;  // refused or not found: ask again (an authorize is pushed at once
+                                // to members that asked within the controller's online window)
 };
 
 struct NodeStats {
@@ -74,6 +99,11 @@ struct NodeStats {
   std::uint64_t relayed_sent = 0;
   std::uint64_t direct_sent = 0;
   std::uint64_t probes_sent = 0;
+  // VL2 (per-network detail: network_stats())
+  std::uint64_t vl2_malformed = 0;
+  std::uint64_t vl2_ignored = 0;  // for a network not joined, or not from its controller
+  std::uint64_t configs_requested = 0;
+  std::uint64_t network_frames_dropped = 0;  // refused by a network's switch
 };
 
 struct Route {
@@ -90,6 +120,18 @@ class Node {
   // A VL2 message (for now, any payload of 1 byte or more) for a peer.
   Result<void> send_frame(Instant now, NodeId peer, ByteSpan frame);
   Instant tick(Instant now);
+
+  // ---- VL2
+  // Error::too_large (max_networks), Error::invalid_argument (our own network:
+  // a controller does not ask itself). Joining again is a no-op.
+  Result<void> join(Instant now, NetworkId network);
+  // Error::not_found if not joined. Addresses are reported removed.
+  Result<void> leave(Instant now, NetworkId network);
+  // An Ethernet frame from the application: Error::not_found (not joined), or
+  // NetworkSwitch::outbound's errors (not ready, not our MAC, no such member...).
+  Result<void> send_network_frame(Instant now, NetworkId network, ByteSpan frame);
+  // Null if not joined.
+  [[nodiscard]] const vnet::NetworkSwitch* network(NetworkId network) const;
 
   [[nodiscard]] Route route(Instant now, NodeId peer) const;
   [[nodiscard]] bool registered(Instant now, std::size_t root_index) const;
@@ -131,6 +173,30 @@ class Node {
   void handle_peer_message(Instant now, NodeId peer, ByteSpan m, const wire::Endpoint& from,
                            std::optional<NodeId> relayed_by);
   void send_inner(Instant now, NodeId peer, ByteSpan inner);
+  // Sends an inner message, or queues it while the peer is looked up.
+  Result<void> send_or_wait(Instant now, NodeId peer, Bytes inner);
+
+  struct NetworkState {
+    NetworkState(NetworkId id, const crypto::PublicIdentity& self, vnet::SwitchLimits limits)
+        : sw(id, self, limits) {}
+    enum class Status : std::uint8_t { requesting, ready, denied, not_found };
+    vnet::NetworkSwitch sw;
+    Status status{Status::requesting};
+    Instant next_request{};
+  };
+  [[nodiscard]] std::uint64_t wall_ms(Instant now) const;
+  void handle_vl2(Instant now, NodeId peer, ByteSpan m);
+  void handle_for_controller(Instant now, NodeId peer, ByteSpan m);
+  void handle_from_controller(Instant now, NodeId peer, NetworkState& net, ByteSpan m,
+                              wire::Vl2InnerType type);
+  NetworkState* joined_from(NodeId peer, NetworkId id);
+  void request_config(Instant now, NetworkState& net);
+  void send_vl2(Instant now, NodeId peer, ByteSpan message);
+  void present(Instant now, NetworkState& net, NodeId peer, bool want_reply);
+  void send_on_network(Instant now, NetworkState& net, NodeId peer, ByteSpan frame);
+  void network_event(NodeEvent::Kind kind, NetworkId id,
+                     std::optional<vnet::Address> address = std::nullopt);
+  void send_pushes(Instant now);
 
   // Sends what the session table produced. `reply_to` is where the datagram
   // being processed came from (for answers without a peer); `relayed_from`
@@ -150,6 +216,7 @@ class Node {
   std::vector<RootState> roots_;
   std::unordered_map<NodeId, PeerInfo> peers_;
   std::map<std::uint32_t, NodeId> lookups_;
+  std::map<NetworkId, NetworkState> networks_;
   std::uint32_t next_request_{1};
   std::uint64_t next_probe_id_{1};
   std::uint64_t last_registration_ts_{0};

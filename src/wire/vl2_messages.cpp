@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/assert.hpp"
 #include "wire/field.hpp"
 
 namespace weft::wire {
@@ -23,7 +24,11 @@ Result<Vl2InnerType> vl2_inner_type(ByteSpan plaintext) noexcept {
     case Vl2InnerType::config_request:
     case Vl2InnerType::config:
     case Vl2InnerType::config_refusal:
-    case Vl2InnerType::revocation: return t;
+    case Vl2InnerType::revocation:
+    case Vl2InnerType::network_frame:
+    case Vl2InnerType::credential:
+    case Vl2InnerType::member_gather:
+    case Vl2InnerType::member_list: return t;
   }
   return Error::malformed;
 }
@@ -103,6 +108,94 @@ Bytes RevocationMessage::signing_input() const {
   std::copy(context.begin(), context.end(), out.begin());
   std::copy_n(full.begin() + 1, kSigned, out.begin() + static_cast<std::ptrdiff_t>(context.size()));
   return out;
+}
+
+Result<NetworkFrameView> NetworkFrameView::parse(ByteSpan bytes) noexcept {
+  if (bytes.size() < kHeaderSize + kMinFrame) return Error::truncated;
+  if (bytes.size() > kHeaderSize + kMaxFrame) return Error::too_large;
+  if (bytes[0] != static_cast<std::byte>(Vl2InnerType::network_frame)) return Error::malformed;
+  auto network = NetworkId::from_bytes(field<1, 8>(bytes));
+  if (!network) return Error::malformed;
+  return NetworkFrameView{bytes, *network};
+}
+
+void NetworkFrameHeader::emit(MutableByteSpan out) const noexcept {
+  check_room(out, buffer_len());
+  out[0] = static_cast<std::byte>(Vl2InnerType::network_frame);
+  put(field<1, 8>(out), network.to_bytes());
+}
+
+Result<NetworkFrame> NetworkFrame::parse(ByteSpan bytes) {
+  auto v = NetworkFrameView::parse(bytes);
+  if (!v) return v.error();
+  return NetworkFrame{v->network(), Bytes(v->frame().begin(), v->frame().end())};
+}
+
+void NetworkFrame::emit(MutableByteSpan out) const noexcept {
+  check_room(out, buffer_len());
+  NetworkFrameHeader{network}.emit(out);
+  std::copy(frame.begin(), frame.end(), out.begin() + NetworkFrameView::kHeaderSize);
+}
+
+Result<CredentialPresentation> CredentialPresentation::parse(ByteSpan bytes) noexcept {
+  WEFT_TRY(check_exact(bytes, kSize, Vl2InnerType::credential));
+  const auto flags = static_cast<std::uint8_t>(bytes[1]);
+  if ((flags & ~kWantReply) != 0) return Error::malformed;
+  auto c = MembershipCredential::parse(bytes.subspan(2));
+  if (!c) return c.error();
+  return CredentialPresentation{(flags & kWantReply) != 0, *c};
+}
+
+void CredentialPresentation::emit(MutableByteSpan out) const noexcept {
+  check_room(out, kSize);
+  out[0] = static_cast<std::byte>(Vl2InnerType::credential);
+  out[1] = std::byte{want_reply ? kWantReply : std::uint8_t{0}};
+  credential.emit(out.subspan(2));
+}
+
+Result<MemberGather> MemberGather::parse(ByteSpan bytes) noexcept {
+  WEFT_TRY(check_exact(bytes, kSize, Vl2InnerType::member_gather));
+  auto network = NetworkId::from_bytes(field<1, 8>(bytes));
+  if (!network) return Error::malformed;
+  return MemberGather{*network, load_be16(field<9, 2>(bytes))};
+}
+
+void MemberGather::emit(MutableByteSpan out) const noexcept {
+  check_room(out, kSize);
+  out[0] = static_cast<std::byte>(Vl2InnerType::member_gather);
+  put(field<1, 8>(out), network.to_bytes());
+  store_be16(field<9, 2>(out), limit);
+}
+
+Result<MemberList> MemberList::parse(ByteSpan bytes) {
+  if (bytes.size() < kHeaderSize) return Error::truncated;
+  if (bytes[0] != static_cast<std::byte>(Vl2InnerType::member_list)) return Error::malformed;
+  auto network = NetworkId::from_bytes(field<1, 8>(bytes));
+  if (!network) return Error::malformed;
+  const std::size_t count = load_be16(field<9, 2>(bytes));
+  if (count > kMaxMembers) return Error::malformed;
+  const std::size_t need = kHeaderSize + NodeId::kSize * count;
+  if (bytes.size() < need) return Error::truncated;
+  if (bytes.size() > need) return Error::too_large;
+  MemberList out{*network, {}};
+  out.members.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    auto id =
+        NodeId::from_bytes(bytes.subspan(kHeaderSize + NodeId::kSize * i).first<NodeId::kSize>());
+    if (!id) return Error::malformed;
+    out.members.push_back(*id);
+  }
+  return out;
+}
+
+void MemberList::emit(MutableByteSpan out) const noexcept {
+  WEFT_CHECK(members.size() <= kMaxMembers);
+  check_room(out, buffer_len());
+  out[0] = static_cast<std::byte>(Vl2InnerType::member_list);
+  put(field<1, 8>(out), network.to_bytes());
+  store_be16(field<9, 2>(out), static_cast<std::uint16_t>(members.size()));
+  for (std::size_t i = 0; i < members.size(); ++i)
+    put(out.subspan(kHeaderSize + NodeId::kSize * i).first<NodeId::kSize>(), members[i].to_bytes());
 }
 
 }  // namespace weft::wire

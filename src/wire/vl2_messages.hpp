@@ -12,17 +12,25 @@
 //   revocation      0x23 | network[8] | member[5] | threshold_ms u64 | signature[64]
 //                   (controller -> members, and member -> member: it is signed, so
 //                   anyone may forward it)
+//   network_frame   0x24 | network[8] | Ethernet frame (14..kMaxFrame bytes)  (member -> member)
+//   credential      0x25 | flags u8 | MembershipCredential[134]              (member -> member)
+//                   flags bit 0 want_reply: the sender holds no valid credential of
+//                   the receiver's and asks for it; other bits zero
+//   member_gather   0x26 | network[8] | limit u16                  (member -> controller)
+//   member_list     0x27 | network[8] | count u16 | member[5] * count (controller -> member)
 //
 // The requester of a config is the peer whose session carried the request: no
 // identity field is needed, and none could be trusted.
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "base/bytes.hpp"
 #include "base/network_id.hpp"
 #include "base/node_id.hpp"
 #include "base/result.hpp"
+#include "wire/membership_credential.hpp"
 #include "wire/network_config.hpp"
 
 namespace weft::wire {
@@ -32,6 +40,10 @@ enum class Vl2InnerType : std::uint8_t {
   config = 0x21,
   config_refusal = 0x22,
   revocation = 0x23,
+  network_frame = 0x24,
+  credential = 0x25,
+  member_gather = 0x26,
+  member_list = 0x27,
 };
 
 // Error::malformed unless byte 0 is one of the types above.
@@ -91,6 +103,91 @@ struct RevocationMessage {
   // kRevocationContext ‖ bytes [1, 22): network, member, threshold.
   [[nodiscard]] Bytes signing_input() const;
   bool operator==(const RevocationMessage&) const = default;
+};
+
+// An Ethernet frame on a network. The view is what the data path uses (no
+// copy); the repr is for tests and fuzzing.
+class NetworkFrameView {
+ public:
+  static constexpr std::size_t kHeaderSize = 9;
+  static constexpr std::size_t kMinFrame = 14;  // an Ethernet header
+  static constexpr std::size_t kMaxFrame = 65536;
+
+  // Error::truncated (no room for the header and a 14-byte frame),
+  // Error::too_large (frame over kMaxFrame), Error::malformed (type, network id).
+  static Result<NetworkFrameView> parse(ByteSpan bytes) noexcept;
+  [[nodiscard]] NetworkId network() const noexcept { return network_; }
+  [[nodiscard]] ByteSpan frame() const noexcept { return b_.subspan(kHeaderSize); }
+
+ private:
+  NetworkFrameView(ByteSpan b, NetworkId n) : b_(b), network_(n) {}
+  ByteSpan b_;
+  NetworkId network_;
+};
+
+struct NetworkFrameHeader {
+  NetworkId network;
+  static constexpr std::size_t buffer_len() noexcept { return NetworkFrameView::kHeaderSize; }
+  void emit(MutableByteSpan out) const noexcept;
+};
+
+struct NetworkFrame {
+  NetworkId network;
+  Bytes frame;
+
+  static Result<NetworkFrame> parse(ByteSpan bytes);
+  [[nodiscard]] std::size_t buffer_len() const noexcept {
+    return NetworkFrameView::kHeaderSize + frame.size();
+  }
+  void emit(MutableByteSpan out) const noexcept;
+  bool operator==(const NetworkFrame&) const = default;
+};
+
+// A member shows its credential to another member. Checked by the receiver
+// against its own credential (vnet/credentials.hpp); the network is the one the
+// credential names.
+struct CredentialPresentation {
+  static constexpr std::size_t kSize = 2 + MembershipCredentialView::kSize;
+  static constexpr std::uint8_t kWantReply = 0x01;
+  bool want_reply{false};
+  MembershipCredential credential;
+
+  // Error::truncated / too_large (not exactly kSize), Error::malformed (type,
+  // unknown flag bits), or the credential's own parse error.
+  static Result<CredentialPresentation> parse(ByteSpan bytes) noexcept;
+  static constexpr std::size_t buffer_len() noexcept { return kSize; }
+  void emit(MutableByteSpan out) const noexcept;
+  bool operator==(const CredentialPresentation&) const = default;
+};
+
+// A member asks its controller which members are online, so broadcast and
+// multicast frames know where to go (docs/vnet.md §6.3).
+struct MemberGather {
+  static constexpr std::size_t kSize = 11;
+  NetworkId network;
+  std::uint16_t limit{0};
+
+  static Result<MemberGather> parse(ByteSpan bytes) noexcept;
+  static constexpr std::size_t buffer_len() noexcept { return kSize; }
+  void emit(MutableByteSpan out) const noexcept;
+  bool operator==(const MemberGather&) const = default;
+};
+
+struct MemberList {
+  static constexpr std::size_t kHeaderSize = 11;
+  static constexpr std::size_t kMaxMembers = 1024;
+  NetworkId network;
+  std::vector<NodeId> members;
+
+  // Error::truncated / too_large (the count disagrees with the length),
+  // Error::malformed (type, a reserved address, count over kMaxMembers).
+  static Result<MemberList> parse(ByteSpan bytes);
+  [[nodiscard]] std::size_t buffer_len() const noexcept {
+    return kHeaderSize + NodeId::kSize * members.size();
+  }
+  // Requires members.size() <= kMaxMembers (a programming error otherwise).
+  void emit(MutableByteSpan out) const noexcept;
+  bool operator==(const MemberList&) const = default;
 };
 
 }  // namespace weft::wire

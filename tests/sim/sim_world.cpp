@@ -49,7 +49,8 @@ void SimRoot::wake() {
 }
 
 SimNode::SimNode(SimNetwork& net, const crypto::Identity& id, wire::Endpoint local,
-                 std::vector<node::RootEntry> roots, std::uint64_t seed, LinkConfig link)
+                 std::vector<node::RootEntry> roots, std::uint64_t seed, LinkConfig link,
+                 const std::function<void(node::NodeConfig&)>& configure)
     : net_(net), id_(id), local_(local), rng_(seed) {
   node::NodeConfig c;
   c.roots = std::move(roots);
@@ -60,6 +61,7 @@ SimNode::SimNode(SimNetwork& net, const crypto::Identity& id, wire::Endpoint loc
   // is for (tests/unit/peer/handshake_flood_test.cpp); here it would only
   // stretch every scenario by retry timers.
   c.sessions.load_threshold = 1024;
+  if (configure) configure(c);
   node_ = std::make_unique<node::Node>(id, rng_, *this, std::move(c));
   net_.attach(local_, link, [this](Instant now, const wire::Endpoint& from, ByteSpan d) {
     node_->process_datagram(now, from, d);

@@ -4,6 +4,7 @@
 // as a runtime would drive it: datagrams in, tick() after every entry point,
 // a timer at the deadline it returns.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,7 +43,8 @@ class SimRoot {
 class SimNode final : public node::NodeHost {
  public:
   SimNode(SimNetwork& net, const crypto::Identity& id, wire::Endpoint local,
-          std::vector<node::RootEntry> roots, std::uint64_t seed, LinkConfig link = {});
+          std::vector<node::RootEntry> roots, std::uint64_t seed, LinkConfig link = {},
+          const std::function<void(node::NodeConfig&)>& configure = {});
 
   void send_datagram(const wire::Endpoint& to, ByteSpan datagram) override {
     net_.send(local_, to, datagram);
@@ -51,6 +53,23 @@ class SimNode final : public node::NodeHost {
     received.push_back({from, Bytes(frame.begin(), frame.end())});
   }
   void on_event(const node::NodeEvent& e) override { events.push_back(e); }
+  void deliver_network_frame(NetworkId network, ByteSpan frame) override {
+    network_frames.push_back({network, Bytes(frame.begin(), frame.end())});
+  }
+
+  Result<void> join(NetworkId network) {
+    auto r = node_->join(net_.now(), network);
+    wake();
+    return r;
+  }
+  Result<void> send_network(NetworkId network, ByteSpan frame) {
+    auto r = node_->send_network_frame(net_.now(), network, frame);
+    wake();
+    return r;
+  }
+  // Runs tick() now: after the test changed something the node cannot see
+  // (its hosted controller's admin API).
+  void wake();
 
   Result<void> send(NodeId to, ByteSpan frame) {
     auto r = node_->send_frame(net_.now(), to, frame);
@@ -67,9 +86,13 @@ class SimNode final : public node::NodeHost {
   };
   std::vector<Frame> received;
   std::vector<node::NodeEvent> events;
+  struct NetworkFrame {
+    NetworkId network;
+    Bytes bytes;
+  };
+  std::vector<NetworkFrame> network_frames;
 
  private:
-  void wake();
   SimNetwork& net_;
   const crypto::Identity& id_;
   wire::Endpoint local_;

@@ -393,5 +393,37 @@ TEST(Controller, HandleInnerSpeaksWireMessages) {
   EXPECT_EQ(c->handle_inner(pub(bob()), refusal, kT).error(), Error::unsupported);
 }
 
+// A member gather lists the other online, authorized members, and only to an
+// authorized member.
+TEST(Controller, GatherListsOnlineAuthorizedMembersToMembersOnly) {
+  TempDir dir;
+  auto c = open_controller(dir);
+  auto net = c->create_network(lab(), kT);
+  ASSERT_TRUE(net);
+  EXPECT_EQ(c->gather(pub(bob()), net->id, 100, kT).error(), Error::not_authorized);
+  ASSERT_TRUE(c->authorize(net->id, bob().address(), kT));
+  ASSERT_TRUE(c->authorize(net->id, mallory().address(), kT));
+  // Authorized, but neither has asked yet: nobody online, and Bob's keys are not bound.
+  EXPECT_EQ(c->gather(pub(bob()), net->id, 100, kT).error(), Error::not_authorized);
+  (void)expect_config(c->handle_config_request(pub(bob()), net->id, kT));
+  auto list = c->gather(pub(bob()), net->id, 100, kT);
+  ASSERT_TRUE(list);
+  EXPECT_TRUE(list->members.empty());
+  (void)expect_config(c->handle_config_request(pub(mallory()), net->id, kT + 1));
+  list = c->gather(pub(bob()), net->id, 100, kT + 2);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->members, std::vector<NodeId>{mallory().address()});
+  EXPECT_TRUE(c->gather(pub(bob()), net->id, 0, kT + 2)->members.empty());
+  // Through handle_inner, as bytes.
+  const Bytes request = wire::emit_bytes(wire::MemberGather{net->id, 10});
+  auto reply = c->handle_inner(pub(mallory()), request, kT + 3);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(*wire::MemberList::parse(*reply), (wire::MemberList{net->id, {bob().address()}}));
+  // Deauthorized: neither listed nor answered.
+  ASSERT_TRUE(c->deauthorize(net->id, mallory().address(), kT + 4));
+  EXPECT_TRUE(c->gather(pub(bob()), net->id, 100, kT + 5)->members.empty());
+  EXPECT_EQ(c->handle_inner(pub(mallory()), request, kT + 5).error(), Error::not_authorized);
+}
+
 }  // namespace
 }  // namespace weft::controller
