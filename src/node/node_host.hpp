@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "base/bytes.hpp"
 #include "base/network_id.hpp"
@@ -35,6 +36,23 @@ struct NodeEvent {
   std::optional<NetworkId> network{};
   std::optional<vnet::Address> address{};
 };
+
+// The kind's name as written in logs and by tools ("root_registered", ...).
+constexpr std::string_view name(NodeEvent::Kind kind) noexcept {
+  switch (kind) {
+    case NodeEvent::Kind::root_registered: return "root_registered";
+    case NodeEvent::Kind::root_lost: return "root_lost";
+    case NodeEvent::Kind::path_direct: return "path_direct";
+    case NodeEvent::Kind::path_relayed: return "path_relayed";
+    case NodeEvent::Kind::peer_unreachable: return "peer_unreachable";
+    case NodeEvent::Kind::network_ready: return "network_ready";
+    case NodeEvent::Kind::network_denied: return "network_denied";
+    case NodeEvent::Kind::network_not_found: return "network_not_found";
+    case NodeEvent::Kind::address_assigned: return "address_assigned";
+    case NodeEvent::Kind::address_removed: return "address_removed";
+  }
+  return "unknown";
+}
 
 class NodeHost {
  public:

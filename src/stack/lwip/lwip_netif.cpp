@@ -91,6 +91,49 @@ void LwipNetif::up() {
   netif_set_link_up(netif_.get());
 }
 
+Result<void> LwipNetif::set_ipv4(std::optional<IpAddress> address, int prefix) {
+  if ((address && address->family != Family::v4) || prefix < 0 || prefix > 32)
+    return Error::invalid_argument;
+  ip4_addr_t addr{};
+  ip4_addr_t mask{};
+  ip4_addr_t gw{};
+  if (address) {
+    std::memcpy(&addr.addr, address->bytes.data(), 4);
+    const std::uint32_t m = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
+    mask.addr = lwip_htonl(m);
+  }
+  CoreLock lock;
+  netif_set_addr(netif_.get(), &addr, &mask, &gw);
+  return {};
+}
+
+Result<void> LwipNetif::add_ipv6(const IpAddress& address) {
+  if (address.family != Family::v6) return Error::invalid_argument;
+  ip6_addr_t a6{};
+  std::memcpy(a6.addr, address.bytes.data(), 16);
+  ip6_addr_clear_zone(&a6);
+  CoreLock lock;
+  if (netif_get_ip6_addr_match(netif_.get(), &a6) >= 0) return {};
+  s8_t index = -1;
+  if (netif_add_ip6_address(netif_.get(), &a6, &index) != ERR_OK) return Error::no_buffer;
+  // Assigned by the network's controller, which knows no other member holds
+  // it: preferred at once, without duplicate address detection.
+  netif_ip6_addr_set_state(netif_.get(), index, IP6_ADDR_PREFERRED);
+  return {};
+}
+
+Result<void> LwipNetif::remove_ipv6(const IpAddress& address) {
+  if (address.family != Family::v6) return Error::invalid_argument;
+  ip6_addr_t a6{};
+  std::memcpy(a6.addr, address.bytes.data(), 16);
+  ip6_addr_clear_zone(&a6);
+  CoreLock lock;
+  const s8_t index = netif_get_ip6_addr_match(netif_.get(), &a6);
+  if (index <= 0) return Error::not_found;  // slot 0 is the link-local address
+  netif_ip6_addr_set_state(netif_.get(), index, IP6_ADDR_INVALID);
+  return {};
+}
+
 LwipNetif::~LwipNetif() {
   tap_.attach_stack(nullptr);
   if (!added_) return;

@@ -50,6 +50,16 @@ class LwipNetif final : public tap::FrameSink {
   void send_frames(std::span<const ByteSpan> frames) override;
   // Brings the netif up (see NetifConfig::up). Idempotent.
   void up();
+
+  // Addresses that change after attach (a network controller assigns them):
+  // set_ipv4 replaces the netif's one IPv4 address (nullopt removes it);
+  // IPv6 addresses are added and removed beside the link-local one.
+  // Error::invalid_argument (wrong family, prefix out of range), Error::no_buffer
+  // (every IPv6 address slot in use), Error::not_found (remove_ipv6 of an
+  // address the netif does not hold).
+  Result<void> set_ipv4(std::optional<IpAddress> address, int prefix);
+  Result<void> add_ipv6(const IpAddress& address);
+  Result<void> remove_ipv6(const IpAddress& address);
   // For linkoutput: false until the netif is up.
   [[nodiscard]] bool transmitting() const noexcept { return transmitting_.load(std::memory_order_acquire); }
   [[nodiscard]] Stats stats() const noexcept;
