@@ -3,8 +3,11 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <filesystem>
 
+#include "base/hex.hpp"
 #include "base/log.hpp"
+#include "crypto/random.hpp"
 #include "osdep/files.hpp"
 
 namespace weft::controller {
@@ -32,9 +35,10 @@ std::uint64_t system_now_ms() {
 }  // namespace
 
 AdminServer::AdminServer(Controller& controller, std::string token,
-                         std::function<std::uint64_t()> now_ms)
+                         std::function<std::uint64_t()> now_ms, std::function<void()> on_change)
     : handler_(controller, std::move(token)),
       now_ms_(now_ms ? std::move(now_ms) : system_now_ms),
+      on_change_(std::move(on_change)),
       server_(std::make_unique<httplib::Server>()) {}
 
 Result<std::unique_ptr<AdminServer>> AdminServer::start(Controller& controller, Options options) {
@@ -47,7 +51,8 @@ Result<std::unique_ptr<AdminServer>> AdminServer::start(Controller& controller, 
   if (token.size() < AdminHandler::kMinTokenLength) return Error::invalid_argument;
 
   std::unique_ptr<AdminServer> self(
-      new AdminServer(controller, std::move(token), std::move(options.now_ms)));
+      new AdminServer(controller, std::move(token), std::move(options.now_ms),
+                      std::move(options.on_change)));
   auto& server = *self->server_;
   server.set_payload_max_length(kMaxBody);
   server.set_read_timeout(5, 0);
@@ -73,6 +78,7 @@ Result<std::unique_ptr<AdminServer>> AdminServer::start(Controller& controller, 
     const auto out = raw->handler_.handle(r, raw->now_ms_());
     res.status = out.status;
     res.set_content(out.body, "application/json");
+    if (raw->on_change_ && req.method != "GET" && out.status < 300) raw->on_change_();
   };
   server.Get(".*", serve);
   server.Post(".*", serve);
@@ -94,6 +100,13 @@ Result<std::unique_ptr<AdminServer>> AdminServer::start(Controller& controller, 
   self->thread_ = std::thread([raw] { raw->server_->listen_after_bind(); });
   log::info("controller", "admin API on {}:{}", options.bind_address, port);
   return self;
+}
+
+Result<void> AdminServer::ensure_token_file(const std::string& path) {
+  if (std::filesystem::exists(path)) return {};
+  ByteArray<32> token{};
+  crypto::random_bytes(token);
+  return osdep::write_file_atomic(path, to_hex(token) + "\n", 0600);
 }
 
 void AdminServer::stop() {

@@ -36,9 +36,15 @@ class AdminServer {
     std::string token_file;
     // Milliseconds since the Unix epoch; the system clock unless a test sets one.
     std::function<std::uint64_t()> now_ms;
+    // After every request that may have changed something (any method but
+    // GET), on the worker thread: a hosting node sends the pushes now instead
+    // of at its next timer.
+    std::function<void()> on_change{};
   };
 
   static Result<std::unique_ptr<AdminServer>> start(Controller& controller, Options options);
+  // Writes a random token (mode 0600) to `path` unless the file exists.
+  static Result<void> ensure_token_file(const std::string& path);
 
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -48,10 +54,12 @@ class AdminServer {
   void stop();
 
  private:
-  AdminServer(Controller& controller, std::string token, std::function<std::uint64_t()> now_ms);
+  AdminServer(Controller& controller, std::string token, std::function<std::uint64_t()> now_ms,
+              std::function<void()> on_change);
 
   AdminHandler handler_;
   std::function<std::uint64_t()> now_ms_;
+  std::function<void()> on_change_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_{0};

@@ -10,12 +10,10 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "base/hex.hpp"
 #include "controller/admin_server.hpp"
 #include "controller/controller.hpp"
 #include "controller/store.hpp"
 #include "crypto/identity.hpp"
-#include "crypto/random.hpp"
 #include "osdep/files.hpp"
 
 namespace {
@@ -39,12 +37,6 @@ Result<crypto::Identity> load_identity(const std::string& path) {
   return crypto::Identity::parse(*text);
 }
 
-Result<void> ensure_token(const std::string& path) {
-  if (std::filesystem::exists(path)) return {};
-  ByteArray<32> token{};
-  crypto::random_bytes(token);
-  return osdep::write_file_atomic(path, to_hex(token) + "\n", 0600);
-}
 
 }  // namespace
 
@@ -86,7 +78,7 @@ int main(int argc, char** argv) {
   if (!identity)
     return fail(fmt::format("{}: {} (a secret identity file, mode 0600)", identity_path,
                             message(identity.error())));
-  if (auto t = ensure_token(token_path); !t)
+  if (auto t = controller::AdminServer::ensure_token_file(token_path); !t)
     return fail(fmt::format("{}: {}", token_path, message(t.error())));
   auto store = controller::Store::open(db_path, {});
   if (!store)

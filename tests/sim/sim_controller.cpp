@@ -1,6 +1,7 @@
 #include "sim/sim_controller.hpp"
 
 #include "base/assert.hpp"
+#include "controller/node_hook.hpp"
 
 namespace weft::sim {
 
@@ -25,9 +26,7 @@ void SimController::restart() {
 }
 
 std::vector<node::ControllerPush> SimController::take_pushes(std::uint64_t now_ms) {
-  std::vector<node::ControllerPush> out;
-  for (auto& p : controller_->take_pushes(now_ms)) out.push_back({p.to, std::move(p.message)});
-  return out;
+  return controller::NodeHook(*controller_).take_pushes(now_ms);
 }
 
 }  // namespace weft::sim

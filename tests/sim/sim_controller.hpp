@@ -1,10 +1,8 @@
 #pragma once
 
-// node::ControllerHook over controller::Controller: how a node hosts its
-// network's controller. It lives here for now because nothing below the
-// runtime may see both layers (cmake/layers.txt); the runtime will want the
-// same twenty lines. restart() closes the controller and opens it again from
-// the same SQLite file, as a process restart would.
+// A hosted controller (controller::NodeHook) that the simulator can restart:
+// restart() closes the controller and opens it again from the same SQLite
+// file, as a process restart would.
 
 #include <memory>
 #include <string>
