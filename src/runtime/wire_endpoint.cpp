@@ -30,4 +30,21 @@ std::optional<wire::Endpoint> to_wire(const osdep::Endpoint& e) noexcept {
   return wire::Endpoint::ipv6(a, e.port());
 }
 
+Result<node::RootEntry> parse_root_entry(std::string_view text) {
+  const auto at = text.rfind('@');
+  if (at == std::string_view::npos) return Error::malformed;
+  auto id = crypto::PublicIdentity::parse(text.substr(0, at));
+  if (!id) return id.error();
+  auto ep = osdep::Endpoint::parse(text.substr(at + 1));
+  if (!ep) return ep.error();
+  auto w = to_wire(*ep);
+  if (!w) return Error::invalid_argument;
+  return node::RootEntry{*id, {*w}};
+}
+
+std::string to_string(const node::RootEntry& root) {
+  return root.identity.to_string() + "@" +
+         (root.endpoints.empty() ? std::string("?") : to_osdep(root.endpoints.front()).to_string());
+}
+
 }  // namespace weft::runtime

@@ -76,21 +76,48 @@ Result<void> WireNode::send_frame(NodeId peer, ByteSpan frame) {
 }
 
 Result<void> WireNode::send_frames(NodeId peer, std::span<const ByteSpan> frames) {
-  bool retick = false;
-  Result<void> result;
-  {
-    std::lock_guard lock(mutex_);
-    if (!running_) return Error::invalid_state;
-    const Instant now = clock_.now();
-    retick = node_->route(now, peer).kind != node::Route::Kind::direct;
+  return send_locked([&](Instant now) {
+    Result<void> result;
     for (const ByteSpan f : frames) {
       auto r = node_->send_frame(now, peer, f);
       if (!r && result) result = r;
     }
+    return result;
+  });
+}
+
+Result<void> WireNode::send_network_frames(NetworkId network, std::span<const ByteSpan> frames) {
+  return send_locked([&](Instant now) -> Result<void> {
+    for (const ByteSpan f : frames) {
+      // Refusals (not ready, no such member, ...) are the switch's counters'.
+      if (auto r = node_->send_network_frame(now, network, f); !r && r.error() == Error::not_found)
+        return r;
+    }
+    return {};
+  });
+}
+
+Result<void> WireNode::join(NetworkId network) {
+  return send_locked([&](Instant now) { return node_->join(now, network); });
+}
+
+Result<void> WireNode::leave(NetworkId network) {
+  return send_locked([&](Instant now) { return node_->leave(now, network); });
+}
+
+template <typename Send>
+Result<void> WireNode::send_locked(Send&& send) {
+  bool wake = false;
+  Result<void> result;
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_) return Error::invalid_state;
+    const std::uint64_t direct_before = node_->stats().direct_sent;
+    result = send(clock_.now());
+    wake = node_->stats().direct_sent == direct_before || !events_.empty();
     flush_locked();
-    retick = retick || !events_.empty();
   }
-  if (retick) loop_->request_tick();
+  if (wake) loop_->request_tick();
   return result;
 }
 
@@ -107,12 +134,18 @@ void WireNode::send_datagram(const wire::Endpoint& to, ByteSpan datagram) {
 
 void WireNode::deliver_frame(NodeId from, ByteSpan frame) {
   if (frames_ == delivered_.size()) {
-    delivered_.push_back({from, Bytes(frame.begin(), frame.end())});
+    delivered_.push_back({from, std::nullopt, Bytes(frame.begin(), frame.end())});
   } else {
     delivered_[frames_].from = from;
+    delivered_[frames_].network.reset();
     delivered_[frames_].frame.assign(frame.begin(), frame.end());
   }
   ++frames_;
+}
+
+void WireNode::deliver_network_frame(NetworkId network, ByteSpan frame) {
+  deliver_frame(address(), frame);  // the sender is the switch's business, not the stack's
+  delivered_[frames_ - 1].network = network;
 }
 
 void WireNode::on_event(const node::NodeEvent& event) { events_.push_back(event); }
@@ -148,19 +181,35 @@ void WireNode::hand_over() {
     std::lock_guard lock(mutex_);
     // Swap the filled buffers out, so the next batch fills the ones handed
     // over last time (no allocation in steady state).
-    handing_.clear();
     for (std::size_t i = 0; i < frames_; ++i) {
       if (i == handing_frames_.size())
         handing_frames_.push_back(std::move(delivered_[i]));
       else
         std::swap(handing_frames_[i], delivered_[i]);
-      handing_.push_back({handing_frames_[i].from, handing_frames_[i].frame});
     }
+    handing_count_ = frames_;
     frames_ = 0;
     handing_events_.swap(events_);
     events_.clear();
   }
+  // In arrival order: VL1 frames in one call, each run of one network's frames in one call.
+  handing_.clear();
+  for (std::size_t i = 0; i < handing_count_; ++i) {
+    const auto& d = handing_frames_[i];
+    if (!d.network) handing_.push_back({d.from, d.frame});
+  }
   if (!handing_.empty()) observer_->on_frames(handing_);
+  for (std::size_t i = 0; i < handing_count_;) {
+    const auto network = handing_frames_[i].network;
+    if (!network) {
+      ++i;
+      continue;
+    }
+    handing_network_.clear();
+    for (; i < handing_count_ && handing_frames_[i].network == network; ++i)
+      handing_network_.push_back(handing_frames_[i].frame);
+    observer_->on_network_frames(*network, handing_network_);
+  }
   for (const auto& e : handing_events_) observer_->on_event(e);
   handing_events_.clear();
 }
@@ -173,6 +222,13 @@ WireNode::Stats WireNode::stats() const {
 node::Route WireNode::route(NodeId peer) const {
   std::lock_guard lock(mutex_);
   return node_->route(clock_.now(), peer);
+}
+
+std::optional<wire::NetworkConfig> WireNode::network_config(NetworkId network) const {
+  std::lock_guard lock(mutex_);
+  const auto* sw = node_->network(network);
+  if (sw == nullptr) return std::nullopt;
+  return sw->config();
 }
 
 bool WireNode::registered(std::size_t root_index) const {

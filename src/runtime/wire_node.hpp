@@ -3,11 +3,13 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "base/bytes.hpp"
 #include "base/clock.hpp"
+#include "base/network_id.hpp"
 #include "base/node_id.hpp"
 #include "base/result.hpp"
 #include "crypto/identity.hpp"
@@ -39,7 +41,11 @@ struct PeerFrame {
 class WireNodeObserver {
  public:
   virtual ~WireNodeObserver() = default;
-  virtual void on_frames(std::span<const PeerFrame> frames) = 0;
+  // VL1 frames (the raw peer-to-peer channel).
+  virtual void on_frames(std::span<const PeerFrame> /*frames*/) {}
+  // Ethernet frames on a joined network that its switch accepted; a batch's
+  // frames for one network in one call.
+  virtual void on_network_frames(NetworkId /*network*/, std::span<const ByteSpan> /*frames*/) {}
   virtual void on_event(const node::NodeEvent& /*event*/) {}
 };
 
@@ -74,6 +80,21 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   Result<void> send_frame(NodeId peer, ByteSpan frame);
   Result<void> send_frames(NodeId peer, std::span<const ByteSpan> frames);
 
+  // Networks (VL2): events say when a network is ready and which addresses
+  // it assigned. Errors as node::Node::join / leave.
+  Result<void> join(NetworkId network);
+  Result<void> leave(NetworkId network);
+  // Ethernet frames from the application's stack; one sendmmsg per call.
+  // Frames a network's switch refuses are counted there, not returned.
+  Result<void> send_network_frames(NetworkId network, std::span<const ByteSpan> frames);
+
+  // The config a joined network's controller sent (nullopt before it arrives).
+  [[nodiscard]] std::optional<wire::NetworkConfig> network_config(NetworkId network) const;
+
+  // From any thread: let the I/O thread run the node's timers now (e.g. a
+  // hosted controller changed something its members must be told).
+  void request_tick() noexcept { loop_->request_tick(); }
+
   [[nodiscard]] NodeId address() const noexcept { return identity_.address(); }
   [[nodiscard]] const crypto::PublicIdentity& public_identity() const noexcept {
     return identity_.public_identity();
@@ -97,11 +118,17 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   // node::NodeHost (called under mutex_)
   void send_datagram(const wire::Endpoint& to, ByteSpan datagram) override;
   void deliver_frame(NodeId from, ByteSpan frame) override;
+  void deliver_network_frame(NetworkId network, ByteSpan frame) override;
   void on_event(const node::NodeEvent& event) override;
   // osdep::DatagramHandler (the I/O thread)
   void on_datagrams(Instant now, std::span<const osdep::Datagram> batch) override;
   Instant on_tick(Instant now) override;
 
+  // Runs `send` under the mutex, flushes, and wakes the I/O thread unless
+  // everything went out directly (a lookup or handshake may have set an
+  // earlier deadline than the one it sleeps towards).
+  template <typename Send>
+  Result<void> send_locked(Send&& send);
   void flush_locked();
   void hand_over();  // frames and events to the observer, outside mutex_
 
@@ -122,6 +149,7 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   // Filled while the I/O thread processes a batch; handed over after it.
   struct Delivered {
     NodeId from;
+    std::optional<NetworkId> network;  // set: an Ethernet frame on that network
     Bytes frame;
   };
   std::vector<Delivered> delivered_;  // [0, frames_) in use; the rest keep their buffers
@@ -131,6 +159,8 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   // The I/O thread's own (not guarded): what hand_over() gives the observer.
   std::vector<Delivered> handing_frames_;
   std::vector<PeerFrame> handing_;
+  std::vector<ByteSpan> handing_network_;
+  std::size_t handing_count_{0};
   std::vector<node::NodeEvent> handing_events_;
 };
 

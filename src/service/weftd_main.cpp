@@ -1,5 +1,6 @@
-// weftd: the Weft daemon. For now it serves as a root (`weftd --root`); the
-// node service for unmodified programs and the hosted controller come next.
+// weftd: the Weft daemon. For now it serves as a root (`weftd --root`) or as
+// a network controller on the peer layer (`weftd --controller`); the node
+// service for unmodified programs comes next.
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -8,10 +9,13 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "base/error.hpp"
 #include "osdep/endpoint.hpp"
 #include "runtime/identity_store.hpp"
+#include "runtime/wire_endpoint.hpp"
+#include "service/controller_service.hpp"
 #include "service/root_service.hpp"
 
 namespace {
@@ -71,13 +75,58 @@ int run_root(const std::string& state, const std::string& listen) {
   return 0;
 }
 
+int run_controller(const std::string& state, const std::string& listen,
+                   const std::vector<std::string>& roots, int admin_port) {
+  weft::service::ControllerServiceConfig config;
+  config.state_dir = state;
+  config.admin_port = admin_port;
+  auto bind = weft::osdep::Endpoint::parse(listen);
+  if (!bind) {
+    fmt::print(stderr, "weftd: --listen {}: not an endpoint (e.g. 127.0.0.1:9994)\n", listen);
+    return kExitUsage;
+  }
+  config.bind = *bind;
+  for (const auto& text : roots) {
+    auto r = weft::runtime::parse_root_entry(text);
+    if (!r) {
+      fmt::print(stderr, "weftd: --use-root {}: {} (expected IDENTITY@ENDPOINT)\n", text,
+                 weft::message(r.error()));
+      return kExitUsage;
+    }
+    config.roots.push_back(*r);
+  }
+  const sigset_t stop = block_stop_signals();
+  auto service = weft::service::ControllerService::start(config);
+  if (!service) {
+    fmt::print(stderr, "weftd: controller in {}: {}\n", state, weft::message(service.error()));
+    return kExitFailure;
+  }
+  fmt::print("controller {}@{}\nadmin-port {}\ntoken-file {}\n",
+             (*service)->public_identity().to_string(), (*service)->local().to_string(),
+             (*service)->admin_port(), (*service)->token_file());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop, &sig);
+  (*service)->stop();
+  return 0;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"weftd: the Weft daemon\n\nExit codes: 0 ok, 1 failure, 2 usage error.", "weftd"};
   app.set_version_flag("--version", "weftd " WEFT_VERSION);
   bool root = false;
+  bool controller = false;
   std::string state;
   std::string listen = "0.0.0.0:9993";
+  std::vector<std::string> roots;
+  int admin_port = 9440;
   app.add_flag("--root", root, "Serve as a root: registrations, lookups, rendezvous, relay");
+  app.add_flag("--controller", controller,
+               "Serve as a network controller (members reach it over the peer layer; admin "
+               "API on loopback)");
+  app.add_option("--use-root", roots, "A root to register with: IDENTITY@ENDPOINT (repeatable)");
+  app.add_option("--admin-port", admin_port, "Controller admin API port on 127.0.0.1 (0: any)")
+      ->capture_default_str();
   app.add_option("--state", state, "State directory (identity; created 0700 if missing)")
       ->required();
   app.add_option("--listen", listen, "UDP endpoint to serve on")->capture_default_str();
@@ -87,11 +136,11 @@ int run(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
   }
-  if (!root) {
-    fmt::print(stderr, "weftd: only --root is available in this version\n");
+  if (root == controller) {
+    fmt::print(stderr, "weftd: choose --root or --controller (the node service comes later)\n");
     return kExitUsage;
   }
-  return run_root(state, listen);
+  return root ? run_root(state, listen) : run_controller(state, listen, roots, admin_port);
 }
 
 }  // namespace

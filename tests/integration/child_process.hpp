@@ -1,12 +1,15 @@
 #pragma once
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <utility>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,28 +45,35 @@ class ChildProcess {
     auto c = std::unique_ptr<ChildProcess>(new ChildProcess);
     c->pid_ = pid;
     c->stdin_ = in[1];
-    c->stdout_ = ::fdopen(out[0], "r");
+    c->stdout_ = out[0];
     return c;
   }
 
   ~ChildProcess() {
     if (stdin_ >= 0) ::close(stdin_);
-    if (stdout_ != nullptr) std::fclose(stdout_);
+    if (stdout_ >= 0) ::close(stdout_);
     if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
   }
 
-  // A whole line, however long; "" at EOF.
-  std::string read_line() {
-    std::string s;
-    char buf[4096];
-    while (std::fgets(buf, sizeof buf, stdout_) != nullptr) {
-      s += buf;
-      if (s.back() == '\n') {
-        s.pop_back();
-        return s;
+  // A whole line, however long; "" at EOF or when nothing completes a line
+  // within `timeout` (a test fails instead of hanging).
+  std::string read_line(std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      if (const auto nl = buffer_.find('\n'); nl != std::string::npos) {
+        std::string line = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        return line;
       }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{stdout_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return "";
+      char chunk[65536];
+      const ssize_t n = ::read(stdout_, chunk, sizeof chunk);
+      if (n <= 0) return std::exchange(buffer_, {});
+      buffer_.append(chunk, static_cast<std::size_t>(n));
     }
-    return s;
   }
   bool write_line(const std::string& s) {
     std::string l = s + "\n";
@@ -90,7 +100,8 @@ class ChildProcess {
   ChildProcess() = default;
   pid_t pid_{-1};
   int stdin_{-1};
-  FILE* stdout_{nullptr};
+  int stdout_{-1};
+  std::string buffer_;  // read, not yet returned
 };
 
 }  // namespace weft::integration

@@ -49,7 +49,7 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 }
 
 // Reads lines until one starts with `prefix`; "" if the process ended first.
-std::string expect_line(ChildProcess& p, const std::string& prefix) {
+std::string expect_line(ChildProcess& p, const std::string& prefix) {  // NOLINT
   while (true) {
     std::string line = p.read_line();
     if (line.empty() || starts_with(line, prefix)) return line;
@@ -66,6 +66,11 @@ std::vector<std::string> words(const std::string& line) {
     i = j + 1;
   }
   return w;
+}
+
+std::string node_stats(ChildProcess& p) {
+  p.write_line("stats");
+  return expect_line(p, "stats ");
 }
 
 std::string port_of(const std::string& endpoint) {
@@ -205,27 +210,35 @@ TEST_F(WireProcessTest, FramesCrossByteExactAndEncrypted) {
   const auto a_to_b = make_frames(140, 1);
   const auto b_to_a = make_frames(14, 2);
   // Byte-exact, each exactly once (loopback may not reorder, but nothing here
-  // relies on it). A writer thread feeds the sender while this thread drains the
-  // receiver, so neither pipe fills up.
-  auto transfer = [](ChildProcess& from, const std::string& from_address, ChildProcess& to,
+  // relies on it). Ten frames at a time: VL1 is a datagram service, and a
+  // receiver descheduled on a loaded machine drops what overflows its socket
+  // buffer, as UDP does; this test is about what arrives, not about loss.
+  auto transfer = [](ChildProcess& from, ChildProcess& to, const std::string& from_address,
                      const std::string& to_address, const std::vector<Bytes>& frames) {
-    std::thread writer([&] {
-      for (const auto& f : frames) from.write_line("send " + to_address + " " + to_hex(f));
-    });
-    std::multiset<std::string> got;
-    while (got.size() < frames.size()) {
-      const auto w = words(expect_line(to, "frame "));
-      if (w.size() != 3) break;
-      EXPECT_EQ(w[1], from_address);
-      got.insert(w[2]);
-    }
-    writer.join();
+    constexpr std::size_t kWindow = 10;
     std::multiset<std::string> sent;
-    for (const auto& f : frames) sent.insert(to_hex(f));
+    std::multiset<std::string> got;
+    for (std::size_t i = 0; i < frames.size(); i += kWindow) {
+      const std::size_t end = std::min(frames.size(), i + kWindow);
+      for (std::size_t k = i; k < end; ++k) {
+        sent.insert(to_hex(frames[k]));
+        from.write_line("send " + to_address + " " + to_hex(frames[k]));
+      }
+      while (got.size() < end) {
+        const auto w = words(expect_line(to, "frame "));
+        if (w.size() != 3) {
+          ADD_FAILURE() << got.size() << " of " << end << " frames arrived; sender "
+                        << node_stats(from) << "; receiver " << node_stats(to);
+          return;
+        }
+        EXPECT_EQ(w[1], from_address);
+        got.insert(w[2]);
+      }
+    }
     EXPECT_EQ(got, sent);
   };
-  transfer(*a_.process, a_.address, *b_.process, b_.address, a_to_b);
-  transfer(*b_.process, b_.address, *a_.process, a_.address, b_to_a);
+  transfer(*a_.process, *b_.process, a_.address, b_.address, a_to_b);
+  transfer(*b_.process, *a_.process, b_.address, a_.address, b_to_a);
 
   // The nodes found each other through the root and talk directly.
   a_.process->write_line("stats");
@@ -347,11 +360,6 @@ long stat(const std::string& line, const std::string& key) {
   const auto at = line.find(" " + key + "=");
   if (at == std::string::npos) return -1;
   return std::stol(line.substr(at + key.size() + 2));
-}
-
-std::string node_stats(ChildProcess& p) {
-  p.write_line("stats");
-  return expect_line(p, "stats ");
 }
 
 crypto::PublicIdentity public_identity_in(const std::string& state_dir) {

@@ -39,39 +39,16 @@ void say(fmt::format_string<Args...> f, Args&&... args) {
   std::fflush(stdout);
 }
 
-const char* kind_name(node::NodeEvent::Kind k) {
-  switch (k) {
-    case node::NodeEvent::Kind::root_registered: return "root_registered";
-    case node::NodeEvent::Kind::root_lost: return "root_lost";
-    case node::NodeEvent::Kind::path_direct: return "path_direct";
-    case node::NodeEvent::Kind::path_relayed: return "path_relayed";
-    case node::NodeEvent::Kind::peer_unreachable: return "peer_unreachable";
-  }
-  return "?";
-}
-
 class Printer final : public runtime::WireNodeObserver {
  public:
   void on_frames(std::span<const runtime::PeerFrame> frames) override {
     for (const auto& f : frames) say("frame {} {}", f.from.to_string(), to_hex(f.frame));
   }
   void on_event(const node::NodeEvent& e) override {
-    say("event {} {} {}", kind_name(e.kind), e.peer.to_string(),
+    say("event {} {} {}", node::name(e.kind), e.peer.to_string(),
         e.endpoint ? runtime::to_osdep(*e.endpoint).to_string() : "-");
   }
 };
-
-Result<node::RootEntry> parse_root(const std::string& text) {
-  const auto at = text.rfind('@');
-  if (at == std::string::npos) return Error::malformed;
-  auto id = crypto::PublicIdentity::parse(text.substr(0, at));
-  if (!id) return id.error();
-  auto ep = osdep::Endpoint::parse(text.substr(at + 1));
-  if (!ep) return ep.error();
-  auto w = runtime::to_wire(*ep);
-  if (!w) return Error::invalid_argument;
-  return node::RootEntry{*id, {*w}};
-}
 
 void print_stats(const runtime::WireNode& n) {
   const auto s = n.stats();
@@ -100,7 +77,7 @@ int run(int argc, char** argv) {
       if (!ep) return 2;
       config.bind = *ep;
     } else if (flag == "--root") {
-      auto r = parse_root(value);
+      auto r = runtime::parse_root_entry(value);
       if (!r) {
         fmt::print(stderr, "weft-wirenode: --root {}: {}\n", value, message(r.error()));
         return 2;

@@ -1,0 +1,72 @@
+#include "runtime/network_port.hpp"
+
+#include <algorithm>
+
+namespace weft::runtime {
+
+namespace {
+
+stack::IpAddress ip_of(const vnet::Address& a) {
+  if (a.ipv6) return stack::IpAddress::v6(std::span<const std::byte, 16>(a.bytes));
+  return stack::IpAddress::v4(std::span<const std::byte, 4>(a.bytes.data(), 4));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NetworkPort>> NetworkPort::open(WireNode& node, NetworkId network, Mac mac,
+                                                       std::size_t mtu) {
+  if (mtu < 1280 || mtu > tap::Tap::kMaxMtu) return Error::invalid_argument;
+  std::unique_ptr<NetworkPort> port(
+      new NetworkPort(node, network, std::make_unique<tap::Tap>(mac, mtu)));
+  port->tap_->attach_network(port.get());
+  stack::lwip::NetifConfig config;
+  // Several networks may be joined: each netif routes its own subnets, and
+  // none claims the default route for the whole process.
+  config.default_route = false;
+  auto netif = stack::lwip::LwipNetif::attach(*port->tap_, config);
+  if (!netif) return netif.error();
+  port->netif_ = std::move(*netif);
+  return port;
+}
+
+NetworkPort::NetworkPort(WireNode& node, NetworkId network, std::unique_ptr<tap::Tap> tap) noexcept
+    : node_(node), network_(network), tap_(std::move(tap)) {}
+
+NetworkPort::~NetworkPort() {
+  netif_.reset();  // no more transmit() once the netif is removed
+  tap_->attach_network(nullptr);
+}
+
+void NetworkPort::send_frames(std::span<const ByteSpan> frames) {
+  // Not joined any more, or the node stopped: the frames are lost, as on a
+  // cable pulled out; the stack's own timers deal with it.
+  (void)node_.send_network_frames(network_, frames);
+}
+
+Result<void> NetworkPort::add_address(const vnet::Address& address) {
+  if (address.ipv6)
+    WEFT_TRY(netif_->add_ipv6(ip_of(address)));
+  else
+    WEFT_TRY(netif_->set_ipv4(ip_of(address), address.prefix));
+  std::lock_guard lock(mutex_);
+  if (std::find(addresses_.begin(), addresses_.end(), address) == addresses_.end())
+    addresses_.push_back(address);
+  return {};
+}
+
+Result<void> NetworkPort::remove_address(const vnet::Address& address) {
+  if (address.ipv6)
+    WEFT_TRY(netif_->remove_ipv6(ip_of(address)));
+  else
+    WEFT_TRY(netif_->set_ipv4(std::nullopt, 0));
+  std::lock_guard lock(mutex_);
+  std::erase(addresses_, address);
+  return {};
+}
+
+std::vector<vnet::Address> NetworkPort::addresses() const {
+  std::lock_guard lock(mutex_);
+  return addresses_;
+}
+
+}  // namespace weft::runtime

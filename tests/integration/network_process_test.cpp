@@ -1,0 +1,147 @@
+// VL2 between real processes on loopback: a root (weftd --root), a controller
+// (weftd --controller, managed with the weft CLI over its admin API) and two
+// members (weft-member). Both members get addresses from the controller and
+// talk TCP through their taps, lwIP and the encrypted overlay.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "integration/child_process.hpp"
+
+namespace weft::integration {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::string expect_line(ChildProcess& p, const std::string& prefix) {
+  while (true) {
+    std::string line = p.read_line();
+    if (line.empty() || starts_with(line, prefix)) return line;
+  }
+}
+
+std::vector<std::string> words(const std::string& line) {
+  std::vector<std::string> w;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    const std::size_t j = line.find(' ', i);
+    w.push_back(line.substr(i, j - i));
+    if (j == std::string::npos) break;
+    i = j + 1;
+  }
+  return w;
+}
+
+class NetworkProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/weft-net-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    root_ = ChildProcess::spawn(
+        {WEFT_WEFTD_PATH, "--root", "--state", dir_ + "/root", "--listen", "127.0.0.1:0"});
+    ASSERT_NE(root_, nullptr);
+    const auto r = words(expect_line(*root_, "root "));
+    ASSERT_EQ(r.size(), 2U);
+    root_line_ = r[1];
+    controller_ = ChildProcess::spawn({WEFT_WEFTD_PATH, "--controller", "--state",
+                                       dir_ + "/controller", "--listen", "127.0.0.1:0",
+                                       "--use-root", root_line_, "--admin-port", "0"});
+    ASSERT_NE(controller_, nullptr);
+    ASSERT_FALSE(expect_line(*controller_, "controller ").empty());
+    const auto port = words(expect_line(*controller_, "admin-port "));
+    ASSERT_EQ(port.size(), 2U);
+    api_ = "http://127.0.0.1:" + port[1];
+    token_ = dir_ + "/controller/admin.token";
+  }
+
+  void TearDown() override {
+    members_.clear();
+    if (controller_) controller_->terminate();
+    if (root_) root_->terminate();
+    fs::remove_all(dir_);
+  }
+
+  // Runs the weft CLI against the controller; its first line of output.
+  std::string cli(std::vector<std::string> args) {
+    std::vector<std::string> argv{WEFT_CLI_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--api", api_, "--token-file", token_});
+    auto p = ChildProcess::spawn(argv);
+    return p ? p->read_line() : "";
+  }
+
+  struct Member {
+    std::unique_ptr<ChildProcess> process;
+    std::string address;
+  };
+  Member& start_member(const std::string& name) {
+    Member m;
+    m.process =
+        ChildProcess::spawn({WEFT_MEMBER_PATH, "--state", dir_ + "/" + name, "--root", root_line_});
+    if (m.process) {
+      const auto w = words(expect_line(*m.process, "member "));
+      if (w.size() == 2) m.address = w[1];
+    }
+    members_.push_back(std::move(m));
+    return members_.back();
+  }
+
+  std::string dir_;
+  std::unique_ptr<ChildProcess> root_;
+  std::unique_ptr<ChildProcess> controller_;
+  std::string root_line_;
+  std::string api_;
+  std::string token_;
+  std::deque<Member> members_;  // start_member() hands out references
+};
+
+TEST_F(NetworkProcessTest, MembersGetAddressesAndTalkTcpOverTheOverlay) {
+  const std::string net = cli({"network", "create", "lab", "--pool", "10.7.0.0/24"});
+  ASSERT_EQ(net.size(), 16U) << net;
+  Member& a = start_member("a");
+  Member& b = start_member("b");
+  ASSERT_FALSE(a.address.empty());
+  ASSERT_FALSE(b.address.empty());
+  EXPECT_NE(cli({"member", "authorize", net, a.address}).find("authorized"), std::string::npos);
+  EXPECT_NE(cli({"member", "authorize", net, b.address}).find("authorized"), std::string::npos);
+
+  a.process->write_line("join " + net);
+  b.process->write_line("join " + net);
+  const auto at_a = words(expect_line(*a.process, "address "));
+  const auto at_b = words(expect_line(*b.process, "address "));
+  ASSERT_EQ(at_a.size(), 4U);
+  ASSERT_EQ(at_b.size(), 4U);
+  EXPECT_TRUE(starts_with(at_a[2], "10.7.0.")) << at_a[2];
+  EXPECT_TRUE(starts_with(at_b[2], "10.7.0.")) << at_b[2];
+  EXPECT_NE(at_a[2], at_b[2]);
+
+  b.process->write_line("echo-server 7");
+  ASSERT_FALSE(expect_line(*b.process, "listening ").empty());
+  // IPv4 from the pool, then IPv6 from the network's ULA prefix.
+  a.process->write_line("echo " + at_b[2] + " 7 1048576");
+  EXPECT_EQ(expect_line(*a.process, "echoed "), "echoed 1048576");
+  a.process->write_line("echo " + at_b[3] + " 7 65536");
+  EXPECT_EQ(expect_line(*a.process, "echoed "), "echoed 65536");
+}
+
+TEST_F(NetworkProcessTest, AnUnauthorizedMemberIsRefused) {
+  const std::string net = cli({"network", "create", "private", "--pool", "10.8.0.0/24"});
+  ASSERT_EQ(net.size(), 16U) << net;
+  Member& m = start_member("m");
+  m.process->write_line("join " + net);
+  EXPECT_EQ(expect_line(*m.process, "error "), "error address: not authorized");
+}
+
+}  // namespace
+}  // namespace weft::integration
