@@ -221,15 +221,53 @@ err_t TcpSocket::on_accept(void* arg, tcp_pcb* pcb, err_t err) {
   auto* self = static_cast<TcpSocket*>(arg);
   if (self == nullptr || err != ERR_OK || pcb == nullptr) return ERR_VAL;
   std::lock_guard lock(self->mu_);
-  if (self->state_ != State::listening || self->accept_q_.size() >= self->backlog_) {
-    // Backlog full. lwIP calls accept after the handshake, so the client sees a
-    // reset rather than a dropped SYN (Linux): a documented difference.
+  if (self->state_ != State::listening || self->accept_q_.size() > self->backlog_) {
+    // Closed, or full although admits() let the SYN in (it counts handshakes
+    // under way, so only a listener that stopped listening gets here). lwIP
+    // calls accept after the handshake: all that is left is a reset.
     tcp_abort(pcb);
     return ERR_ABRT;
   }
   self->accept_q_.push_back(std::make_unique<TcpSocket>(self->family_, pcb, true));
   self->notify_locked();
   return ERR_OK;
+}
+
+bool TcpSocket::admits(const TcpSyn& syn) noexcept {
+  const ip_addr_t local = to_lwip(syn.destination.address);
+  const ip_addr_t remote = to_lwip(syn.source.address);
+  // The listener lwIP's tcp_input would pick: one on the address, else one on any.
+  tcp_pcb_listen* listener = nullptr;
+  for (tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs; l != nullptr; l = l->next) {
+    if (l->local_port != syn.destination.port || IP_IS_V6_VAL(l->local_ip) != IP_IS_V6_VAL(local))
+      continue;
+    if (ip_addr_cmp(&l->local_ip, &local)) {
+      listener = l;
+      break;
+    }
+    if (ip_addr_isany_val(l->local_ip) && listener == nullptr) listener = l;
+  }
+  if (listener == nullptr || listener->accept != &TcpSocket::on_accept) return true;
+  auto* self = static_cast<TcpSocket*>(listener->callback_arg);
+  std::size_t queued = 0;
+  std::size_t backlog = 0;
+  {
+    std::lock_guard lock(self->mu_);
+    queued = self->accept_q_.size();
+    backlog = self->backlog_;
+  }
+  if (queued > backlog) return false;
+  // Handshakes under way will join the queue too. One scan of the connections:
+  // counting this listener's, and letting through a SYN lwIP will match to a
+  // connection it already has (a retransmitted SYN).
+  std::size_t embryonic = 0;
+  for (tcp_pcb* pcb = tcp_active_pcbs; pcb != nullptr; pcb = pcb->next) {
+    if (pcb->local_port == syn.destination.port && pcb->remote_port == syn.source.port &&
+        ip_addr_cmp(&pcb->local_ip, &local) && ip_addr_cmp(&pcb->remote_ip, &remote))
+      return true;
+    if (pcb->state == SYN_RCVD && pcb->listener == listener) ++embryonic;
+  }
+  return queued + embryonic <= backlog;
 }
 
 // ---- operations ----
@@ -254,7 +292,9 @@ Result<void> TcpSocket::listen(int backlog) {
   std::lock_guard lock(mu_);
   if (state_ == State::closed) return Error::bad_handle;
   if (state_ == State::listening) {
-    backlog_ = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(backlog, 1)), 1, kMaxBacklog);
+    // Linux: a negative backlog (taken as unsigned) or one above somaxconn is
+  // somaxconn; 0 still queues one connection.
+  backlog_ = backlog < 0 ? kMaxBacklog : std::min(static_cast<std::size_t>(backlog), kMaxBacklog);
     return {};
   }
   if (state_ != State::open || pcb_ == nullptr) return Error::invalid_argument;
@@ -268,7 +308,9 @@ Result<void> TcpSocket::listen(int backlog) {
   if (lpcb == nullptr) return from_err(e);
   pcb_ = lpcb;  // tcp_listen freed the old pcb
   state_ = State::listening;
-  backlog_ = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(backlog, 1)), 1, kMaxBacklog);
+  // Linux: a negative backlog (taken as unsigned) or one above somaxconn is
+  // somaxconn; 0 still queues one connection.
+  backlog_ = backlog < 0 ? kMaxBacklog : std::min(static_cast<std::size_t>(backlog), kMaxBacklog);
   tcp_arg(pcb_, this);
   tcp_accept(pcb_, &TcpSocket::on_accept);
   remember_endpoints();

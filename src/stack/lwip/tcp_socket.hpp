@@ -8,6 +8,7 @@
 
 #include "stack/lwip/core_lock.hpp"
 #include "stack/lwip/lwip_headers.hpp"
+#include "stack/lwip/packet_peek.hpp"
 #include "stack/lwip/watchers.hpp"
 #include "stack/stack_driver.hpp"
 
@@ -47,6 +48,12 @@ class TcpSocket final : public Socket, private Wakeable {
 
   static Result<std::unique_ptr<TcpSocket>> create(Family family);
   ~TcpSocket() override;
+
+  // Core lock held (lwIP's TCP input hook): false when syn is for a listener of
+  // ours whose accept queue, counting handshakes under way, already holds
+  // backlog + 1 connections (Linux's limit) and it starts no connection already
+  // known. The caller then drops it, as Linux does; the client retransmits.
+  static bool admits(const TcpSyn& syn) noexcept;
 
   [[nodiscard]] Transport transport() const noexcept override { return Transport::tcp; }
   [[nodiscard]] Family family() const noexcept override { return family_; }
@@ -131,7 +138,7 @@ class TcpSocket final : public Socket, private Wakeable {
   std::optional<Endpoint> last_local_;  // getsockname once the pcb is gone (core + mu_)
   std::optional<Endpoint> remote_;      // the peer, once known (core + mu_)
   std::deque<std::unique_ptr<TcpSocket>> accept_q_;
-  std::size_t backlog_{0};
+  std::size_t backlog_{0};  // the queue holds backlog_ + 1, as on Linux
   Watchers watchers_;
 };
 

@@ -40,6 +40,32 @@ void UdpSocket::on_recv(void* arg, udp_pcb* /*pcb*/, pbuf* p, const ip_addr_t* a
   self->notify_locked();
 }
 
+void UdpSocket::port_unreachable(const PortUnreachable& e) noexcept {
+  // Linux reports it only on a connected socket (without IP_RECVERR): an
+  // unconnected one cannot tell which of its destinations it concerns.
+  const ip_addr_t local = to_lwip(e.source.address);
+  const ip_addr_t remote = to_lwip(e.destination.address);
+  for (udp_pcb* pcb = udp_pcbs; pcb != nullptr; pcb = pcb->next) {
+    if (pcb->recv != &UdpSocket::on_recv || (pcb->flags & UDP_FLAGS_CONNECTED) == 0 ||
+        pcb->local_port != e.source.port || pcb->remote_port != e.destination.port ||
+        IP_IS_V6_VAL(pcb->local_ip) != IP_IS_V6_VAL(local) || !ip_addr_cmp(&pcb->remote_ip, &remote) ||
+        (!ip_addr_isany_val(pcb->local_ip) && !ip_addr_cmp(&pcb->local_ip, &local)))
+      continue;
+    auto* self = static_cast<UdpSocket*>(pcb->recv_arg);
+    std::lock_guard lock(self->mu_);
+    if (self->closed_) return;
+    self->error_ = Error::connection_refused;
+    self->notify_locked();
+    return;
+  }
+}
+
+Result<void> UdpSocket::take_error() {
+  std::lock_guard lock(mu_);
+  if (auto e = take_error_locked()) return *e;
+  return {};
+}
+
 Result<void> UdpSocket::bind(const Endpoint& local) {
   if (local.address.family != family_) return Error::invalid_argument;
   CoreLock core;
@@ -69,6 +95,7 @@ Result<void> UdpSocket::connect(const Endpoint& remote) {
 
 Result<std::size_t> UdpSocket::send_locked(ByteSpan data, const ip_addr_t* to, u16_t port) {
   if (closed_) return Error::bad_handle;
+  if (auto e = take_error_locked()) return *e;
   if (wr_shut_) return Error::closed;
   if (data.size() > (family_ == Family::v4 ? kMaxDatagramV4 : kMaxDatagramV6)) return Error::too_large;
   pbuf* p = pbuf_alloc(PBUF_TRANSPORT, static_cast<u16_t>(data.size()), PBUF_RAM);
@@ -103,6 +130,9 @@ Result<std::size_t> UdpSocket::take(MutableByteSpan buffer, Endpoint* from, bool
   {
     std::lock_guard lock(mu_);
     if (closed_) return Error::bad_handle;
+    // The error first, even with datagrams queued, and taken even by a peek
+    // (Linux's __skb_recv_udp: sock_error).
+    if (auto e = take_error_locked()) return *e;
     if (rx_.empty()) {
       if (rd_shut_) return std::size_t{0};
       return Error::would_block;
@@ -230,6 +260,7 @@ std::uint32_t UdpSocket::events() {
   if (closed_) return Events::hangup;
   std::uint32_t e = Events::writable;
   if (!rx_.empty() || rd_shut_) e |= Events::readable;
+  if (error_) e |= Events::error;
   return e;
 }
 

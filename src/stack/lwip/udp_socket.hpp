@@ -8,6 +8,7 @@
 
 #include "stack/lwip/core_lock.hpp"
 #include "stack/lwip/lwip_headers.hpp"
+#include "stack/lwip/packet_peek.hpp"
 #include "stack/lwip/watchers.hpp"
 #include "stack/stack_driver.hpp"
 
@@ -15,13 +16,18 @@ namespace weft::stack::lwip {
 
 // One UDP socket on lwIP's raw API. Received datagrams (pbufs, no copy) queue up
 // to kDefaultRecvBuffer bytes; beyond that new ones are dropped and counted, as a
-// kernel drops on a full socket buffer. Sending never blocks.
+// kernel drops on a full socket buffer. Sending never blocks. A connected socket
+// whose datagram met a closed port gets connection_refused as its pending error,
+// returned once by the next recv or send (or take_error), as Linux does.
 class UdpSocket final : public Socket, private Wakeable {
  public:
   static constexpr std::size_t kDefaultRecvBuffer = 256 * 1024;
   static constexpr std::size_t kMaxRecvBuffer = 16 * 1024 * 1024;
 
   static Result<std::unique_ptr<UdpSocket>> create(Family family);
+  // Core lock held (lwIP's ICMP input hook): the connected socket that sent the
+  // datagram an ICMP port unreachable quotes, if any, takes the error.
+  static void port_unreachable(const PortUnreachable& e) noexcept;
   UdpSocket(Family family, udp_pcb* pcb) noexcept;
   ~UdpSocket() override;
 
@@ -45,7 +51,7 @@ class UdpSocket final : public Socket, private Wakeable {
   Result<Endpoint> local_endpoint() override;
   Result<Endpoint> peer_endpoint() override;
   [[nodiscard]] std::uint32_t events() override;
-  Result<void> take_error() override { return {}; }
+  Result<void> take_error() override;
   void watch(Waker* waker) override;
   void unwatch(Waker* waker) override;
 
@@ -65,6 +71,12 @@ class UdpSocket final : public Socket, private Wakeable {
     Endpoint from;
   };
   static void on_recv(void* arg, udp_pcb* pcb, pbuf* p, const ip_addr_t* addr, u16_t port);
+  // mu_ held: the pending error, cleared.
+  std::optional<Error> take_error_locked() noexcept {
+    auto e = error_;
+    error_.reset();
+    return e;
+  }
   Result<std::size_t> send_locked(ByteSpan data, const ip_addr_t* to, u16_t port);
   Result<std::size_t> take(MutableByteSpan buffer, Endpoint* from, bool peek, std::size_t* datagram_size);
 
@@ -75,6 +87,7 @@ class UdpSocket final : public Socket, private Wakeable {
   bool connected_{false};
   bool rd_shut_{false};
   bool wr_shut_{false};
+  std::optional<Error> error_;  // SO_ERROR
   std::deque<Datagram> rx_;
   std::size_t rx_bytes_{0};
   std::size_t rx_limit_{kDefaultRecvBuffer};
