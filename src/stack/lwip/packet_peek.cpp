@@ -12,7 +12,9 @@ constexpr std::size_t kIp6Header = 40;
 constexpr std::size_t kIcmpHeader = 8;
 
 std::uint8_t u8(ByteSpan b, std::size_t i) noexcept { return std::to_integer<std::uint8_t>(b[i]); }
-std::uint16_t be16(ByteSpan b, std::size_t i) noexcept { return load_be16(b.subspan(i).first<2>()); }
+std::uint16_t be16(ByteSpan b, std::size_t i) noexcept {
+  return load_be16(b.subspan(i).first<2>());
+}
 
 // An IP header's version, addresses, protocol and where its payload lies.
 struct IpView {
@@ -47,16 +49,17 @@ std::optional<IpView> parse_ip(ByteSpan p, bool quoted) noexcept {
       if ((be16(p, 6) & 0x2000U) != 0) return std::nullopt;  // more fragments
     }
     const std::size_t end = std::min(total, p.size());
-    return IpView{Family::v4, address(Family::v4, p.subspan(12, 4)), address(Family::v4, p.subspan(16, 4)),
-                  u8(p, 9), p.subspan(ihl, end - ihl)};
+    return IpView{Family::v4, address(Family::v4, p.subspan(12, 4)),
+                  address(Family::v4, p.subspan(16, 4)), u8(p, 9), p.subspan(ihl, end - ihl)};
   }
   if (version == 6) {
     if (p.size() < kIp6Header) return std::nullopt;
     const std::size_t total = kIp6Header + be16(p, 4);
     if (!quoted && total > p.size()) return std::nullopt;
     const std::size_t end = std::min(total, p.size());
-    return IpView{Family::v6, address(Family::v6, p.subspan(8, 16)), address(Family::v6, p.subspan(24, 16)),
-                  u8(p, 6), p.subspan(kIp6Header, end - kIp6Header)};
+    return IpView{Family::v6, address(Family::v6, p.subspan(8, 16)),
+                  address(Family::v6, p.subspan(24, 16)), u8(p, 6),
+                  p.subspan(kIp6Header, end - kIp6Header)};
   }
   return std::nullopt;
 }

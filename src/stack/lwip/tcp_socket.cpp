@@ -73,12 +73,10 @@ void TcpSocket::install_callbacks() noexcept {
 void TcpSocket::remember_endpoints() noexcept {
   if (pcb_ == nullptr) return;
   if (pcb_->local_port != 0) {
-    last_local_ = Endpoint{from_lwip(pcb_->local_ip), pcb_->local_port};
-    last_local_->address.family = family_;
+    last_local_ = endpoint_of(pcb_->local_ip, pcb_->local_port, family_);
   }
   if (state_ != State::listening && pcb_->remote_port != 0) {
-    remote_ = Endpoint{from_lwip(pcb_->remote_ip), pcb_->remote_port};
-    remote_->address.family = family_;
+    remote_ = endpoint_of(pcb_->remote_ip, pcb_->remote_port, family_);
   }
 }
 
@@ -399,22 +397,25 @@ void TcpSocket::maybe_recved(bool force) {
   give_window(pcb_);
 }
 
+std::optional<Result<std::size_t>> TcpSocket::nothing_to_read_locked() noexcept {
+  if (state_ == State::closed) return Error::bad_handle;
+  if (state_ == State::listening) return Error::not_connected;
+  if (rx_bytes_ > 0) return std::nullopt;
+  if (error_) {
+    Error e = *error_;
+    error_.reset();
+    return e;
+  }
+  if (eof_ || rd_shut_ || dead_) return std::size_t{0};
+  if (state_ == State::open) return Error::not_connected;
+  return Error::would_block;
+}
+
 Result<std::size_t> TcpSocket::recv(MutableByteSpan buffer, bool peek, std::size_t* /*datagram_size*/) {
   std::size_t copied = 0;
   {
     std::lock_guard lock(mu_);
-    if (state_ == State::closed) return Error::bad_handle;
-    if (state_ == State::listening) return Error::not_connected;
-    if (rx_bytes_ == 0) {
-      if (error_) {
-        Error e = *error_;
-        error_.reset();
-        return e;
-      }
-      if (eof_ || rd_shut_ || dead_) return std::size_t{0};
-      if (state_ == State::open) return Error::not_connected;
-      return Error::would_block;
-    }
+    if (auto r = nothing_to_read_locked()) return *r;
     auto it = rx_.begin();
     std::size_t offset = it->offset;
     while (copied < buffer.size() && it != rx_.end()) {
@@ -448,17 +449,7 @@ Result<std::size_t> TcpSocket::recv_visit(const std::function<std::size_t(ByteSp
   std::size_t consumed = 0;
   {
     std::lock_guard lock(mu_);
-    if (state_ == State::closed) return Error::bad_handle;
-    if (state_ == State::listening) return Error::not_connected;
-    if (rx_bytes_ == 0) {
-      if (error_) {
-        Error e = *error_;
-        error_.reset();
-        return e;
-      }
-      if (eof_ || rd_shut_ || dead_) return std::size_t{0};
-      return Error::would_block;
-    }
+    if (auto r = nothing_to_read_locked()) return *r;
     bool stop = false;
     while (!stop && !rx_.empty()) {
       Chunk& c = rx_.front();
@@ -531,7 +522,7 @@ Result<void> TcpSocket::shutdown(bool read, bool write) {
         }
       }
     }
-    watchers_.wake_all();
+    wake_all_locked();
   }
   for (auto& c : dropped) pbuf_free(c.chain);
   maybe_recved(true);
@@ -553,29 +544,21 @@ void TcpSocket::close_locked(bool rst, std::deque<Chunk>& rx,
     rx_bytes_ = 0;
     for (auto& c : accept_q_) children.push_back(std::move(c));
     accept_q_.clear();
-    watchers_.wake_all();
+    wake_all_locked();
   }
 }
 
-void TcpSocket::close() noexcept {
+void TcpSocket::close() noexcept { end(false); }
+
+void TcpSocket::abort() noexcept { end(true); }
+
+void TcpSocket::end(bool rst) noexcept {
   std::deque<Chunk> rx;
   std::deque<std::unique_ptr<TcpSocket>> children;
   {
     CoreLock core;
-    close_locked(false, rx, children);
+    close_locked(rst, rx, children);
     // Connections never accepted are reset, as BSD does. (They have no children.)
-    std::deque<std::unique_ptr<TcpSocket>> none;
-    for (auto& c : children) c->close_locked(true, rx, none);
-  }
-  for (auto& c : rx) pbuf_free(c.chain);
-}
-
-void TcpSocket::abort() noexcept {
-  std::deque<Chunk> rx;
-  std::deque<std::unique_ptr<TcpSocket>> children;
-  {
-    CoreLock core;
-    close_locked(true, rx, children);
     std::deque<std::unique_ptr<TcpSocket>> none;
     for (auto& c : children) c->close_locked(true, rx, none);
   }
@@ -669,9 +652,7 @@ Result<Endpoint> TcpSocket::local_endpoint() {
     if (last_local_) return *last_local_;
     return Error::invalid_state;
   }
-  Endpoint e{from_lwip(pcb_->local_ip), pcb_->local_port};
-  e.address.family = family_;
-  return e;
+  return endpoint_of(pcb_->local_ip, pcb_->local_port, family_);
 }
 
 Result<Endpoint> TcpSocket::peer_endpoint() {
@@ -679,9 +660,7 @@ Result<Endpoint> TcpSocket::peer_endpoint() {
   std::lock_guard lock(mu_);
   if (state_ == State::closed) return Error::bad_handle;
   if (state_ != State::connected || pcb_ == nullptr) return Error::not_connected;
-  Endpoint e{from_lwip(pcb_->remote_ip), pcb_->remote_port};
-  e.address.family = family_;
-  return e;
+  return endpoint_of(pcb_->remote_ip, pcb_->remote_port, family_);
 }
 
 std::uint32_t TcpSocket::events_locked() const noexcept {
@@ -709,16 +688,6 @@ Result<void> TcpSocket::take_error() {
   Error e = *error_;
   error_.reset();
   return e;
-}
-
-void TcpSocket::watch(Waker* waker) {
-  std::lock_guard lock(mu_);
-  watchers_.add(waker);
-}
-
-void TcpSocket::unwatch(Waker* waker) {
-  std::lock_guard lock(mu_);
-  watchers_.remove(waker);
 }
 
 }  // namespace weft::stack::lwip

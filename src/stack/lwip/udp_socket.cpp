@@ -183,7 +183,7 @@ Result<void> UdpSocket::shutdown(bool read, bool write) {
   if (!connected_) return Error::not_connected;
   rd_shut_ = rd_shut_ || read;
   wr_shut_ = wr_shut_ || write;
-  watchers_.wake_all();
+  wake_all_locked();
   return {};
 }
 
@@ -199,7 +199,7 @@ void UdpSocket::close() noexcept {
     pcb_ = nullptr;
     rx.swap(rx_);
     rx_bytes_ = 0;
-    watchers_.wake_all();
+    wake_all_locked();
   }
   for (auto& d : rx) pbuf_free(d.p);
 }
@@ -240,9 +240,7 @@ Result<Endpoint> UdpSocket::local_endpoint() {
   CoreLock core;
   std::lock_guard lock(mu_);
   if (closed_) return Error::bad_handle;
-  Endpoint e{from_lwip(pcb_->local_ip), pcb_->local_port};
-  e.address.family = family_;
-  return e;
+  return endpoint_of(pcb_->local_ip, pcb_->local_port, family_);
 }
 
 Result<Endpoint> UdpSocket::peer_endpoint() {
@@ -250,9 +248,7 @@ Result<Endpoint> UdpSocket::peer_endpoint() {
   std::lock_guard lock(mu_);
   if (closed_) return Error::bad_handle;
   if (!connected_) return Error::not_connected;
-  Endpoint e{from_lwip(pcb_->remote_ip), pcb_->remote_port};
-  e.address.family = family_;
-  return e;
+  return endpoint_of(pcb_->remote_ip, pcb_->remote_port, family_);
 }
 
 std::uint32_t UdpSocket::events() {
@@ -262,16 +258,6 @@ std::uint32_t UdpSocket::events() {
   if (!rx_.empty() || rd_shut_) e |= Events::readable;
   if (error_) e |= Events::error;
   return e;
-}
-
-void UdpSocket::watch(Waker* waker) {
-  std::lock_guard lock(mu_);
-  watchers_.add(waker);
-}
-
-void UdpSocket::unwatch(Waker* waker) {
-  std::lock_guard lock(mu_);
-  watchers_.remove(waker);
 }
 
 std::uint64_t UdpSocket::dropped() noexcept {

@@ -9,7 +9,7 @@
 #include "stack/lwip/core_lock.hpp"
 #include "stack/lwip/lwip_headers.hpp"
 #include "stack/lwip/packet_peek.hpp"
-#include "stack/lwip/watchers.hpp"
+#include "stack/lwip/watched_socket.hpp"
 #include "stack/stack_driver.hpp"
 
 namespace weft::stack::lwip {
@@ -19,7 +19,7 @@ namespace weft::stack::lwip {
 // kernel drops on a full socket buffer. Sending never blocks. A connected socket
 // whose datagram met a closed port gets connection_refused as its pending error,
 // returned once by the next recv or send (or take_error), as Linux does.
-class UdpSocket final : public Socket, private Wakeable {
+class UdpSocket final : public WatchedSocket {
  public:
   static constexpr std::size_t kDefaultRecvBuffer = 256 * 1024;
   static constexpr std::size_t kMaxRecvBuffer = 16 * 1024 * 1024;
@@ -52,20 +52,10 @@ class UdpSocket final : public Socket, private Wakeable {
   Result<Endpoint> peer_endpoint() override;
   [[nodiscard]] std::uint32_t events() override;
   Result<void> take_error() override;
-  void watch(Waker* waker) override;
-  void unwatch(Waker* waker) override;
 
   [[nodiscard]] std::uint64_t dropped() noexcept;
 
  private:
-  void wake_watchers() noexcept override {
-    std::lock_guard lock(mu_);
-    watchers_.wake_all();
-  }
-  // In a callback (mu_ held): wake now or at the end of the locked section.
-  void notify_locked() noexcept {
-    if (!defer_wake(this)) watchers_.wake_all();
-  }
   struct Datagram {
     pbuf* p;
     Endpoint from;
@@ -81,7 +71,6 @@ class UdpSocket final : public Socket, private Wakeable {
   Result<std::size_t> take(MutableByteSpan buffer, Endpoint* from, bool peek, std::size_t* datagram_size);
 
   const Family family_;
-  std::mutex mu_;
   udp_pcb* pcb_{nullptr};  // changes only with core lock and mu_
   bool closed_{false};
   bool connected_{false};
@@ -92,7 +81,6 @@ class UdpSocket final : public Socket, private Wakeable {
   std::size_t rx_bytes_{0};
   std::size_t rx_limit_{kDefaultRecvBuffer};
   std::uint64_t dropped_{0};
-  Watchers watchers_;
 };
 
 }  // namespace weft::stack::lwip

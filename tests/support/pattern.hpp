@@ -1,10 +1,50 @@
 #pragma once
 
+// Test data that two processes can each generate and check:
+// - pattern(n, seed): a seeded xorshift byte string, and Fnv1a, a 64-bit digest
+//   for reporting what a process received;
+// - fill_pattern: a stream whose bytes depend only on their offset, so any chunk
+//   of a long transfer can be made or checked on its own.
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-namespace weft::integration {
+#include "base/bytes.hpp"
+
+namespace weft::test_support {
+
+inline Bytes pattern(std::size_t n, std::uint32_t seed) {
+  Bytes b(n);
+  std::uint32_t x = seed * 2654435761U + 0x9e3779b9U;
+  for (auto& c : b) {
+    x ^= x << 13U;
+    x ^= x >> 17U;
+    x ^= x << 5U;
+    c = std::byte(static_cast<std::uint8_t>(x >> 11U));
+  }
+  return b;
+}
+
+class Fnv1a {
+ public:
+  void add(ByteSpan data) noexcept {
+    for (std::byte c : data) {
+      h_ ^= static_cast<std::uint8_t>(c);
+      h_ *= 0x100000001b3ULL;
+    }
+  }
+  [[nodiscard]] std::uint64_t value() const noexcept { return h_; }
+
+ private:
+  std::uint64_t h_{0xcbf29ce484222325ULL};
+};
+
+inline std::uint64_t fnv1a(ByteSpan data) noexcept {
+  Fnv1a f;
+  f.add(data);
+  return f.value();
+}
 
 // Deterministic bytes that depend on their absolute offset in a stream, so any
 // chunk can be generated or checked on its own: byte k of the stream is byte
@@ -33,4 +73,4 @@ inline void fill_pattern(std::span<std::byte> out, std::uint64_t offset) noexcep
   for (; i < out.size(); ++i) out[i] = pattern_byte(offset + i);
 }
 
-}  // namespace weft::integration
+}  // namespace weft::test_support
