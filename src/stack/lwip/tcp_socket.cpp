@@ -389,6 +389,14 @@ void TcpSocket::maybe_recved(bool force) {
   {
     std::lock_guard lock(mu_);
     if (consumed_unreported_ == 0) return;
+    // Nothing held back: the window for every queued byte was given at arrival
+    // (the usual case below rx_limit_ - TCP_WND), so give_window would do nothing.
+    // Skipping the core lock here saves a lock round on every read, which the
+    // request/response path feels.
+    if (held_ == 0) {
+      consumed_unreported_ = 0;
+      return;
+    }
     if (!force && consumed_unreported_ < kRecvedBatch && rx_bytes_ != 0) return;
   }
   CoreLock core;
