@@ -61,7 +61,10 @@ void TcpSocket::grow_send_buffer() noexcept {
   send_capacity_ = kSendBuffer;
 }
 
-TcpSocket::~TcpSocket() { close(); }
+TcpSocket::~TcpSocket() {
+  close();
+  wait_for_deferred_wakes();  // a section that deferred this socket may still be waking it
+}
 
 void TcpSocket::install_callbacks() noexcept {
   tcp_arg(pcb_, this);

@@ -24,7 +24,10 @@ UdpSocket::UdpSocket(Family family, udp_pcb* pcb) noexcept : family_(family), pc
   udp_recv(pcb_, &UdpSocket::on_recv, this);
 }
 
-UdpSocket::~UdpSocket() { close(); }
+UdpSocket::~UdpSocket() {
+  close();
+  wait_for_deferred_wakes();  // a section that deferred this socket may still be waking it
+}
 
 void UdpSocket::on_recv(void* arg, udp_pcb* /*pcb*/, pbuf* p, const ip_addr_t* addr, u16_t port) {
   auto* self = static_cast<UdpSocket*>(arg);
