@@ -23,6 +23,7 @@
 
 #include "integration/child_process.hpp"
 #include "runtime/dev_node.hpp"
+#include "stack/waker.hpp"
 #include "weft/weft.h"
 
 namespace {
@@ -194,6 +195,30 @@ Rtt udp_pingpong(int count) {
   return {us[us.size() / 2], us[us.size() * 99 / 100]};
 }
 
+// Two threads waking each other through stack::CvWaker, the waker a blocked Weft
+// call sleeps on: the cost of the hand-off from the thread that received a frame
+// to the application thread, which Weft pays once per direction on top of the
+// link's own wake-up (the UDP ping-pong's).
+Rtt waker_pingpong(int count) {
+  weft::stack::CvWaker to_echo, to_main;
+  std::thread echo([&] {
+    for (int i = 0; i < count + 100; ++i) {
+      to_echo.wait();
+      to_main.wake();
+    }
+  });
+  std::vector<double> us;
+  for (int i = 0; i < count + 100; ++i) {
+    auto t0 = Clock::now();
+    to_echo.wake();
+    to_main.wait();
+    if (i >= 100) us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  echo.join();
+  std::sort(us.begin(), us.end());
+  return {us[us.size() / 2], us[us.size() * 99 / 100]};
+}
+
 // Kernel servers on 127.0.0.1, mirroring weft-devnode's ports 11 and 12.
 std::uint16_t kernel_server(bool discard) {
   int l = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -269,6 +294,7 @@ int main(int argc, char** argv) {
   Rtt wr = rtt(weft, w_echo, rtt_count);
   Rtt kr = rtt(kernel, k_echo, rtt_count);
   Rtt ur = udp_pingpong(rtt_count);
+  Rtt cr = waker_pingpong(rtt_count);
   double wc = connection_rate(weft, w_echo, conns);
   double kc = connection_rate(kernel, k_echo, conns);
   double wm = heap_per_connection(weft, w_echo, 500);
@@ -281,6 +307,9 @@ int main(int argc, char** argv) {
   std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p50 us (vs kernel TCP)", wr.p50_us, kr.p50_us, wr.p50_us / kr.p50_us);
   std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p99 us (vs kernel TCP)", wr.p99_us, kr.p99_us, wr.p99_us / kr.p99_us);
   std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p50 us (vs UDP ping)", wr.p50_us, ur.p50_us, wr.p50_us / ur.p50_us);
+  std::printf("%-34s %12.1f %12.1f %8.2f\n", "  UDP ping + waker ping p50 us", wr.p50_us, ur.p50_us + cr.p50_us,
+              wr.p50_us / (ur.p50_us + cr.p50_us));
+  std::printf("%-34s %12s %12.1f\n", "  (waker ping-pong p50 us)", "", cr.p50_us);
   std::printf("%-34s %12.0f %12.0f %8.2f\n", "connections/s (connect+1B+close)", wc, kc, wc / kc);
   std::printf("%-34s %12.0f %12s\n", "heap bytes per idle connection", wm, "n/a");
   std::fflush(stdout);

@@ -17,9 +17,15 @@
  *
  * Sockets are single-family: an AF_INET6 socket speaks IPv6 only (as Linux with
  * IPV6_V6ONLY 1; the option itself is not offered). Connecting or sending to an
- * IPv4-mapped address (::ffff:a.b.c.d) fails at once with ENETUNREACH; an address
- * of the other family fails with EAFNOSUPPORT (EINVAL if shorter than the
- * socket's sockaddr).
+ * IPv4-mapped address (::ffff:a.b.c.d) fails at once with ENETUNREACH. An address
+ * of the other family gets Linux's answer for an IPv6-only socket: EAFNOSUPPORT
+ * on an AF_INET socket; on an AF_INET6 socket, sendto fails with ENETUNREACH,
+ * UDP connect with EAFNOSUPPORT, and bind and TCP connect with EINVAL when the
+ * length is shorter than a sockaddr_in6 (else EAFNOSUPPORT).
+ * A connected UDP socket learns of an ICMP port unreachable as Linux's does: the
+ * next recv or send fails once with ECONNREFUSED (also SO_ERROR, POLLERR).
+ * listen(backlog): the accept queue holds backlog + 1 connections, as on Linux;
+ * SYNs beyond it are dropped (the client retransmits), not answered.
  * MSG_TRUNC: on UDP, recv/recvfrom return the datagram's full length (the copy is
  * still bounded by the buffer); on TCP it is refused with EOPNOTSUPP.
  */

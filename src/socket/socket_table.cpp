@@ -120,13 +120,23 @@ timeval to_timeval(std::optional<SocketTable::Millis> t) {
   return tv;
 }
 
-// An address of the other family than the socket's: EAFNOSUPPORT, except that an
-// IPv6 socket given a sockaddr shorter than sockaddr_in6 gets EINVAL (its length
-// is checked first), as Linux and POSIX have it.
-Result<void> check_family(stack::Family socket_family, const stack::Endpoint& ep, socklen_t len) {
+// An address of the other family than the socket's, as Linux answers it. Weft's
+// IPv6 sockets are IPv6-only, like a Linux IPv6 socket bound to an IPv6 address
+// (which Linux makes IPv6-only whatever IPV6_V6ONLY says):
+//                     IPv4 socket     IPv6 socket given a sockaddr_in
+//   bind, TCP connect  EAFNOSUPPORT    EINVAL if shorter than sockaddr_in6 (the
+//                                      length is checked first), else EAFNOSUPPORT
+//   UDP connect        EAFNOSUPPORT    EAFNOSUPPORT
+//   sendto             EAFNOSUPPORT    ENETUNREACH
+enum class AddressUse { bind, connect, sendto };
+
+Result<void> check_family(stack::Family socket_family, int type, AddressUse use,
+                          const stack::Endpoint& ep, socklen_t len) {
   if (ep.address.family == socket_family) return {};
-  if (socket_family == stack::Family::v6 && len < static_cast<socklen_t>(sizeof(sockaddr_in6)))
-    return Error::invalid_argument;
+  if (socket_family == stack::Family::v4) return Error::family_not_supported;
+  if (use == AddressUse::sendto) return Error::network_unreachable;
+  if (use == AddressUse::connect && type == SOCK_DGRAM) return Error::family_not_supported;
+  if (len < static_cast<socklen_t>(sizeof(sockaddr_in6))) return Error::invalid_argument;
   return Error::family_not_supported;
 }
 
@@ -201,6 +211,7 @@ Result<void> SocketTable::bind(int fd, const sockaddr* addr, socklen_t len) {
   if (!e) return Error::bad_handle;
   auto ep = from_sockaddr(addr, len);
   if (!ep) return ep.error();
+  WEFT_TRY(check_family(e->sock->family(), e->type, AddressUse::bind, *ep, len));
   return e->sock->bind(*ep);
 }
 
@@ -236,7 +247,7 @@ Result<void> SocketTable::connect(int fd, const sockaddr* addr, socklen_t len, s
   if (!e) return Error::bad_handle;
   auto ep = from_sockaddr(addr, len);
   if (!ep) return ep.error();
-  WEFT_TRY(check_family(e->sock->family(), *ep, len));
+  WEFT_TRY(check_family(e->sock->family(), e->type, AddressUse::connect, *ep, len));
   auto r = e->sock->connect(*ep);
   if (e->type != SOCK_STREAM || r || r.error() != Error::in_progress) return r;
   if (e->nonblocking && !timeout) return Error::in_progress;
@@ -329,6 +340,7 @@ Result<std::size_t> SocketTable::sendto(int fd, ByteSpan data, int flags, const 
   if (e->type == SOCK_STREAM) return send(fd, data, flags);  // address ignored, as BSD
   auto ep = from_sockaddr(addr, len);
   if (!ep) return ep.error();
+  WEFT_TRY(check_family(e->sock->family(), e->type, AddressUse::sendto, *ep, len));
   return e->sock->send_to(data, *ep);
 }
 

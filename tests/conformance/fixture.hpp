@@ -18,11 +18,16 @@
 #include <string_view>
 
 #include "conformance/backend.hpp"
-#include "conformance/pattern.hpp"
 #include "conformance/peer_process.hpp"
-#include "conformance/sock_addr.hpp"
+#include "support/pattern.hpp"
+#include "support/sock_addr.hpp"
 
 namespace weft::conformance {
+
+using test_support::fnv1a;
+using test_support::Fnv1a;
+using test_support::pattern;
+using test_support::SockAddr;
 
 struct Param {
   const Backend* backend;

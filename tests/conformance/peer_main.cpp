@@ -29,12 +29,16 @@
 
 #include "conformance/backend.hpp"
 #include "conformance/dev_node_setup.hpp"
-#include "conformance/pattern.hpp"
 #include "conformance/peer_protocol.hpp"
-#include "conformance/sock_addr.hpp"
+#include "support/pattern.hpp"
+#include "support/sock_addr.hpp"
 
 namespace weft::conformance {
 namespace {
+
+using test_support::Fnv1a;
+using test_support::pattern;
+using test_support::SockAddr;
 
 constexpr std::size_t kChunk = std::size_t{64} * 1024;
 
@@ -46,7 +50,8 @@ class Peer {
   void serve_commands();
 
  private:
-  struct HalfCloseResult {
+  // What a connection delivered up to EOF or an error: its length and FNV-1a.
+  struct Received {
     std::size_t count;
     std::uint64_t hash;
   };
@@ -62,6 +67,7 @@ class Peer {
   void abort_after_one_byte(int fd);
   void udp_loop(int fd);
   bool send_all(int fd, ByteSpan data);
+  Received read_to_end(int fd);
   void set_timeout(int fd, int name, int ms);
 
   std::string cmd_connect(const std::string& ip, std::uint16_t port, std::size_t n,
@@ -85,7 +91,7 @@ class Peer {
   std::condition_variable cv_;
   std::optional<SockAddr> udp_last_from_;
   std::size_t udp_last_len_{0};
-  std::map<std::uint16_t, HalfCloseResult> halfclose_;  // by the client's port
+  std::map<std::uint16_t, Received> halfclose_;  // by the client's port
   std::map<std::uint16_t, std::string> ends_;           // by the client's port
 };
 
@@ -195,6 +201,20 @@ bool Peer::send_all(int fd, ByteSpan data) {
   return true;
 }
 
+Peer::Received Peer::read_to_end(int fd) {
+  Bytes buf(kChunk);
+  Fnv1a hash;
+  std::size_t count = 0;
+  for (;;) {
+    ssize_t n = api_.recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0 && api_.last_error() == EINTR) continue;
+    if (n <= 0) break;
+    count += static_cast<std::size_t>(n);
+    hash.add(ByteSpan(buf).first(static_cast<std::size_t>(n)));
+  }
+  return {count, hash.value()};
+}
+
 void Peer::echo(int fd, std::uint16_t client) {
   Bytes buf(kChunk);
   for (;;) {
@@ -243,18 +263,9 @@ void Peer::halfclose(int fd, std::uint16_t client) {
   if (!send_all(fd, pattern(kHalfCloseBytes, kHalfCloseSeed))) return;
   api_.shutdown(fd, SHUT_WR);
   set_timeout(fd, SO_RCVTIMEO, 10'000);
-  Bytes buf(kChunk);
-  Fnv1a hash;
-  std::size_t count = 0;
-  for (;;) {
-    ssize_t n = api_.recv(fd, buf.data(), buf.size(), 0);
-    if (n < 0 && api_.last_error() == EINTR) continue;
-    if (n <= 0) break;
-    count += static_cast<std::size_t>(n);
-    hash.add(ByteSpan(buf).first(static_cast<std::size_t>(n)));
-  }
+  const Received got = read_to_end(fd);
   std::lock_guard lock(mu_);
-  halfclose_[client] = HalfCloseResult{count, hash.value()};
+  halfclose_[client] = got;
   cv_.notify_all();
 }
 
@@ -315,18 +326,9 @@ std::string Peer::cmd_connect(const std::string& ip, std::uint16_t port, std::si
   std::printf("connected %s\n", local.to_string().c_str());
   std::fflush(stdout);
   send_all(fd, pattern(n, seed));
-  Bytes buf(kChunk);
-  Fnv1a hash;
-  std::size_t count = 0;
-  for (;;) {
-    ssize_t r = api_.recv(fd, buf.data(), buf.size(), 0);
-    if (r < 0 && api_.last_error() == EINTR) continue;
-    if (r <= 0) break;
-    count += static_cast<std::size_t>(r);
-    hash.add(ByteSpan(buf).first(static_cast<std::size_t>(r)));
-  }
+  const Received got = read_to_end(fd);
   api_.close(fd);
-  return "done " + std::to_string(count) + " " + std::to_string(hash.value());
+  return "done " + std::to_string(got.count) + " " + std::to_string(got.hash);
 }
 
 std::string Peer::cmd_backlog(const std::string& ip, std::uint16_t port, int count, int ms) {

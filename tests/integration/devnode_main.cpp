@@ -34,42 +34,23 @@
 #include <thread>
 #include <vector>
 
-#include "integration/pattern.hpp"
+#include "support/pattern.hpp"
+#include "support/sock_addr.hpp"
 #include "runtime/dev_node.hpp"
 #include "weft/weft.h"
 
 namespace {
 
-using weft::integration::fill_pattern;
-
-sockaddr_storage any_addr(int family, std::uint16_t port, socklen_t& len) {
-  sockaddr_storage ss{};
-  if (family == AF_INET) {
-    sockaddr_in in{};
-    in.sin_family = AF_INET;
-    in.sin_port = htons(port);
-    std::memcpy(&ss, &in, sizeof in);
-    len = sizeof in;
-  } else {
-    sockaddr_in6 in{};
-    in.sin6_family = AF_INET6;
-    in.sin6_port = htons(port);
-    std::memcpy(&ss, &in, sizeof in);
-    len = sizeof in;
-  }
-  return ss;
-}
-
-sockaddr* sa(sockaddr_storage& ss) { return reinterpret_cast<sockaddr*>(&ss); }  // NOLINT
+using weft::test_support::fill_pattern;
+using weft::test_support::SockAddr;
 
 int listen_on(int family, int type, std::uint16_t port, int backlog = 1024) {
   int fd = weft_socket(family, type, 0);
   if (fd < 0) return -1;
   int one = 1;
   weft_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  socklen_t len = 0;
-  auto addr = any_addr(family, port, len);
-  if (weft_bind(fd, sa(addr), len) != 0) return -1;
+  auto addr = SockAddr::make(family == AF_INET ? "0.0.0.0" : "::", port);
+  if (weft_bind(fd, addr.get(), addr.len) != 0) return -1;
   if (type == SOCK_STREAM && weft_listen(fd, backlog) != 0) return -1;
   return fd;
 }
@@ -236,11 +217,10 @@ void thread_per_connection(int listener, void (*serve)(int)) {
 void udp_echo(int fd) {
   std::vector<char> buf(65536);
   for (;;) {
-    sockaddr_storage from{};
-    socklen_t len = sizeof from;
-    ssize_t r = weft_recvfrom(fd, buf.data(), buf.size(), 0, sa(from), &len);
+    SockAddr from;
+    ssize_t r = weft_recvfrom(fd, buf.data(), buf.size(), 0, from.get(), &from.len);
     if (r < 0) return;
-    weft_sendto(fd, buf.data(), static_cast<std::size_t>(r), 0, sa(from), len);
+    weft_sendto(fd, buf.data(), static_cast<std::size_t>(r), 0, from.get(), from.len);
   }
 }
 

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "integration/pattern.hpp"
+#include "support/pattern.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/wire_endpoint.hpp"
 #include "weft/weft.h"
@@ -90,7 +90,7 @@ std::string echo(const std::string& ip, std::uint16_t port, std::size_t bytes) {
     std::vector<std::byte> chunk(16384);
     for (std::size_t off = 0; off < bytes; off += chunk.size()) {
       const std::size_t n = std::min(chunk.size(), bytes - off);
-      integration::fill_pattern(std::span(chunk).first(n), off);
+      test_support::fill_pattern(std::span(chunk).first(n), off);
       if (weft_send(fd, chunk.data(), n, 0) != static_cast<ssize_t>(n)) return;
     }
   });
@@ -101,7 +101,7 @@ std::string echo(const std::string& ip, std::uint16_t port, std::size_t bytes) {
   while (got < bytes) {
     const ssize_t n = weft_recv(fd, buf.data(), buf.size(), 0);
     if (n <= 0) break;
-    integration::fill_pattern(std::span(want).first(static_cast<std::size_t>(n)), got);
+    test_support::fill_pattern(std::span(want).first(static_cast<std::size_t>(n)), got);
     intact = intact && std::memcmp(buf.data(), want.data(), static_cast<std::size_t>(n)) == 0;
     got += static_cast<std::size_t>(n);
   }

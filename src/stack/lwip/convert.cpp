@@ -29,6 +29,12 @@ IpAddress from_lwip(const ip_addr_t& a) noexcept {
   return r;
 }
 
+Endpoint endpoint_of(const ip_addr_t& a, u16_t port, Family family) noexcept {
+  Endpoint e{from_lwip(a), port};
+  e.address.family = family;
+  return e;
+}
+
 Error from_err(err_t e) noexcept {
   switch (e) {
     case ERR_MEM:

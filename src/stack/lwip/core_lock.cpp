@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <shared_mutex>
 #include <vector>
 
 #include "base/bytes.hpp"
@@ -39,6 +40,14 @@ std::mutex& tx_mutex() {
   return *m;
 }
 
+// Held shared by a CoreLock section from just before it releases the core lock
+// until it has woken the sockets it deferred; taken exclusively by
+// wait_for_deferred_wakes before a socket is freed. Never destroyed, as above.
+std::shared_mutex& wake_gate() {
+  static auto* m = new std::shared_mutex;
+  return *m;
+}
+
 thread_local int t_sections = 0;
 thread_local std::vector<Wakeable*> t_wakes;
 
@@ -70,19 +79,31 @@ CoreLock::CoreLock() noexcept {
 
 CoreLock::~CoreLock() {
   --t_sections;
-  for (Wakeable* w : t_wakes) w->wake_watchers();
-  t_wakes.clear();
+  // Wake after the core lock is released: a woken thread's next call (a send)
+  // takes the core lock, and woken before the release it would block on it at
+  // once (on one core: two extra context switches per wake-up). The gate keeps
+  // the sockets to wake alive meanwhile (wait_for_deferred_wakes).
+  thread_local std::vector<Wakeable*> wakes;
+  wakes.swap(t_wakes);
+  std::shared_lock<std::shared_mutex> gate;
+  if (!wakes.empty()) gate = std::shared_lock(wake_gate());
   auto& q = pending();
   if (q.empty()) {
     UNLOCK_TCPIP_CORE();
-    return;
+  } else {
+    // Frames first (the transmit mutex keeps their order), then the wakes, so a
+    // woken sender does not wait for this thread's transmission.
+    thread_local std::vector<Pending> out;
+    std::unique_lock tx(tx_mutex());
+    out.swap(q);
+    UNLOCK_TCPIP_CORE();
+    transmit_all(out);
   }
-  thread_local std::vector<Pending> out;
-  std::unique_lock tx(tx_mutex());
-  out.swap(q);
-  UNLOCK_TCPIP_CORE();
-  transmit_all(out);
+  for (Wakeable* w : wakes) w->wake_watchers();
+  wakes.clear();
 }
+
+void wait_for_deferred_wakes() noexcept { std::unique_lock lock(wake_gate()); }
 
 bool defer_wake(Wakeable* s) noexcept {
   if (t_sections == 0) return false;

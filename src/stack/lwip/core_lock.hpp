@@ -34,12 +34,16 @@ class Wakeable {
 };
 
 // From an lwIP callback (core lock held): wake s's watchers once, when the
-// current CoreLock section ends (just before the core lock is released), instead
-// of once per callback; a batch of frames for one connection then costs one
-// wake-up. Returns false when no CoreLock of ours is active on this thread (lwIP's
-// tcpip thread): the caller wakes at once. Sockets are destroyed only under the
-// core lock, so s stays valid until the section ends.
+// current CoreLock section ends (just after the core lock is released and its
+// frames sent), instead of once per callback; a batch of frames for one
+// connection then costs one wake-up. Returns false when no CoreLock of ours is
+// active on this thread (lwIP's tcpip thread): the caller wakes at once.
 bool defer_wake(Wakeable* s) noexcept;
+
+// Returns once every CoreLock section that deferred a wake before this call has
+// finished waking. A Wakeable calls it before it is freed, once no callback can
+// defer it any more (after its close under the core lock).
+void wait_for_deferred_wakes() noexcept;
 
 // For linkoutput (core lock held): queue p for tap, or send it at once when no
 // CoreLock of ours is active on this thread (lwIP's own tcpip thread running

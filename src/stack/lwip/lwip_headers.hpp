@@ -15,6 +15,8 @@ extern "C" {
 #include <lwip/ip_addr.h>
 #include <lwip/netif.h>
 #include <lwip/pbuf.h>
+#include <lwip/prot/ip.h>
+#include <lwip/raw.h>
 #include <lwip/priv/tcp_priv.h>
 #include <lwip/tcp.h>
 #include <lwip/tcpip.h>

@@ -1,11 +1,15 @@
 #include "stack/lwip/lwip_stack.hpp"
 
+#include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <random>
 
+#include "stack/lwip/core_lock.hpp"
 #include "stack/lwip/lwip_headers.hpp"
+#include "stack/lwip/packet_peek.hpp"
 #include "stack/lwip/tcp_socket.hpp"
 #include "stack/lwip/udp_socket.hpp"
 
@@ -26,6 +30,52 @@ void on_init_done(void* arg) {
   d->done = true;
   d->cv.notify_all();
 }
+
+// The start of an IP packet for a raw hook: in place when the pbuf is one piece
+// (frames from the tap are), else copied (reassembled datagrams), up to what the
+// parsers need: a whole ICMP error (its checksum covers all of it) or the TCP
+// header.
+ByteSpan packet_start(const pbuf* p, std::span<std::byte> scratch) noexcept {
+  if (p->next == nullptr) return as_bytes(p->payload, p->len);
+  const auto n = static_cast<u16_t>(std::min<std::size_t>(p->tot_len, scratch.size()));
+  return ByteSpan(scratch.data(), pbuf_copy_partial(p, scratch.data(), n, 0));
+}
+
+// lwIP's raw input hooks run for every IP packet of their protocol before lwIP's
+// own processing (core lock held). Returning 0 lets lwIP go on with the packet;
+// 1 means it was eaten (and freed).
+
+// ICMP and ICMPv6: a port unreachable is an error for the connected UDP socket
+// that sent the quoted datagram (lwIP's UDP has no error path of its own).
+u8_t on_icmp(void* /*arg*/, raw_pcb* /*pcb*/, pbuf* p, const ip_addr_t* /*from*/) {
+  std::array<std::byte, 1280> scratch;
+  if (auto e = parse_port_unreachable(packet_start(p, scratch))) UdpSocket::port_unreachable(*e);
+  return 0;
+}
+
+// TCP: a SYN for a listener whose accept queue is full is dropped, as Linux does,
+// so the client retransmits it later; lwIP (its backlog compiled out) would
+// complete the handshake and leave us only a reset.
+u8_t on_tcp(void* /*arg*/, raw_pcb* /*pcb*/, pbuf* p, const ip_addr_t* /*from*/) {
+  std::array<std::byte, 128> scratch;
+  auto syn = parse_tcp_syn(packet_start(p, scratch));
+  if (!syn || TcpSocket::admits(*syn)) return 0;
+  pbuf_free(p);
+  return 1;
+}
+
+void install_hooks() {
+  CoreLock lock;
+  raw_pcb* icmp4 = raw_new_ip_type(IPADDR_TYPE_V4, IP_PROTO_ICMP);
+  raw_pcb* icmp6 = raw_new_ip_type(IPADDR_TYPE_V6, IP6_NEXTH_ICMP6);
+  raw_pcb* tcp = raw_new_ip_type(IPADDR_TYPE_ANY, IP_PROTO_TCP);
+  // raw_new fails only without memory; the stack then still runs, with lwIP's own
+  // behaviour (a full listener resets, UDP ignores ICMP errors).
+  if (icmp4 != nullptr) raw_recv(icmp4, &on_icmp, nullptr);
+  if (icmp6 != nullptr) raw_recv(icmp6, &on_icmp, nullptr);
+  if (tcp != nullptr) raw_recv(tcp, &on_tcp, nullptr);
+}
+
 }  // namespace
 
 LwipStack& LwipStack::instance() {
@@ -40,6 +90,8 @@ LwipStack::LwipStack() {
   tcpip_init(&on_init_done, &done);
   std::unique_lock lock(done.m);
   done.cv.wait(lock, [&] { return done.done; });
+  lock.unlock();
+  install_hooks();
 }
 
 Result<std::unique_ptr<Socket>> LwipStack::open(Transport transport, Family family) {

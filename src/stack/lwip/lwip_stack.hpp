@@ -10,6 +10,8 @@ namespace weft::stack::lwip {
 // lwIP keeps its state in globals. instance() starts it on first use (tcpip_init:
 // lwIP's own thread runs the timers, sleeping until the next deadline) and it runs
 // until the process exits: lwIP has no shutdown, so that thread is never joined.
+// It also installs lwIP raw-input hooks for TCP and ICMP (listen backlog, UDP
+// port unreachable: see lwip_stack.cpp).
 //
 // Before starting, the C library's rand() — lwIP's LWIP_RAND, used for the first
 // ephemeral port — is seeded from the OS, so two processes do not pick the same

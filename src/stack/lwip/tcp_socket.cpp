@@ -61,7 +61,10 @@ void TcpSocket::grow_send_buffer() noexcept {
   send_capacity_ = kSendBuffer;
 }
 
-TcpSocket::~TcpSocket() { close(); }
+TcpSocket::~TcpSocket() {
+  close();
+  wait_for_deferred_wakes();  // a section that deferred this socket may still be waking it
+}
 
 void TcpSocket::install_callbacks() noexcept {
   tcp_arg(pcb_, this);
@@ -73,12 +76,10 @@ void TcpSocket::install_callbacks() noexcept {
 void TcpSocket::remember_endpoints() noexcept {
   if (pcb_ == nullptr) return;
   if (pcb_->local_port != 0) {
-    last_local_ = Endpoint{from_lwip(pcb_->local_ip), pcb_->local_port};
-    last_local_->address.family = family_;
+    last_local_ = endpoint_of(pcb_->local_ip, pcb_->local_port, family_);
   }
   if (state_ != State::listening && pcb_->remote_port != 0) {
-    remote_ = Endpoint{from_lwip(pcb_->remote_ip), pcb_->remote_port};
-    remote_->address.family = family_;
+    remote_ = endpoint_of(pcb_->remote_ip, pcb_->remote_port, family_);
   }
 }
 
@@ -221,15 +222,53 @@ err_t TcpSocket::on_accept(void* arg, tcp_pcb* pcb, err_t err) {
   auto* self = static_cast<TcpSocket*>(arg);
   if (self == nullptr || err != ERR_OK || pcb == nullptr) return ERR_VAL;
   std::lock_guard lock(self->mu_);
-  if (self->state_ != State::listening || self->accept_q_.size() >= self->backlog_) {
-    // Backlog full. lwIP calls accept after the handshake, so the client sees a
-    // reset rather than a dropped SYN (Linux): a documented difference.
+  if (self->state_ != State::listening || self->accept_q_.size() > self->backlog_) {
+    // Closed, or full although admits() let the SYN in (it counts handshakes
+    // under way, so only a listener that stopped listening gets here). lwIP
+    // calls accept after the handshake: all that is left is a reset.
     tcp_abort(pcb);
     return ERR_ABRT;
   }
   self->accept_q_.push_back(std::make_unique<TcpSocket>(self->family_, pcb, true));
   self->notify_locked();
   return ERR_OK;
+}
+
+bool TcpSocket::admits(const TcpSyn& syn) noexcept {
+  const ip_addr_t local = to_lwip(syn.destination.address);
+  const ip_addr_t remote = to_lwip(syn.source.address);
+  // The listener lwIP's tcp_input would pick: one on the address, else one on any.
+  tcp_pcb_listen* listener = nullptr;
+  for (tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs; l != nullptr; l = l->next) {
+    if (l->local_port != syn.destination.port || IP_IS_V6_VAL(l->local_ip) != IP_IS_V6_VAL(local))
+      continue;
+    if (ip_addr_cmp(&l->local_ip, &local)) {
+      listener = l;
+      break;
+    }
+    if (ip_addr_isany_val(l->local_ip) && listener == nullptr) listener = l;
+  }
+  if (listener == nullptr || listener->accept != &TcpSocket::on_accept) return true;
+  auto* self = static_cast<TcpSocket*>(listener->callback_arg);
+  std::size_t queued = 0;
+  std::size_t backlog = 0;
+  {
+    std::lock_guard lock(self->mu_);
+    queued = self->accept_q_.size();
+    backlog = self->backlog_;
+  }
+  if (queued > backlog) return false;
+  // Handshakes under way will join the queue too. One scan of the connections:
+  // counting this listener's, and letting through a SYN lwIP will match to a
+  // connection it already has (a retransmitted SYN).
+  std::size_t embryonic = 0;
+  for (tcp_pcb* pcb = tcp_active_pcbs; pcb != nullptr; pcb = pcb->next) {
+    if (pcb->local_port == syn.destination.port && pcb->remote_port == syn.source.port &&
+        ip_addr_cmp(&pcb->local_ip, &local) && ip_addr_cmp(&pcb->remote_ip, &remote))
+      return true;
+    if (pcb->state == SYN_RCVD && pcb->listener == listener) ++embryonic;
+  }
+  return queued + embryonic <= backlog;
 }
 
 // ---- operations ----
@@ -254,7 +293,9 @@ Result<void> TcpSocket::listen(int backlog) {
   std::lock_guard lock(mu_);
   if (state_ == State::closed) return Error::bad_handle;
   if (state_ == State::listening) {
-    backlog_ = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(backlog, 1)), 1, kMaxBacklog);
+    // Linux: a negative backlog (taken as unsigned) or one above somaxconn is
+  // somaxconn; 0 still queues one connection.
+  backlog_ = backlog < 0 ? kMaxBacklog : std::min(static_cast<std::size_t>(backlog), kMaxBacklog);
     return {};
   }
   if (state_ != State::open || pcb_ == nullptr) return Error::invalid_argument;
@@ -268,7 +309,9 @@ Result<void> TcpSocket::listen(int backlog) {
   if (lpcb == nullptr) return from_err(e);
   pcb_ = lpcb;  // tcp_listen freed the old pcb
   state_ = State::listening;
-  backlog_ = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(backlog, 1)), 1, kMaxBacklog);
+  // Linux: a negative backlog (taken as unsigned) or one above somaxconn is
+  // somaxconn; 0 still queues one connection.
+  backlog_ = backlog < 0 ? kMaxBacklog : std::min(static_cast<std::size_t>(backlog), kMaxBacklog);
   tcp_arg(pcb_, this);
   tcp_accept(pcb_, &TcpSocket::on_accept);
   remember_endpoints();
@@ -349,6 +392,14 @@ void TcpSocket::maybe_recved(bool force) {
   {
     std::lock_guard lock(mu_);
     if (consumed_unreported_ == 0) return;
+    // Nothing held back: the window for every queued byte was given at arrival
+    // (the usual case below rx_limit_ - TCP_WND), so give_window would do nothing.
+    // Skipping the core lock here saves a lock round on every read, which the
+    // request/response path feels.
+    if (held_ == 0) {
+      consumed_unreported_ = 0;
+      return;
+    }
     if (!force && consumed_unreported_ < kRecvedBatch && rx_bytes_ != 0) return;
   }
   CoreLock core;
@@ -357,22 +408,25 @@ void TcpSocket::maybe_recved(bool force) {
   give_window(pcb_);
 }
 
+std::optional<Result<std::size_t>> TcpSocket::nothing_to_read_locked() noexcept {
+  if (state_ == State::closed) return Error::bad_handle;
+  if (state_ == State::listening) return Error::not_connected;
+  if (rx_bytes_ > 0) return std::nullopt;
+  if (error_) {
+    Error e = *error_;
+    error_.reset();
+    return e;
+  }
+  if (eof_ || rd_shut_ || dead_) return std::size_t{0};
+  if (state_ == State::open) return Error::not_connected;
+  return Error::would_block;
+}
+
 Result<std::size_t> TcpSocket::recv(MutableByteSpan buffer, bool peek, std::size_t* /*datagram_size*/) {
   std::size_t copied = 0;
   {
     std::lock_guard lock(mu_);
-    if (state_ == State::closed) return Error::bad_handle;
-    if (state_ == State::listening) return Error::not_connected;
-    if (rx_bytes_ == 0) {
-      if (error_) {
-        Error e = *error_;
-        error_.reset();
-        return e;
-      }
-      if (eof_ || rd_shut_ || dead_) return std::size_t{0};
-      if (state_ == State::open) return Error::not_connected;
-      return Error::would_block;
-    }
+    if (auto r = nothing_to_read_locked()) return *r;
     auto it = rx_.begin();
     std::size_t offset = it->offset;
     while (copied < buffer.size() && it != rx_.end()) {
@@ -406,17 +460,7 @@ Result<std::size_t> TcpSocket::recv_visit(const std::function<std::size_t(ByteSp
   std::size_t consumed = 0;
   {
     std::lock_guard lock(mu_);
-    if (state_ == State::closed) return Error::bad_handle;
-    if (state_ == State::listening) return Error::not_connected;
-    if (rx_bytes_ == 0) {
-      if (error_) {
-        Error e = *error_;
-        error_.reset();
-        return e;
-      }
-      if (eof_ || rd_shut_ || dead_) return std::size_t{0};
-      return Error::would_block;
-    }
+    if (auto r = nothing_to_read_locked()) return *r;
     bool stop = false;
     while (!stop && !rx_.empty()) {
       Chunk& c = rx_.front();
@@ -489,7 +533,7 @@ Result<void> TcpSocket::shutdown(bool read, bool write) {
         }
       }
     }
-    watchers_.wake_all();
+    wake_all_locked();
   }
   for (auto& c : dropped) pbuf_free(c.chain);
   maybe_recved(true);
@@ -511,29 +555,21 @@ void TcpSocket::close_locked(bool rst, std::deque<Chunk>& rx,
     rx_bytes_ = 0;
     for (auto& c : accept_q_) children.push_back(std::move(c));
     accept_q_.clear();
-    watchers_.wake_all();
+    wake_all_locked();
   }
 }
 
-void TcpSocket::close() noexcept {
+void TcpSocket::close() noexcept { end(false); }
+
+void TcpSocket::abort() noexcept { end(true); }
+
+void TcpSocket::end(bool rst) noexcept {
   std::deque<Chunk> rx;
   std::deque<std::unique_ptr<TcpSocket>> children;
   {
     CoreLock core;
-    close_locked(false, rx, children);
+    close_locked(rst, rx, children);
     // Connections never accepted are reset, as BSD does. (They have no children.)
-    std::deque<std::unique_ptr<TcpSocket>> none;
-    for (auto& c : children) c->close_locked(true, rx, none);
-  }
-  for (auto& c : rx) pbuf_free(c.chain);
-}
-
-void TcpSocket::abort() noexcept {
-  std::deque<Chunk> rx;
-  std::deque<std::unique_ptr<TcpSocket>> children;
-  {
-    CoreLock core;
-    close_locked(true, rx, children);
     std::deque<std::unique_ptr<TcpSocket>> none;
     for (auto& c : children) c->close_locked(true, rx, none);
   }
@@ -627,9 +663,7 @@ Result<Endpoint> TcpSocket::local_endpoint() {
     if (last_local_) return *last_local_;
     return Error::invalid_state;
   }
-  Endpoint e{from_lwip(pcb_->local_ip), pcb_->local_port};
-  e.address.family = family_;
-  return e;
+  return endpoint_of(pcb_->local_ip, pcb_->local_port, family_);
 }
 
 Result<Endpoint> TcpSocket::peer_endpoint() {
@@ -637,9 +671,7 @@ Result<Endpoint> TcpSocket::peer_endpoint() {
   std::lock_guard lock(mu_);
   if (state_ == State::closed) return Error::bad_handle;
   if (state_ != State::connected || pcb_ == nullptr) return Error::not_connected;
-  Endpoint e{from_lwip(pcb_->remote_ip), pcb_->remote_port};
-  e.address.family = family_;
-  return e;
+  return endpoint_of(pcb_->remote_ip, pcb_->remote_port, family_);
 }
 
 std::uint32_t TcpSocket::events_locked() const noexcept {
@@ -667,16 +699,6 @@ Result<void> TcpSocket::take_error() {
   Error e = *error_;
   error_.reset();
   return e;
-}
-
-void TcpSocket::watch(Waker* waker) {
-  std::lock_guard lock(mu_);
-  watchers_.add(waker);
-}
-
-void TcpSocket::unwatch(Waker* waker) {
-  std::lock_guard lock(mu_);
-  watchers_.remove(waker);
 }
 
 }  // namespace weft::stack::lwip

@@ -8,7 +8,8 @@
 
 #include "stack/lwip/core_lock.hpp"
 #include "stack/lwip/lwip_headers.hpp"
-#include "stack/lwip/watchers.hpp"
+#include "stack/lwip/packet_peek.hpp"
+#include "stack/lwip/watched_socket.hpp"
 #include "stack/stack_driver.hpp"
 
 namespace weft::stack::lwip {
@@ -31,7 +32,7 @@ namespace weft::stack::lwip {
 // last ACK), and silently after TIME_WAIT; so pcb_ is dropped in the err callback
 // and handed back (tcp_close) as soon as both FINs have been seen. Before a pcb
 // is handed back its callbacks are cleared: lwIP still calls recv on a peer FIN.
-class TcpSocket final : public Socket, private Wakeable {
+class TcpSocket final : public WatchedSocket {
  public:
   // Receive buffer per connection (SO_RCVBUF, at least TCP_WND): the window
   // stays fully open until this much is queued unread.
@@ -47,6 +48,12 @@ class TcpSocket final : public Socket, private Wakeable {
 
   static Result<std::unique_ptr<TcpSocket>> create(Family family);
   ~TcpSocket() override;
+
+  // Core lock held (lwIP's TCP input hook): false when syn is for a listener of
+  // ours whose accept queue, counting handshakes under way, already holds
+  // backlog + 1 connections (Linux's limit) and it starts no connection already
+  // known. The caller then drops it, as Linux does; the client retransmits.
+  static bool admits(const TcpSyn& syn) noexcept;
 
   [[nodiscard]] Transport transport() const noexcept override { return Transport::tcp; }
   [[nodiscard]] Family family() const noexcept override { return family_; }
@@ -69,20 +76,10 @@ class TcpSocket final : public Socket, private Wakeable {
   Result<Endpoint> peer_endpoint() override;
   [[nodiscard]] std::uint32_t events() override;
   Result<void> take_error() override;
-  void watch(Waker* waker) override;
-  void unwatch(Waker* waker) override;
 
   TcpSocket(Family family, tcp_pcb* pcb, bool accepted) noexcept;
 
  private:
-  void wake_watchers() noexcept override {
-    std::lock_guard lock(mu_);
-    watchers_.wake_all();
-  }
-  // In a callback (mu_ held): wake now or at the end of the locked section.
-  void notify_locked() noexcept {
-    if (!defer_wake(this)) watchers_.wake_all();
-  }
   enum class State { open, listening, connecting, connected, closed };
   struct Chunk {
     pbuf* chain;
@@ -101,8 +98,13 @@ class TcpSocket final : public Socket, private Wakeable {
   void remember_endpoints() noexcept;
   // Core held: clears callbacks and gives the pcb back to lwIP.
   void release_pcb(bool rst) noexcept;
+  // close() (FIN, or RST with unread data) or abort() (RST).
+  void end(bool rst) noexcept;
   // Core held. Returns the pbufs and children to free after unlocking.
   void close_locked(bool rst, std::deque<Chunk>& rx, std::deque<std::unique_ptr<TcpSocket>>& children) noexcept;
+  // mu_ held: what a read returns when it cannot take bytes (closed, listening,
+  // the pending error, end of stream, would_block); nullopt when bytes wait.
+  std::optional<Result<std::size_t>> nothing_to_read_locked() noexcept;
   // Tells lwIP about consumed bytes when enough piled up (or nothing is left).
   void maybe_recved(bool force);
   std::size_t send_space_locked() const noexcept;  // core + mu_ held
@@ -111,7 +113,6 @@ class TcpSocket final : public Socket, private Wakeable {
   std::uint32_t events_locked() const noexcept;
 
   const Family family_;
-  std::mutex mu_;
   tcp_pcb* pcb_{nullptr};
   State state_{State::open};
   std::deque<Chunk> rx_;
@@ -131,8 +132,7 @@ class TcpSocket final : public Socket, private Wakeable {
   std::optional<Endpoint> last_local_;  // getsockname once the pcb is gone (core + mu_)
   std::optional<Endpoint> remote_;      // the peer, once known (core + mu_)
   std::deque<std::unique_ptr<TcpSocket>> accept_q_;
-  std::size_t backlog_{0};
-  Watchers watchers_;
+  std::size_t backlog_{0};  // the queue holds backlog_ + 1, as on Linux
 };
 
 }  // namespace weft::stack::lwip

@@ -24,7 +24,10 @@ UdpSocket::UdpSocket(Family family, udp_pcb* pcb) noexcept : family_(family), pc
   udp_recv(pcb_, &UdpSocket::on_recv, this);
 }
 
-UdpSocket::~UdpSocket() { close(); }
+UdpSocket::~UdpSocket() {
+  close();
+  wait_for_deferred_wakes();  // a section that deferred this socket may still be waking it
+}
 
 void UdpSocket::on_recv(void* arg, udp_pcb* /*pcb*/, pbuf* p, const ip_addr_t* addr, u16_t port) {
   auto* self = static_cast<UdpSocket*>(arg);
@@ -38,6 +41,32 @@ void UdpSocket::on_recv(void* arg, udp_pcb* /*pcb*/, pbuf* p, const ip_addr_t* a
   self->rx_bytes_ += p->tot_len;
   self->rx_.push_back({p, from});
   self->notify_locked();
+}
+
+void UdpSocket::port_unreachable(const PortUnreachable& e) noexcept {
+  // Linux reports it only on a connected socket (without IP_RECVERR): an
+  // unconnected one cannot tell which of its destinations it concerns.
+  const ip_addr_t local = to_lwip(e.source.address);
+  const ip_addr_t remote = to_lwip(e.destination.address);
+  for (udp_pcb* pcb = udp_pcbs; pcb != nullptr; pcb = pcb->next) {
+    if (pcb->recv != &UdpSocket::on_recv || (pcb->flags & UDP_FLAGS_CONNECTED) == 0 ||
+        pcb->local_port != e.source.port || pcb->remote_port != e.destination.port ||
+        IP_IS_V6_VAL(pcb->local_ip) != IP_IS_V6_VAL(local) || !ip_addr_cmp(&pcb->remote_ip, &remote) ||
+        (!ip_addr_isany_val(pcb->local_ip) && !ip_addr_cmp(&pcb->local_ip, &local)))
+      continue;
+    auto* self = static_cast<UdpSocket*>(pcb->recv_arg);
+    std::lock_guard lock(self->mu_);
+    if (self->closed_) return;
+    self->error_ = Error::connection_refused;
+    self->notify_locked();
+    return;
+  }
+}
+
+Result<void> UdpSocket::take_error() {
+  std::lock_guard lock(mu_);
+  if (auto e = take_error_locked()) return *e;
+  return {};
 }
 
 Result<void> UdpSocket::bind(const Endpoint& local) {
@@ -69,6 +98,7 @@ Result<void> UdpSocket::connect(const Endpoint& remote) {
 
 Result<std::size_t> UdpSocket::send_locked(ByteSpan data, const ip_addr_t* to, u16_t port) {
   if (closed_) return Error::bad_handle;
+  if (auto e = take_error_locked()) return *e;
   if (wr_shut_) return Error::closed;
   if (data.size() > (family_ == Family::v4 ? kMaxDatagramV4 : kMaxDatagramV6)) return Error::too_large;
   pbuf* p = pbuf_alloc(PBUF_TRANSPORT, static_cast<u16_t>(data.size()), PBUF_RAM);
@@ -103,6 +133,9 @@ Result<std::size_t> UdpSocket::take(MutableByteSpan buffer, Endpoint* from, bool
   {
     std::lock_guard lock(mu_);
     if (closed_) return Error::bad_handle;
+    // The error first, even with datagrams queued, and taken even by a peek
+    // (Linux's __skb_recv_udp: sock_error).
+    if (auto e = take_error_locked()) return *e;
     if (rx_.empty()) {
       if (rd_shut_) return std::size_t{0};
       return Error::would_block;
@@ -153,7 +186,7 @@ Result<void> UdpSocket::shutdown(bool read, bool write) {
   if (!connected_) return Error::not_connected;
   rd_shut_ = rd_shut_ || read;
   wr_shut_ = wr_shut_ || write;
-  watchers_.wake_all();
+  wake_all_locked();
   return {};
 }
 
@@ -169,7 +202,7 @@ void UdpSocket::close() noexcept {
     pcb_ = nullptr;
     rx.swap(rx_);
     rx_bytes_ = 0;
-    watchers_.wake_all();
+    wake_all_locked();
   }
   for (auto& d : rx) pbuf_free(d.p);
 }
@@ -210,9 +243,7 @@ Result<Endpoint> UdpSocket::local_endpoint() {
   CoreLock core;
   std::lock_guard lock(mu_);
   if (closed_) return Error::bad_handle;
-  Endpoint e{from_lwip(pcb_->local_ip), pcb_->local_port};
-  e.address.family = family_;
-  return e;
+  return endpoint_of(pcb_->local_ip, pcb_->local_port, family_);
 }
 
 Result<Endpoint> UdpSocket::peer_endpoint() {
@@ -220,9 +251,7 @@ Result<Endpoint> UdpSocket::peer_endpoint() {
   std::lock_guard lock(mu_);
   if (closed_) return Error::bad_handle;
   if (!connected_) return Error::not_connected;
-  Endpoint e{from_lwip(pcb_->remote_ip), pcb_->remote_port};
-  e.address.family = family_;
-  return e;
+  return endpoint_of(pcb_->remote_ip, pcb_->remote_port, family_);
 }
 
 std::uint32_t UdpSocket::events() {
@@ -230,17 +259,8 @@ std::uint32_t UdpSocket::events() {
   if (closed_) return Events::hangup;
   std::uint32_t e = Events::writable;
   if (!rx_.empty() || rd_shut_) e |= Events::readable;
+  if (error_) e |= Events::error;
   return e;
-}
-
-void UdpSocket::watch(Waker* waker) {
-  std::lock_guard lock(mu_);
-  watchers_.add(waker);
-}
-
-void UdpSocket::unwatch(Waker* waker) {
-  std::lock_guard lock(mu_);
-  watchers_.remove(waker);
 }
 
 std::uint64_t UdpSocket::dropped() noexcept {

@@ -8,20 +8,26 @@
 
 #include "stack/lwip/core_lock.hpp"
 #include "stack/lwip/lwip_headers.hpp"
-#include "stack/lwip/watchers.hpp"
+#include "stack/lwip/packet_peek.hpp"
+#include "stack/lwip/watched_socket.hpp"
 #include "stack/stack_driver.hpp"
 
 namespace weft::stack::lwip {
 
 // One UDP socket on lwIP's raw API. Received datagrams (pbufs, no copy) queue up
 // to kDefaultRecvBuffer bytes; beyond that new ones are dropped and counted, as a
-// kernel drops on a full socket buffer. Sending never blocks.
-class UdpSocket final : public Socket, private Wakeable {
+// kernel drops on a full socket buffer. Sending never blocks. A connected socket
+// whose datagram met a closed port gets connection_refused as its pending error,
+// returned once by the next recv or send (or take_error), as Linux does.
+class UdpSocket final : public WatchedSocket {
  public:
   static constexpr std::size_t kDefaultRecvBuffer = 256 * 1024;
   static constexpr std::size_t kMaxRecvBuffer = 16 * 1024 * 1024;
 
   static Result<std::unique_ptr<UdpSocket>> create(Family family);
+  // Core lock held (lwIP's ICMP input hook): the connected socket that sent the
+  // datagram an ICMP port unreachable quotes, if any, takes the error.
+  static void port_unreachable(const PortUnreachable& e) noexcept;
   UdpSocket(Family family, udp_pcb* pcb) noexcept;
   ~UdpSocket() override;
 
@@ -45,41 +51,36 @@ class UdpSocket final : public Socket, private Wakeable {
   Result<Endpoint> local_endpoint() override;
   Result<Endpoint> peer_endpoint() override;
   [[nodiscard]] std::uint32_t events() override;
-  Result<void> take_error() override { return {}; }
-  void watch(Waker* waker) override;
-  void unwatch(Waker* waker) override;
+  Result<void> take_error() override;
 
   [[nodiscard]] std::uint64_t dropped() noexcept;
 
  private:
-  void wake_watchers() noexcept override {
-    std::lock_guard lock(mu_);
-    watchers_.wake_all();
-  }
-  // In a callback (mu_ held): wake now or at the end of the locked section.
-  void notify_locked() noexcept {
-    if (!defer_wake(this)) watchers_.wake_all();
-  }
   struct Datagram {
     pbuf* p;
     Endpoint from;
   };
   static void on_recv(void* arg, udp_pcb* pcb, pbuf* p, const ip_addr_t* addr, u16_t port);
+  // mu_ held: the pending error, cleared.
+  std::optional<Error> take_error_locked() noexcept {
+    auto e = error_;
+    error_.reset();
+    return e;
+  }
   Result<std::size_t> send_locked(ByteSpan data, const ip_addr_t* to, u16_t port);
   Result<std::size_t> take(MutableByteSpan buffer, Endpoint* from, bool peek, std::size_t* datagram_size);
 
   const Family family_;
-  std::mutex mu_;
   udp_pcb* pcb_{nullptr};  // changes only with core lock and mu_
   bool closed_{false};
   bool connected_{false};
   bool rd_shut_{false};
   bool wr_shut_{false};
+  std::optional<Error> error_;  // SO_ERROR
   std::deque<Datagram> rx_;
   std::size_t rx_bytes_{0};
   std::size_t rx_limit_{kDefaultRecvBuffer};
   std::uint64_t dropped_{0};
-  Watchers watchers_;
 };
 
 }  // namespace weft::stack::lwip

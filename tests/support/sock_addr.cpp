@@ -1,4 +1,4 @@
-#include "conformance/sock_addr.hpp"
+#include "support/sock_addr.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace weft::conformance {
+namespace weft::test_support {
 
 SockAddr SockAddr::make(const std::string& ip, std::uint16_t port) {
   SockAddr a;
@@ -81,4 +81,4 @@ bool operator==(const SockAddr& a, const SockAddr& b) noexcept {
          x.sin6_flowinfo == y.sin6_flowinfo && x.sin6_scope_id == y.sin6_scope_id;
 }
 
-}  // namespace weft::conformance
+}  // namespace weft::test_support

@@ -1,13 +1,14 @@
 #pragma once
 
-// sockaddr values for the tests: built from numeric text, printed back, compared.
+// sockaddr values for the tests (conformance, integration, unit): built from
+// numeric text, printed back, compared.
 
 #include <sys/socket.h>
 
 #include <cstdint>
 #include <string>
 
-namespace weft::conformance {
+namespace weft::test_support {
 
 struct SockAddr {
   sockaddr_storage storage{};
@@ -30,4 +31,4 @@ inline int family_of(const std::string& ip) {
   return ip.find(':') == std::string::npos ? AF_INET : AF_INET6;
 }
 
-}  // namespace weft::conformance
+}  // namespace weft::test_support
