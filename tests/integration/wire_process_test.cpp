@@ -148,6 +148,9 @@ std::vector<Bytes> make_frames(std::size_t count, std::uint32_t seed) {
   for (std::size_t i = 0; i < count; ++i) {
     Bytes f(sizes[i % std::size(sizes)]);
     for (auto& b : f) b = static_cast<std::byte>(rng());
+    // A first byte in 0x20..0x2f would make it a VL2 message (docs/vnet.md §3);
+    // these travel the raw peer-to-peer channel.
+    f[0] = std::byte{0x7e};
     frames.push_back(std::move(f));
   }
   return frames;
