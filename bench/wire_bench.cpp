@@ -38,6 +38,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -222,13 +223,20 @@ Measurement drive(Receiver& rx, std::uint64_t& seq, std::size_t size, std::size_
   return m;
 }
 
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "weft-wire-bench: %s\n", what);
+  std::exit(1);
+}
+
 // ---- The reference: two osdep::UdpSockets, nothing else.
 
 class BarePair {
  public:
-  BarePair() {
-    auto a = osdep::UdpSocket::bind(osdep::Endpoint::loopback_v4(0));
-    auto b = osdep::UdpSocket::bind(osdep::Endpoint::loopback_v4(0));
+  // gso: one send_burst per batch (UDP GSO, one destination) instead of
+  // send_batch, and GRO on the receiving socket, as a WireNode has them.
+  explicit BarePair(bool gso) : gso_(gso) {
+    auto a = osdep::UdpSocket::bind(osdep::Endpoint::loopback_v4(0), {.gso = gso});
+    auto b = osdep::UdpSocket::bind(osdep::Endpoint::loopback_v4(0), {.gso = false, .gro = gso});
     auto poller = osdep::Poller::create();
     if (!a || !b || !poller || !poller->add(b->fd(), 1)) {
       std::fprintf(stderr, "bare UDP sockets: setup failed\n");
@@ -237,10 +245,12 @@ class BarePair {
     a_ = std::make_unique<osdep::UdpSocket>(std::move(*a));
     b_ = std::make_unique<osdep::UdpSocket>(std::move(*b));
     poller_ = std::make_unique<osdep::Poller>(std::move(*poller));
-    storage_.resize(kBatch * kMaxFrame);
+    if (gso && !(a_->gso_enabled() && b_->gro_enabled())) fail("this kernel lacks UDP GSO/GRO");
+    const std::size_t slot = gso ? osdep::UdpSocket::kMaxGroBytes : kMaxFrame;
+    storage_.resize(kBatch * slot);
     slots_.resize(kBatch);
     for (std::size_t i = 0; i < kBatch; ++i)
-      slots_[i].buffer = MutableByteSpan(storage_).subspan(i * kMaxFrame, kMaxFrame);
+      slots_[i].buffer = MutableByteSpan(storage_).subspan(i * slot, slot);
     thread_ = std::thread([this] { run(); });
   }
   ~BarePair() {
@@ -254,6 +264,15 @@ class BarePair {
   Measurement measure(std::size_t size, std::size_t frames, std::size_t window) {
     std::array<osdep::UdpSocket::SendItem, kBatch> items;
     return drive(rx_, seq_, size, frames, window, [&](std::span<const ByteSpan> batch) {
+      if (gso_) {
+        std::span<const ByteSpan> rest = batch;
+        while (!rest.empty()) {
+          const auto n = a_->send_burst(b_->local(), rest).value_or(0);
+          if (n == 0) ++send_dropped_;
+          rest = rest.subspan(std::max<std::size_t>(n, 1));
+        }
+        return;
+      }
       for (std::size_t i = 0; i < batch.size(); ++i) items[i] = {batch[i], b_->local()};
       // As osdep::Outbox: a datagram the kernel refuses is dropped, and the rest go on.
       std::span<const osdep::UdpSocket::SendItem> rest(items.data(), batch.size());
@@ -270,20 +289,23 @@ class BarePair {
   void run() {
     std::array<std::uint64_t, 1> tokens{};
     std::vector<ByteSpan> frames;
-    frames.reserve(kBatch);
+    frames.reserve(kBatch * 64);
     while (!stopping_) {
       if (!poller_->wait(tokens)) return;
       for (int k = 0; k < kBatchesPerWakeup; ++k) {
         auto n = b_->recv_batch(slots_);
         if (!n) break;
         frames.clear();
-        for (std::size_t i = 0; i < *n; ++i) frames.push_back(ByteSpan(slots_[i].buffer).first(slots_[i].size));
+        for (std::size_t i = 0; i < *n; ++i)
+          for (std::size_t seg = 0; seg < slots_[i].segments(); ++seg)
+            frames.push_back(slots_[i].segment(seg));
         rx_.take(frames);
         if (*n < kBatch) break;
       }
     }
   }
 
+  bool gso_;
   std::unique_ptr<osdep::UdpSocket> a_;
   std::unique_ptr<osdep::UdpSocket> b_;
   std::unique_ptr<osdep::Poller> poller_;
@@ -320,11 +342,6 @@ bool wait_until(Pred pred) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return true;
-}
-
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "weft-wire-bench: %s\n", what);
-  std::exit(1);
 }
 
 class WeftPair {
@@ -420,17 +437,21 @@ std::vector<int> cpus() {
   return v;
 }
 
-struct Row {
-  std::string name;
-  std::size_t size;
-  std::size_t datagrams;  // per frame
-  std::vector<Measurement> runs;
-  double median_fps{0};
-};
-
 double median_of(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Comma-separated list.
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i <= s.size()) {
+    const std::size_t j = std::min(s.find(',', i), s.size());
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -440,6 +461,8 @@ int main(int argc, char** argv) {
   std::size_t frames = 200'000;
   std::size_t window = 1024;
   bool pin = false;
+  std::vector<std::string> case_names{"bare", "gso", "1400", "1472"};
+  std::vector<std::size_t> sizes{1400, 1514, 2800};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--pin") {
@@ -450,8 +473,19 @@ int main(int argc, char** argv) {
       frames = std::max<std::size_t>(kBatch, std::strtoull(argv[++i], nullptr, 10));
     } else if (i + 1 < argc && a == "--window") {
       window = std::max<std::size_t>(kBatch, std::strtoull(argv[++i], nullptr, 10));
+    } else if (i + 1 < argc && a == "--cases") {
+      case_names = split(argv[++i]);
+    } else if (i + 1 < argc && a == "--sizes") {
+      sizes.clear();
+      for (const auto& z : split(argv[++i])) {
+        const std::size_t v = std::strtoull(z.c_str(), nullptr, 10);
+        if (v < kSeqBytes || v > kMaxFrame) fail("--sizes: 8 to 4096 bytes");
+        sizes.push_back(v);
+      }
     } else {
-      std::fprintf(stderr, "usage: weft-wire-bench [--runs N] [--frames F] [--window W] [--pin]\n");
+      std::fprintf(stderr,
+                   "usage: weft-wire-bench [--runs N] [--frames F] [--window W] [--pin]\n"
+                   "         [--cases bare,gso,1400,1472] [--sizes 1400,1514,2800]\n");
       return 2;
     }
   }
@@ -463,69 +497,87 @@ int main(int argc, char** argv) {
   // then move this (the sending) thread to the first.
   if (pin) pin_to(mask[1]);
 
-  const std::vector<std::size_t> sizes{1400, 1514, 2800};
-  BarePair bare;
-  WeftPair weft1400(1400);
-  WeftPair weft1472(1472);
-  if (pin) pin_to(mask[0]);
-
-  std::vector<Row> rows;
-  for (const std::size_t size : sizes) {
-    rows.push_back({"bare UDP (UdpSocket)", size, 1, {}});
-    rows.push_back({"weft, path_mtu 1400", size, datagrams_per_frame(size, 1400), {}});
-    rows.push_back({"weft, path_mtu 1472", size, datagrams_per_frame(size, 1472), {}});
-  }
-  // Runs are the outer loop, so noise from other processes spreads over every case alike.
-  for (int run = 0; run < runs; ++run) {
-    for (std::size_t z = 0; z < sizes.size(); ++z) {
-      rows[3 * z].runs.push_back(bare.measure(sizes[z], frames, window));
-      rows[3 * z + 1].runs.push_back(weft1400.measure(sizes[z], frames, window));
-      rows[3 * z + 2].runs.push_back(weft1472.measure(sizes[z], frames, window));
+  struct Case {
+    std::string name;
+    std::size_t path_mtu;  // 0: bare UDP, one datagram per frame
+    std::function<Measurement(std::size_t size)> measure;
+    std::vector<std::vector<Measurement>> runs;  // [size][run]
+  };
+  std::vector<std::unique_ptr<BarePair>> bares;
+  std::vector<std::unique_ptr<WeftPair>> wefts;
+  std::vector<Case> cases;
+  for (const auto& n : case_names) {
+    if (n == "bare" || n == "gso") {
+      bares.push_back(std::make_unique<BarePair>(n == "gso"));
+      BarePair* b = bares.back().get();
+      cases.push_back({n == "gso" ? "bare UDP, GSO+GRO" : "bare UDP (sendmmsg)", 0,
+                       [b, frames, window](std::size_t z) { return b->measure(z, frames, window); },
+                       {}});
+    } else if (n == "1400" || n == "1472") {
+      const std::size_t mtu = std::stoul(n);
+      wefts.push_back(std::make_unique<WeftPair>(mtu));
+      WeftPair* w = wefts.back().get();
+      cases.push_back({"weft, path_mtu " + n, mtu,
+                       [w, frames, window](std::size_t z) { return w->measure(z, frames, window); },
+                       {}});
+    } else {
+      fail("--cases: bare, gso, 1400, 1472");
     }
   }
+  if (pin) pin_to(mask[0]);
+
+  for (auto& c : cases) c.runs.resize(sizes.size());
+  // Runs are the outer loop, so noise from other processes spreads over every case alike.
+  for (int run = 0; run < runs; ++run)
+    for (std::size_t z = 0; z < sizes.size(); ++z)
+      for (auto& c : cases) c.runs[z].push_back(c.measure(sizes[z]));
 
   std::printf(
       "# weft-wire-bench: %d runs x %zu frames, batch %zu, window %zu frames; median of the "
-      "runs\n# affinity: cpus %s, %s\n",
+      "runs\n# affinity: cpus %s, %s\n"
+      "# ratio: to the first case's median at that size; dg/f: UDP datagrams per frame\n",
       runs, frames, kBatch, window, affinity.c_str(),
       pin ? "sender pinned to the first, receiver to the second" : "threads not pinned");
   std::printf("%5s  %-22s %5s %12s %9s %7s %8s %6s %6s\n", "frame", "case", "dg/f", "frames/s",
               "MB/s", "ratio", "lost", "reord", "corrupt");
   for (std::size_t z = 0; z < sizes.size(); ++z) {
-    double bare_fps = 0;
-    for (std::size_t k = 0; k < 3; ++k) {
-      Row& r = rows[3 * z + k];
+    double first_fps = 0;
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+      const Case& c = cases[k];
       std::vector<double> fps;
       Receiver::Counts total;
       std::uint64_t lost = 0;
-      for (const auto& m : r.runs) {
+      for (const auto& m : c.runs[z]) {
         fps.push_back(m.fps());
         total.reordered += m.counts.reordered;
         total.corrupt += m.counts.corrupt;
         lost += m.sent - m.counts.received - m.counts.corrupt;
       }
-      r.median_fps = median_of(fps);
-      if (k == 0) bare_fps = r.median_fps;
-      std::printf("%5zu  %-22s %5zu %12.0f %9.1f %7.2f %8llu %6llu %6llu\n", r.size,
-                  r.name.c_str(), r.datagrams, r.median_fps,
-                  r.median_fps * static_cast<double>(r.size) / 1e6, r.median_fps / bare_fps,
+      const double median = median_of(fps);
+      if (k == 0) first_fps = median;
+      std::printf("%5zu  %-22s %5zu %12.0f %9.1f %7.2f %8llu %6llu %6llu\n", sizes[z],
+                  c.name.c_str(), c.path_mtu == 0 ? 1 : datagrams_per_frame(sizes[z], c.path_mtu),
+                  median, median * static_cast<double>(sizes[z]) / 1e6, median / first_fps,
                   static_cast<unsigned long long>(lost),
                   static_cast<unsigned long long>(total.reordered),
                   static_cast<unsigned long long>(total.corrupt));
     }
   }
-  const auto s = weft1400.sender_stats();
-  const auto r = weft1400.receiver_stats();
-  std::printf(
-      "# path_mtu 1400 pair: sender %llu datagrams refused by the kernel; receiver %llu "
-      "datagrams in %llu batches, %llu wakeups, data_rejected %llu, replayed %llu\n",
-      static_cast<unsigned long long>(s.send_dropped),
-      static_cast<unsigned long long>(r.io.datagrams_received),
-      static_cast<unsigned long long>(r.io.batches_received),
-      static_cast<unsigned long long>(r.io.wakeups),
-      static_cast<unsigned long long>(r.sessions.data_rejected),
-      static_cast<unsigned long long>(r.sessions.data_replayed));
-  std::printf("# bare: %llu datagrams refused by the kernel on send\n",
-              static_cast<unsigned long long>(bare.send_dropped()));
+  for (std::size_t i = 0; i < wefts.size(); ++i) {
+    const auto s = wefts[i]->sender_stats();
+    const auto r = wefts[i]->receiver_stats();
+    std::printf(
+        "# weft pair %zu: sender: %llu datagrams refused by the kernel; receiver: %llu datagrams "
+        "in %llu batches, %llu wakeups, data_rejected %llu, replayed %llu\n",
+        i, static_cast<unsigned long long>(s.send_dropped),
+        static_cast<unsigned long long>(r.io.datagrams_received),
+        static_cast<unsigned long long>(r.io.batches_received),
+        static_cast<unsigned long long>(r.io.wakeups),
+        static_cast<unsigned long long>(r.sessions.data_rejected),
+        static_cast<unsigned long long>(r.sessions.data_replayed));
+  }
+  for (const auto& b : bares)
+    std::printf("# bare pair: %llu datagrams refused by the kernel on send\n",
+                static_cast<unsigned long long>(b->send_dropped()));
   return 0;
 }

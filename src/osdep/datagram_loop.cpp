@@ -24,21 +24,56 @@ void Outbox::add(const Endpoint& to, ByteSpan datagram) {
   ++count_;
 }
 
+namespace {
+
+// Sends `rest` with `send` (which takes a prefix and returns how many it took)
+// until all are sent or dropped. A datagram the kernel refuses as the first of
+// a call (its own error, or a full buffer) is dropped and the rest go on, as a
+// kernel dropping a UDP datagram would.
+template <typename T, typename Send>
+void send_all(std::span<const T> rest, Outbox::Flushed& f, Send send) noexcept {
+  while (!rest.empty()) {
+    const std::size_t n = send(rest).value_or(0);
+    f.sent += n;
+    if (n == 0) ++f.dropped;
+    rest = rest.subspan(std::min(rest.size(), std::max<std::size_t>(n, 1)));
+  }
+}
+
+}  // namespace
+
 Outbox::Flushed Outbox::flush(UdpSocket& socket) noexcept {
   Flushed f;
+  // Consecutive datagrams to one destination (a batch of frames to one peer,
+  // its fragments) go as one burst: with UDP GSO the kernel carries each run
+  // of equal-size datagrams as one message, which on the send side costs about
+  // what one datagram does. The rest are gathered for sendmmsg. Without GSO a
+  // burst saves nothing, so everything goes by sendmmsg.
+  const bool bursts = socket.gso_enabled();
   items_.clear();
-  for (std::size_t i = 0; i < count_; ++i) items_.push_back({buffers_[i], to_[i]});
-  std::span<const UdpSocket::SendItem> rest(items_);
-  while (!rest.empty()) {
-    auto sent = socket.send_batch(rest);
-    // The first datagram was refused (its own error, or a full buffer): drop
-    // it and go on with the rest, as a kernel dropping a UDP datagram would.
-    const std::size_t n = sent ? *sent : 0;
-    f.sent += n;
-    const std::size_t skip = std::min(rest.size(), n == 0 ? std::size_t{1} : n);
-    if (n == 0) ++f.dropped;
-    rest = rest.subspan(skip);
+  auto send_items = [&] {
+    send_all(std::span<const UdpSocket::SendItem>(items_), f,
+             [&](auto rest) { return socket.send_batch(rest); });
+    items_.clear();
+  };
+  for (std::size_t i = 0; i < count_;) {
+    std::size_t end = i + 1;
+    if (bursts) {
+      while (end < count_ && to_[end] == to_[i]) ++end;
+    }
+    if (end - i == 1) {
+      items_.push_back({buffers_[i], to_[i]});
+    } else {
+      send_items();  // keep the order in which the datagrams were added
+      spans_.clear();
+      for (std::size_t k = i; k < end; ++k) spans_.push_back(buffers_[k]);
+      const Endpoint& to = to_[i];
+      send_all(std::span<const ByteSpan>(spans_), f,
+               [&](auto rest) { return socket.send_burst(to, rest); });
+    }
+    i = end;
   }
+  send_items();
   count_ = 0;
   return f;
 }
@@ -46,9 +81,6 @@ Outbox::Flushed Outbox::flush(UdpSocket& socket) noexcept {
 // ---- DatagramLoop
 
 Result<std::unique_ptr<DatagramLoop>> DatagramLoop::open(const Endpoint& bind, Options options) {
-  // Every slot holds one datagram: GRO would coalesce runs into buffers far
-  // larger than a datagram, so it stays off here.
-  options.socket.gro = false;
   if (options.max_datagram == 0 || options.max_datagram > UdpSocket::kMaxGroBytes)
     return Error::invalid_argument;
   auto socket = UdpSocket::bind(bind, options.socket);
@@ -68,13 +100,15 @@ DatagramLoop::~DatagramLoop() { stop(); }
 Result<void> DatagramLoop::start(DatagramHandler& handler, const Clock& clock) {
   if (thread_.joinable() || stopping_.load()) return Error::invalid_state;
   // One buffer per slot: the kernel's copy into them is the only one the loop
-  // makes; the handler borrows them.
-  storage_.resize(UdpSocket::kMaxBatch * options_.max_datagram);
+  // makes; the handler borrows them. A slot takes one datagram (the kernel
+  // flags a longer one as truncated), or with GRO a coalesced run.
+  const std::size_t slot =
+      socket_.gro_enabled() ? UdpSocket::kMaxGroBytes : options_.max_datagram;
+  storage_.reset(new std::byte[UdpSocket::kMaxBatch * slot]);  // NOLINT: left uninitialised
   slots_.resize(UdpSocket::kMaxBatch);
   for (std::size_t i = 0; i < slots_.size(); ++i)
-    slots_[i].buffer =
-        std::span(storage_).subspan(i * options_.max_datagram, options_.max_datagram);
-  batch_.reserve(UdpSocket::kMaxBatch);
+    slots_[i].buffer = MutableByteSpan(storage_.get() + i * slot, slot);
+  batch_.reserve(socket_.gro_enabled() ? UdpSocket::kMaxBatch * 64 : UdpSocket::kMaxBatch);
   thread_ = std::thread([this, &handler, &clock] { run(handler, clock); });
   return {};
 }
@@ -122,7 +156,15 @@ bool DatagramLoop::receive_batch(DatagramHandler& handler, const Clock& clock) {
       oversized_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    batch_.push_back({ByteSpan(s.buffer).first(s.size), s.from});
+    const std::size_t n = s.segments();
+    for (std::size_t k = 0; k < n; ++k) {
+      const ByteSpan d = s.segment(k);
+      if (d.size() > options_.max_datagram) {
+        oversized_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      batch_.push_back({d, s.from});
+    }
   }
   if (!batch_.empty()) {
     datagrams_.fetch_add(batch_.size(), std::memory_order_relaxed);
