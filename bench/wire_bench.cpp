@@ -48,6 +48,7 @@
 
 #include "base/bytes.hpp"
 #include "crypto/identity.hpp"
+#include "crypto/packet_cipher.hpp"
 #include "osdep/poller.hpp"
 #include "osdep/udp_socket.hpp"
 #include "runtime/wire_endpoint.hpp"
@@ -403,11 +404,45 @@ constexpr std::size_t kDataOverhead = 32;
 constexpr std::size_t kFragmentHeader = 16;
 constexpr std::size_t kFrameHeader = 1;
 
-std::size_t datagrams_per_frame(std::size_t frame, std::size_t path_mtu) {
+
+// The plaintexts of the data messages one frame becomes (docs/protocol.md §5.2-5.3).
+std::vector<std::size_t> plaintexts(std::size_t frame, std::size_t path_mtu) {
   const std::size_t inner = frame + kFrameHeader;
-  if (inner + kDataOverhead <= path_mtu) return 1;
+  if (inner + kDataOverhead <= path_mtu) return {inner};
   const std::size_t per = path_mtu - kDataOverhead - kFragmentHeader;
-  return (inner + per - 1) / per;
+  std::vector<std::size_t> v;
+  for (std::size_t off = 0; off < inner; off += per)
+    v.push_back(kFragmentHeader + std::min(per, inner - off));
+  return v;
+}
+
+// The AEAD's bound: frames per second one thread could seal if sealing the
+// frame's datagrams (crypto::PacketCipher, as the data path does) were all it
+// did. Opening costs about the same, on the other core.
+double seal_bound(std::size_t frame, std::size_t path_mtu, int millis) {
+  ByteArray<32> raw{};
+  for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<std::byte>(i + 1);
+  auto cipher =
+      crypto::PacketCipher::create(crypto::Key32{raw}, crypto::PacketCipher::Direction::seal);
+  if (!cipher) fail("PacketCipher::create");
+  const auto sizes = plaintexts(frame, path_mtu);
+  Bytes in(kMaxFrame + 64, std::byte{0x5a});
+  Bytes out(in.size() + crypto::PacketCipher::kTagSize);
+  const Bytes ad(16, std::byte{4});
+  std::uint64_t counter = 0;
+  std::uint64_t frames = 0;
+  const auto t0 = Clock::now();
+  const auto stop = t0 + std::chrono::milliseconds(millis);
+  auto now = t0;
+  while (now < stop) {
+    for (int i = 0; i < 64; ++i, ++frames)
+      for (const std::size_t z : sizes)
+        if (!cipher->seal(counter++, ad, ByteSpan(in).first(z),
+                          MutableByteSpan(out).first(z + crypto::PacketCipher::kTagSize)))
+          fail("seal");
+    now = Clock::now();
+  }
+  return static_cast<double>(frames) / std::chrono::duration<double>(now - t0).count();
 }
 
 void pin_to(int cpu) {
@@ -502,6 +537,7 @@ int main(int argc, char** argv) {
     std::size_t path_mtu;  // 0: bare UDP, one datagram per frame
     std::function<Measurement(std::size_t size)> measure;
     std::vector<std::vector<Measurement>> runs;  // [size][run]
+    std::vector<std::vector<double>> bound;      // [size][run]: seal_bound, weft cases
   };
   std::vector<std::unique_ptr<BarePair>> bares;
   std::vector<std::unique_ptr<WeftPair>> wefts;
@@ -512,6 +548,7 @@ int main(int argc, char** argv) {
       BarePair* b = bares.back().get();
       cases.push_back({n == "gso" ? "bare UDP, GSO+GRO" : "bare UDP (sendmmsg)", 0,
                        [b, frames, window](std::size_t z) { return b->measure(z, frames, window); },
+                       {},
                        {}});
     } else if (n == "1400" || n == "1472") {
       const std::size_t mtu = std::stoul(n);
@@ -519,6 +556,7 @@ int main(int argc, char** argv) {
       WeftPair* w = wefts.back().get();
       cases.push_back({"weft, path_mtu " + n, mtu,
                        [w, frames, window](std::size_t z) { return w->measure(z, frames, window); },
+                       {},
                        {}});
     } else {
       fail("--cases: bare, gso, 1400, 1472");
@@ -526,20 +564,27 @@ int main(int argc, char** argv) {
   }
   if (pin) pin_to(mask[0]);
 
-  for (auto& c : cases) c.runs.resize(sizes.size());
+  for (auto& c : cases) {
+    c.runs.resize(sizes.size());
+    c.bound.resize(sizes.size());
+  }
   // Runs are the outer loop, so noise from other processes spreads over every case alike.
   for (int run = 0; run < runs; ++run)
     for (std::size_t z = 0; z < sizes.size(); ++z)
-      for (auto& c : cases) c.runs[z].push_back(c.measure(sizes[z]));
+      for (auto& c : cases) {
+        c.runs[z].push_back(c.measure(sizes[z]));
+        if (c.path_mtu != 0) c.bound[z].push_back(seal_bound(sizes[z], c.path_mtu, 100));
+      }
 
   std::printf(
       "# weft-wire-bench: %d runs x %zu frames, batch %zu, window %zu frames; median of the "
       "runs\n# affinity: cpus %s, %s\n"
-      "# ratio: to the first case's median at that size; dg/f: UDP datagrams per frame\n",
+      "# ratio: to the first case's median at that size; dg/f: UDP datagrams per frame;\n"
+      "# seal-bound: frames/s one thread could only seal (PacketCipher), and the share of it reached\n",
       runs, frames, kBatch, window, affinity.c_str(),
       pin ? "sender pinned to the first, receiver to the second" : "threads not pinned");
-  std::printf("%5s  %-22s %5s %12s %9s %7s %8s %6s %6s\n", "frame", "case", "dg/f", "frames/s",
-              "MB/s", "ratio", "lost", "reord", "corrupt");
+  std::printf("%5s  %-22s %5s %12s %9s %7s %8s %6s %7s %12s %6s\n", "frame", "case", "dg/f",
+              "frames/s", "MB/s", "ratio", "lost", "reord", "corrupt", "seal-bound", "share");
   for (std::size_t z = 0; z < sizes.size(); ++z) {
     double first_fps = 0;
     for (std::size_t k = 0; k < cases.size(); ++k) {
@@ -555,12 +600,17 @@ int main(int argc, char** argv) {
       }
       const double median = median_of(fps);
       if (k == 0) first_fps = median;
-      std::printf("%5zu  %-22s %5zu %12.0f %9.1f %7.2f %8llu %6llu %6llu\n", sizes[z],
-                  c.name.c_str(), c.path_mtu == 0 ? 1 : datagrams_per_frame(sizes[z], c.path_mtu),
+      std::printf("%5zu  %-22s %5zu %12.0f %9.1f %7.2f %8llu %6llu %7llu", sizes[z],
+                  c.name.c_str(), c.path_mtu == 0 ? 1 : plaintexts(sizes[z], c.path_mtu).size(),
                   median, median * static_cast<double>(sizes[z]) / 1e6, median / first_fps,
                   static_cast<unsigned long long>(lost),
                   static_cast<unsigned long long>(total.reordered),
                   static_cast<unsigned long long>(total.corrupt));
+      if (c.path_mtu != 0) {
+        const double bound = median_of(c.bound[z]);
+        std::printf(" %12.0f %6.2f", bound, median / bound);
+      }
+      std::printf("\n");
     }
   }
   for (std::size_t i = 0; i < wefts.size(); ++i) {
