@@ -53,7 +53,8 @@ class Outbox {
 class DatagramHandler {
  public:
   virtual ~DatagramHandler() = default;
-  // One recvmmsg's worth of datagrams.
+  // Up to UdpSocket::kMaxBatch datagrams of one recvmmsg (a call with GRO
+  // runs in it is handed over in several).
   virtual void on_datagrams(Instant now, std::span<const Datagram> batch) = 0;
   // After every batch, at the deadline it last returned, and after
   // DatagramLoop::request_tick(). Returns the next deadline.
@@ -112,7 +113,7 @@ class DatagramLoop {
  private:
   DatagramLoop(UdpSocket socket, Poller poller, Options options) noexcept;
   void run(DatagramHandler& handler, const Clock& clock);
-  bool receive_batch(DatagramHandler& handler, const Clock& clock);
+  std::size_t receive_batch(DatagramHandler& handler, const Clock& clock);
 
   UdpSocket socket_;
   Poller poller_;

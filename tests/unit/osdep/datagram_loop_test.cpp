@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <mutex>
@@ -34,6 +35,7 @@ class Echo final : public DatagramHandler {
     }
     outbox_.flush(loop_.socket());
     ++batches_;
+    max_batch_ = std::max(max_batch_, batch.size());
     cv_.notify_all();
   }
   Instant on_tick(Instant /*now*/) override {
@@ -55,6 +57,7 @@ class Echo final : public DatagramHandler {
   Outbox outbox_;
   std::vector<Bytes> received_;
   int batches_{0};
+  std::size_t max_batch_{0};
   int ticks_{0};
 };
 
@@ -274,6 +277,35 @@ TEST(DatagramLoopTest, WithGroHandsOverCoalescedRunsAsSingleDatagrams) {
   EXPECT_EQ((*loop)->stats().oversized_dropped, 3U);
   EXPECT_EQ((*loop)->stats().datagrams_received, expected.size());
   EXPECT_GE(client->stats().gso_messages, 2U);
+  (*loop)->stop();
+}
+
+TEST(DatagramLoopTest, HandsAGroReadOverAtMostABatchAtATime) {
+  DatagramLoop::Options o;
+  o.socket.gro = true;
+  auto loop = DatagramLoop::open(Endpoint::loopback_v4(0), o);
+  ASSERT_TRUE(loop);
+  ASSERT_TRUE((*loop)->socket().gro_enabled()) << "kernel without UDP GRO";
+  auto client = UdpSocket::bind(Endpoint::loopback_v4(0));
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->gso_enabled()) << "kernel without UDP GSO";
+  // Three runs of 45 wait in the socket before the loop starts, so its first
+  // recvmmsg takes all 135 datagrams at once.
+  std::vector<Bytes> sent;
+  for (std::size_t run = 0; run < 3; ++run) {
+    std::vector<Bytes> d;
+    for (std::size_t i = 0; i < 45; ++i) d.push_back(numbered(1000, run * 45 + i));
+    const std::vector<ByteSpan> spans(d.begin(), d.end());
+    ASSERT_EQ(client->send_burst((*loop)->local(), spans).value_or(0), d.size());
+    sent.insert(sent.end(), d.begin(), d.end());
+  }
+  Echo echo(**loop);
+  SteadyClock clock;
+  ASSERT_TRUE((*loop)->start(echo, clock));
+  ASSERT_TRUE(echo.wait([&] { return echo.received_.size() == sent.size(); }));
+  EXPECT_EQ(echo.received_, sent);
+  EXPECT_EQ((*loop)->stats().batches_received, 1U);
+  EXPECT_EQ(echo.max_batch_, UdpSocket::kMaxBatch);
   (*loop)->stop();
 }
 
