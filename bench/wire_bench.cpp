@@ -573,7 +573,7 @@ int main(int argc, char** argv) {
     for (std::size_t z = 0; z < sizes.size(); ++z)
       for (auto& c : cases) {
         c.runs[z].push_back(c.measure(sizes[z]));
-        if (c.path_mtu != 0) c.bound[z].push_back(seal_bound(sizes[z], c.path_mtu, 100));
+        if (c.path_mtu != 0) c.bound[z].push_back(seal_bound(sizes[z], c.path_mtu, 200));
       }
 
   std::printf(
