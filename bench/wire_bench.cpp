@@ -2,6 +2,7 @@
 // bare UDP blast of datagrams of the same size measured in the same run.
 //
 //   weft-wire-bench [--runs N] [--frames F] [--window W] [--pin]
+//                   [--cases bare,gso,1400,1472] [--sizes 1400,1514,2800]
 //   taskset -c 0,1 build/ci/bench/weft-wire-bench --runs 5
 //
 // In one process: a root (service::RootService) and two nodes
@@ -11,7 +12,11 @@
 // it. The reference sends datagrams of the frame's size from one
 // osdep::UdpSocket to another (send_batch / recv_batch, same batch, same
 // window, same checks), so the only difference is what Weft does: sealing,
-// fragmenting, the node, the I/O loop, opening and reassembling.
+// fragmenting, the node, the I/O loop, opening and reassembling. A second
+// reference ("gso") uses the kernel offloads a WireNode uses (send_burst with
+// UDP GSO, a GRO receiver); Weft runs at the default path MTU (1400) and at
+// 1472, where a 1,400-byte frame fits one datagram. bench/README.md has the
+// figures.
 //
 // Everything is in one process on purpose: the sender learns what the receiver
 // has taken through a condition variable in both cases, so the flow control and
