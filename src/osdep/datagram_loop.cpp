@@ -7,9 +7,11 @@ namespace weft::osdep {
 
 namespace {
 constexpr std::uint64_t kSocketToken = 1;
-// Batches read per wakeup before the handler's timers get their turn and a
-// stop() can be seen, even under a sustained flood.
-constexpr int kBatchesPerWakeup = 16;
+// Datagrams read per wakeup before the handler's timers get their turn and a
+// stop() can be seen, even under a sustained flood: 16 full batches. Counted
+// in datagrams, not recvmmsg calls, since with GRO one call can carry
+// thousands.
+constexpr std::size_t kDatagramsPerWakeup = 16 * UdpSocket::kMaxBatch;
 }  // namespace
 
 // ---- Outbox
@@ -24,21 +26,56 @@ void Outbox::add(const Endpoint& to, ByteSpan datagram) {
   ++count_;
 }
 
+namespace {
+
+// Sends `rest` with `send` (which takes a prefix and returns how many it took)
+// until all are sent or dropped. A datagram the kernel refuses as the first of
+// a call (its own error, or a full buffer) is dropped and the rest go on, as a
+// kernel dropping a UDP datagram would.
+template <typename T, typename Send>
+void send_all(std::span<const T> rest, Outbox::Flushed& f, Send send) noexcept {
+  while (!rest.empty()) {
+    const std::size_t n = send(rest).value_or(0);
+    f.sent += n;
+    if (n == 0) ++f.dropped;
+    rest = rest.subspan(std::min(rest.size(), std::max<std::size_t>(n, 1)));
+  }
+}
+
+}  // namespace
+
 Outbox::Flushed Outbox::flush(UdpSocket& socket) noexcept {
   Flushed f;
+  // Consecutive datagrams to one destination (a batch of frames to one peer,
+  // its fragments) go as one burst: with UDP GSO the kernel carries each run
+  // of equal-size datagrams as one message, which on the send side costs about
+  // what one datagram does. The rest are gathered for sendmmsg. Without GSO a
+  // burst saves nothing, so everything goes by sendmmsg.
+  const bool bursts = socket.gso_enabled();
   items_.clear();
-  for (std::size_t i = 0; i < count_; ++i) items_.push_back({buffers_[i], to_[i]});
-  std::span<const UdpSocket::SendItem> rest(items_);
-  while (!rest.empty()) {
-    auto sent = socket.send_batch(rest);
-    // The first datagram was refused (its own error, or a full buffer): drop
-    // it and go on with the rest, as a kernel dropping a UDP datagram would.
-    const std::size_t n = sent ? *sent : 0;
-    f.sent += n;
-    const std::size_t skip = std::min(rest.size(), n == 0 ? std::size_t{1} : n);
-    if (n == 0) ++f.dropped;
-    rest = rest.subspan(skip);
+  auto send_items = [&] {
+    send_all(std::span<const UdpSocket::SendItem>(items_), f,
+             [&](auto rest) { return socket.send_batch(rest); });
+    items_.clear();
+  };
+  for (std::size_t i = 0; i < count_;) {
+    std::size_t end = i + 1;
+    if (bursts) {
+      while (end < count_ && to_[end] == to_[i]) ++end;
+    }
+    if (end - i == 1) {
+      items_.push_back({buffers_[i], to_[i]});
+    } else {
+      send_items();  // keep the order in which the datagrams were added
+      spans_.clear();
+      for (std::size_t k = i; k < end; ++k) spans_.push_back(buffers_[k]);
+      const Endpoint& to = to_[i];
+      send_all(std::span<const ByteSpan>(spans_), f,
+               [&](auto rest) { return socket.send_burst(to, rest); });
+    }
+    i = end;
   }
+  send_items();
   count_ = 0;
   return f;
 }
@@ -46,9 +83,6 @@ Outbox::Flushed Outbox::flush(UdpSocket& socket) noexcept {
 // ---- DatagramLoop
 
 Result<std::unique_ptr<DatagramLoop>> DatagramLoop::open(const Endpoint& bind, Options options) {
-  // Every slot holds one datagram: GRO would coalesce runs into buffers far
-  // larger than a datagram, so it stays off here.
-  options.socket.gro = false;
   if (options.max_datagram == 0 || options.max_datagram > UdpSocket::kMaxGroBytes)
     return Error::invalid_argument;
   auto socket = UdpSocket::bind(bind, options.socket);
@@ -68,13 +102,15 @@ DatagramLoop::~DatagramLoop() { stop(); }
 Result<void> DatagramLoop::start(DatagramHandler& handler, const Clock& clock) {
   if (thread_.joinable() || stopping_.load()) return Error::invalid_state;
   // One buffer per slot: the kernel's copy into them is the only one the loop
-  // makes; the handler borrows them.
-  storage_.resize(UdpSocket::kMaxBatch * options_.max_datagram);
+  // makes; the handler borrows them. A slot takes one datagram (the kernel
+  // flags a longer one as truncated), or with GRO a coalesced run.
+  const std::size_t slot =
+      socket_.gro_enabled() ? UdpSocket::kMaxGroBytes : options_.max_datagram;
+  storage_.reset(new std::byte[UdpSocket::kMaxBatch * slot]);  // NOLINT: left uninitialised
   slots_.resize(UdpSocket::kMaxBatch);
   for (std::size_t i = 0; i < slots_.size(); ++i)
-    slots_[i].buffer =
-        std::span(storage_).subspan(i * options_.max_datagram, options_.max_datagram);
-  batch_.reserve(UdpSocket::kMaxBatch);
+    slots_[i].buffer = MutableByteSpan(storage_.get() + i * slot, slot);
+  batch_.reserve(socket_.gro_enabled() ? UdpSocket::kMaxBatch * 64 : UdpSocket::kMaxBatch);
   thread_ = std::thread([this, &handler, &clock] { run(handler, clock); });
   return {};
 }
@@ -100,36 +136,56 @@ void DatagramLoop::run(DatagramHandler& handler, const Clock& clock) {
     wakeups_.fetch_add(1, std::memory_order_relaxed);
     if (ready->woken && stopping_.load()) return;
     if (ready->count > 0) {
-      for (int i = 0; i < kBatchesPerWakeup; ++i) {
-        if (!receive_batch(handler, clock)) break;
+      std::size_t read = 0;
+      while (read < kDatagramsPerWakeup) {
+        const std::size_t n = receive_batch(handler, clock);
+        if (n == 0) break;
+        read += n;
       }
     }
     deadline = handler.on_tick(clock.now());
   }
 }
 
-// Returns whether a full batch was read (so more may be waiting).
-bool DatagramLoop::receive_batch(DatagramHandler& handler, const Clock& clock) {
+// Returns how many datagrams the socket gave (0 when the last call found the
+// socket drained or gave a partial batch, so nothing more is waiting).
+std::size_t DatagramLoop::receive_batch(DatagramHandler& handler, const Clock& clock) {
   auto got = socket_.recv_batch(slots_);
   if (!got) {
     if (got.error() != Error::would_block) errors_.fetch_add(1, std::memory_order_relaxed);
-    return false;
+    return 0;
   }
   batch_.clear();
+  std::size_t datagrams = 0;
   for (std::size_t i = 0; i < *got; ++i) {
     const auto& s = slots_[i];
     if (s.truncated) {
       oversized_.fetch_add(1, std::memory_order_relaxed);
+      ++datagrams;
       continue;
     }
-    batch_.push_back({ByteSpan(s.buffer).first(s.size), s.from});
+    const std::size_t n = s.segments();
+    datagrams += n;
+    for (std::size_t k = 0; k < n; ++k) {
+      const ByteSpan d = s.segment(k);
+      if (d.size() > options_.max_datagram) {
+        oversized_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      batch_.push_back({d, s.from});
+    }
   }
   if (!batch_.empty()) {
     datagrams_.fetch_add(batch_.size(), std::memory_order_relaxed);
     batches_.fetch_add(1, std::memory_order_relaxed);
-    handler.on_datagrams(clock.now(), batch_);
+    // At most kMaxBatch per call, GRO or not, so a handler that holds a lock
+    // while it processes a batch holds it no longer than before GRO.
+    const std::span<const Datagram> all(batch_);
+    for (std::size_t off = 0; off < all.size(); off += UdpSocket::kMaxBatch)
+      handler.on_datagrams(clock.now(),
+                           all.subspan(off, std::min(UdpSocket::kMaxBatch, all.size() - off)));
   }
-  return *got == slots_.size();
+  return *got == slots_.size() ? datagrams : 0;
 }
 
 DatagramLoop::Stats DatagramLoop::stats() const noexcept {

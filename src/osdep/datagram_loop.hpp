@@ -25,8 +25,9 @@ struct Datagram {
 };
 
 // Datagrams to send, gathered while a batch is processed and sent together
-// with as few sendmmsg calls as they need. Buffers are kept between flushes,
-// so a steady flow allocates nothing.
+// with as few sendmmsg calls as they need; runs of datagrams to one
+// destination go as UDP GSO bursts where the socket has GSO. Buffers are kept
+// between flushes, so a steady flow allocates nothing.
 class Outbox {
  public:
   void add(const Endpoint& to, ByteSpan datagram);
@@ -45,13 +46,15 @@ class Outbox {
   std::vector<Endpoint> to_;
   std::size_t count_{0};
   std::vector<UdpSocket::SendItem> items_;
+  std::vector<ByteSpan> spans_;
 };
 
 // What a DatagramLoop drives. Both calls come from the loop's thread only.
 class DatagramHandler {
  public:
   virtual ~DatagramHandler() = default;
-  // One recvmmsg's worth of datagrams.
+  // Up to UdpSocket::kMaxBatch datagrams of one recvmmsg (a call with GRO
+  // runs in it is handed over in several).
   virtual void on_datagrams(Instant now, std::span<const Datagram> batch) = 0;
   // After every batch, at the deadline it last returned, and after
   // DatagramLoop::request_tick(). Returns the next deadline.
@@ -69,8 +72,13 @@ class DatagramHandler {
 class DatagramLoop {
  public:
   struct Options {
+    // With socket.gro, the kernel may hand over a run of datagrams from one
+    // sender (a GSO burst, or what the NIC coalesced) in one receive slot; the
+    // loop splits it, so the handler still sees single datagrams, and one
+    // recvmmsg carries many more of them. Each slot is then kMaxGroBytes of
+    // address space, touched only as far as datagrams fill it.
     UdpSocket::Options socket{};
-    // Receive buffer per datagram; longer datagrams are dropped and counted.
+    // The longest datagram accepted; longer ones are dropped and counted.
     std::size_t max_datagram{2048};
   };
 
@@ -105,12 +113,12 @@ class DatagramLoop {
  private:
   DatagramLoop(UdpSocket socket, Poller poller, Options options) noexcept;
   void run(DatagramHandler& handler, const Clock& clock);
-  bool receive_batch(DatagramHandler& handler, const Clock& clock);
+  std::size_t receive_batch(DatagramHandler& handler, const Clock& clock);
 
   UdpSocket socket_;
   Poller poller_;
   Options options_;
-  std::vector<std::byte> storage_;
+  std::unique_ptr<std::byte[]> storage_;  // uninitialised: pages are touched only when used
   std::vector<UdpSocket::RecvSlot> slots_;
   std::vector<Datagram> batch_;
   std::atomic<bool> stopping_{false};

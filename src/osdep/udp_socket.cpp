@@ -286,10 +286,14 @@ Result<std::size_t> UdpSocket::send_chunk(const Endpoint& to, std::span<const By
   const std::size_t sent = done < m ? first[done] : datagrams.size();
   if (err == 0) return sent;
   if (msgs[done].msg_hdr.msg_controllen != 0 && is_gso_refusal(err)) {
-    // The kernel will not segment for us: fall back for good, resend the rest.
-    gso_refused_.fetch_add(1, std::memory_order_relaxed);
-    disable_gso();
+    // Resend the rest without GSO. If that goes, the kernel will not segment
+    // for us: fall back for good. If it fails too, the destination was the
+    // problem (port 0, say), and GSO stays on for every other peer.
     auto rest = send_chunk(to, datagrams.subspan(sent), false);
+    if (rest && *rest > 0) {
+      gso_refused_.fetch_add(1, std::memory_order_relaxed);
+      disable_gso();
+    }
     if (!rest) return sent == 0 ? rest : Result<std::size_t>(sent);
     return sent + *rest;
   }

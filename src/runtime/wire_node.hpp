@@ -27,7 +27,9 @@ struct WireNodeConfig {
   // Roots, sessions, paths. If local_endpoints is empty and the socket is
   // bound to a specific address, that address is reported to the roots.
   node::NodeConfig node;
-  osdep::DatagramLoop::Options io;
+  // GRO on: a peer's GSO burst (WireNode sends each call's datagrams to a
+  // peer as one) arrives as one receive slot instead of one per datagram.
+  osdep::DatagramLoop::Options io{.socket = {.gro = true}};
 };
 
 // A frame that arrived from a peer; borrowed for the observer's call.

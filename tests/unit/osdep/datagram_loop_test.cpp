@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "osdep/poller.hpp"
 
 namespace weft::osdep {
 namespace {
@@ -31,6 +35,7 @@ class Echo final : public DatagramHandler {
     }
     outbox_.flush(loop_.socket());
     ++batches_;
+    max_batch_ = std::max(max_batch_, batch.size());
     cv_.notify_all();
   }
   Instant on_tick(Instant /*now*/) override {
@@ -52,6 +57,7 @@ class Echo final : public DatagramHandler {
   Outbox outbox_;
   std::vector<Bytes> received_;
   int batches_{0};
+  std::size_t max_batch_{0};
   int ticks_{0};
 };
 
@@ -156,6 +162,151 @@ TEST(OutboxTest, FlushSendsAllAndEmpties) {
   const auto g = box.flush(*a);
   EXPECT_EQ(g.sent, 1U);
   EXPECT_EQ(g.dropped, 1U);
+}
+
+
+// Distinct contents per datagram, so mixing or reordering shows.
+Bytes numbered(std::size_t size, std::size_t seed) {
+  Bytes b(size);
+  for (std::size_t i = 0; i < size; ++i) b[i] = static_cast<std::byte>((i * 13 + seed * 5) & 0xff);
+  return b;
+}
+
+// Receives `n` datagrams (splitting coalesced runs); fewer if none comes for 10 s.
+std::vector<Bytes> receive_all(UdpSocket& s, std::size_t n) {
+  auto poller = Poller::create();
+  EXPECT_TRUE(poller && poller->add(s.fd(), 1));
+  std::vector<Bytes> buffers(UdpSocket::kMaxBatch, Bytes(UdpSocket::kMaxGroBytes));
+  std::vector<UdpSocket::RecvSlot> slots(UdpSocket::kMaxBatch);
+  for (std::size_t i = 0; i < slots.size(); ++i) slots[i].buffer = buffers[i];
+  std::vector<Bytes> got;
+  while (got.size() < n) {
+    std::array<std::uint64_t, 1> t{};
+    auto ready = poller->wait(t, 10s);
+    if (!ready || ready->count == 0) break;
+    auto r = s.recv_batch(slots);
+    if (!r) continue;
+    for (std::size_t i = 0; i < *r; ++i)
+      for (std::size_t k = 0; k < slots[i].segments(); ++k) {
+        const ByteSpan seg = slots[i].segment(k);
+        got.emplace_back(seg.begin(), seg.end());
+      }
+  }
+  return got;
+}
+
+TEST(OutboxTest, RunsToOneDestinationGoAsBurstsAndEverythingArrivesInOrder) {
+  for (const bool gso : {true, false}) {
+    SCOPED_TRACE(gso ? "gso" : "no gso");
+    auto a = UdpSocket::bind(Endpoint::loopback_v4(0), {.gso = gso});
+    auto b = UdpSocket::bind(Endpoint::loopback_v4(0));
+    auto c = UdpSocket::bind(Endpoint::loopback_v4(0));
+    ASSERT_TRUE(a && b && c);
+    ASSERT_EQ(a->gso_enabled(), gso) << "kernel without UDP GSO";
+    std::vector<Bytes> to_b;
+    std::vector<Bytes> to_c;
+    Outbox box;
+    auto add = [&](UdpSocket& to, std::vector<Bytes>& log, Bytes d) {
+      box.add(to.local(), d);
+      log.push_back(std::move(d));
+    };
+    for (std::size_t i = 0; i < 5; ++i) add(*b, to_b, numbered(1000, i));  // a run
+    add(*c, to_c, numbered(80, 5));                                       // alone
+    add(*b, to_b, numbered(700, 6));  // a run with a shorter last datagram
+    add(*b, to_b, numbered(700, 7));
+    add(*b, to_b, numbered(300, 8));
+    add(*c, to_c, numbered(90, 9));
+    const auto f = box.flush(*a);
+    EXPECT_EQ(f.sent, 10U);
+    EXPECT_EQ(f.dropped, 0U);
+    EXPECT_TRUE(box.empty());
+    // Two runs, one GSO message each; the two datagrams to c by sendmmsg.
+    EXPECT_EQ(a->stats().gso_messages, gso ? 2U : 0U);
+    EXPECT_EQ(receive_all(*b, to_b.size()), to_b);
+    EXPECT_EQ(receive_all(*c, to_c.size()), to_c);
+  }
+}
+
+TEST(OutboxTest, ARunToARefusedDestinationIsDroppedAndCountedAndGsoStaysOn) {
+  auto a = UdpSocket::bind(Endpoint::loopback_v4(0));
+  auto b = UdpSocket::bind(Endpoint::loopback_v4(0));
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->gso_enabled()) << "kernel without UDP GSO";
+  Outbox box;
+  box.add(Endpoint::loopback_v4(0), bytes_of("nowhere 1"));
+  box.add(Endpoint::loopback_v4(0), bytes_of("nowhere 2"));
+  box.add(b->local(), bytes_of("there 1"));
+  box.add(b->local(), bytes_of("there 2"));
+  const auto f = box.flush(*a);
+  EXPECT_EQ(f.sent, 2U);
+  EXPECT_EQ(f.dropped, 2U);
+  EXPECT_TRUE(a->gso_enabled());
+  EXPECT_EQ(receive_all(*b, 2), (std::vector<Bytes>{bytes_of("there 1"), bytes_of("there 2")}));
+}
+
+TEST(DatagramLoopTest, WithGroHandsOverCoalescedRunsAsSingleDatagrams) {
+  DatagramLoop::Options o;
+  o.socket.gro = true;
+  o.max_datagram = 1200;
+  auto loop = DatagramLoop::open(Endpoint::loopback_v4(0), o);
+  ASSERT_TRUE(loop);
+  ASSERT_TRUE((*loop)->socket().gro_enabled()) << "kernel without UDP GRO";
+  Echo echo(**loop);
+  SteadyClock clock;
+  ASSERT_TRUE((*loop)->start(echo, clock));
+  auto client = UdpSocket::bind(Endpoint::loopback_v4(0));
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->gso_enabled()) << "kernel without UDP GSO";
+
+  auto burst = [&](const std::vector<Bytes>& d) {
+    const std::vector<ByteSpan> spans(d.begin(), d.end());
+    ASSERT_EQ(client->send_burst((*loop)->local(), spans).value_or(0), d.size());
+  };
+  std::vector<Bytes> run;
+  for (std::size_t i = 0; i < 40; ++i) run.push_back(numbered(1000, i));
+  run.push_back(numbered(300, 40));
+  burst(run);
+  // Each over max_datagram: dropped and counted one by one, even coalesced.
+  burst({numbered(1300, 41), numbered(1300, 42), numbered(1300, 43)});
+  burst({bytes_of("after")});
+
+  std::vector<Bytes> expected = run;
+  expected.push_back(bytes_of("after"));
+  ASSERT_TRUE(echo.wait([&] { return echo.received_.size() == expected.size(); }));
+  EXPECT_EQ(echo.received_, expected);
+  EXPECT_EQ((*loop)->stats().oversized_dropped, 3U);
+  EXPECT_EQ((*loop)->stats().datagrams_received, expected.size());
+  EXPECT_GE(client->stats().gso_messages, 2U);
+  (*loop)->stop();
+}
+
+TEST(DatagramLoopTest, HandsAGroReadOverAtMostABatchAtATime) {
+  DatagramLoop::Options o;
+  o.socket.gro = true;
+  auto loop = DatagramLoop::open(Endpoint::loopback_v4(0), o);
+  ASSERT_TRUE(loop);
+  ASSERT_TRUE((*loop)->socket().gro_enabled()) << "kernel without UDP GRO";
+  auto client = UdpSocket::bind(Endpoint::loopback_v4(0));
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->gso_enabled()) << "kernel without UDP GSO";
+  // Three runs of 45 wait in the socket before the loop starts, so its first
+  // recvmmsg takes all 135 datagrams at once.
+  std::vector<Bytes> sent;
+  for (std::size_t run = 0; run < 3; ++run) {
+    std::vector<Bytes> d;
+    for (std::size_t i = 0; i < 45; ++i) d.push_back(numbered(1000, run * 45 + i));
+    const std::vector<ByteSpan> spans(d.begin(), d.end());
+    ASSERT_EQ(client->send_burst((*loop)->local(), spans).value_or(0), d.size());
+    sent.insert(sent.end(), d.begin(), d.end());
+  }
+  Echo echo(**loop);
+  SteadyClock clock;
+  ASSERT_TRUE((*loop)->start(echo, clock));
+  ASSERT_TRUE(echo.wait([&] { return echo.received_.size() == sent.size(); }));
+  EXPECT_EQ(echo.received_, sent);
+  EXPECT_EQ((*loop)->stats().batches_received, 1U);
+  EXPECT_EQ(echo.max_batch_, UdpSocket::kMaxBatch);
+  (*loop)->stop();
 }
 
 }  // namespace

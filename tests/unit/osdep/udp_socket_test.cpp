@@ -203,6 +203,23 @@ TEST(UdpSocket, KernelRefusingGsoFallsBackWithoutLoss) {
   expect_burst_delivered(*a, *b, payloads);
 }
 
+TEST(UdpSocket, ADestinationTheKernelRefusesDoesNotSwitchGsoOff) {
+  auto a = UdpSocket::bind(Endpoint::loopback_v4());
+  auto b = UdpSocket::bind(Endpoint::loopback_v4());
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(a->gso_enabled());
+  // Port 0 is refused with EINVAL, as a GSO refusal is: the plain resend
+  // fails as well, so GSO was not the cause.
+  const auto payloads = burst_payloads();
+  std::vector<ByteSpan> spans(payloads.begin(), payloads.end());
+  EXPECT_FALSE(a->send_burst(Endpoint::loopback_v4(0), spans).ok());
+  EXPECT_TRUE(a->gso_enabled());
+  EXPECT_EQ(a->stats().gso_refused, 0U);
+  send_burst(*a, *b, payloads);
+  EXPECT_GT(a->stats().gso_messages, 0U);
+  expect_burst_delivered(*a, *b, payloads);
+}
+
 TEST(UdpSocket, GroReceiverGetsAGsoBurstCoalescedAndSplitsItByteExact) {
   for (const Endpoint& lo : {Endpoint::loopback_v4(), Endpoint::loopback_v6()}) {
     auto a = UdpSocket::bind(lo);
