@@ -86,10 +86,10 @@ class ChildProcess {
       pid_ = -1;
     }
   }
-  // Asks it to stop (SIGTERM) and waits for it.
-  void terminate() {
+  // Asks it to stop (SIGTERM, or another signal) and waits for it.
+  void terminate(int signal = SIGTERM) {
     if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
+      ::kill(pid_, signal);
       ::waitpid(pid_, nullptr, 0);
       pid_ = -1;
     }
