@@ -9,9 +9,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <utility>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -103,5 +103,31 @@ class ChildProcess {
   int stdout_{-1};
   std::string buffer_;  // read, not yet returned
 };
+
+inline bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// Reads lines until one starts with `prefix`; "" if the process ended (or
+// went silent) first.
+inline std::string expect_line(ChildProcess& p, const std::string& prefix) {
+  while (true) {
+    std::string line = p.read_line();
+    if (line.empty() || starts_with(line, prefix)) return line;
+  }
+}
+
+// A line's space-separated words.
+inline std::vector<std::string> words(const std::string& line) {
+  std::vector<std::string> w;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    const std::size_t j = line.find(' ', i);
+    w.push_back(line.substr(i, j - i));
+    if (j == std::string::npos) break;
+    i = j + 1;
+  }
+  return w;
+}
 
 }  // namespace weft::integration

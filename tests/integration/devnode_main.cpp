@@ -26,17 +26,17 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <optional>
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "runtime/dev_node.hpp"
 #include "support/pattern.hpp"
 #include "support/sock_addr.hpp"
-#include "runtime/dev_node.hpp"
 #include "weft/weft.h"
 
 namespace {
@@ -70,7 +70,8 @@ void echo_poll_server(std::vector<int> listeners) {
   for (;;) {
     std::vector<pollfd> fds;
     for (int l : listeners) fds.push_back({l, POLLIN, 0});
-    for (auto& [fd, c] : conns) fds.push_back({fd, static_cast<short>(c.pending.empty() ? POLLIN : POLLOUT), 0});
+    for (auto& [fd, c] : conns)
+      fds.push_back({fd, static_cast<short>(c.pending.empty() ? POLLIN : POLLOUT), 0});
     if (weft_poll(fds.data(), fds.size(), -1) < 0) return;
     for (auto& p : fds) {
       if (p.revents == 0) continue;
@@ -87,8 +88,10 @@ void echo_poll_server(std::vector<int> listeners) {
       bool drop = false;
       if (!c.pending.empty()) {
         ssize_t w = weft_send(p.fd, c.pending.data(), c.pending.size(), 0);
-        if (w > 0) c.pending.erase(c.pending.begin(), c.pending.begin() + w);
-        else if (weft_errno != EAGAIN) drop = true;
+        if (w > 0)
+          c.pending.erase(c.pending.begin(), c.pending.begin() + w);
+        else if (weft_errno != EAGAIN)
+          drop = true;
       } else {
         ssize_t r = weft_recv(p.fd, buf.data(), buf.size(), 0);
         if (r > 0) {
@@ -304,14 +307,19 @@ int main(int argc, char** argv) {
     std::vector<int> echo;
     for (int fam : {AF_INET, AF_INET6}) {
       echo.push_back(listen_on(fam, SOCK_STREAM, 7));
-      std::thread(thread_per_connection, listen_on(fam, SOCK_STREAM, 9), sha_sink_connection).detach();
-      std::thread(thread_per_connection, listen_on(fam, SOCK_STREAM, 10), source_connection).detach();
+      std::thread(thread_per_connection, listen_on(fam, SOCK_STREAM, 9), sha_sink_connection)
+          .detach();
+      std::thread(thread_per_connection, listen_on(fam, SOCK_STREAM, 10), source_connection)
+          .detach();
       std::thread(udp_echo, listen_on(fam, SOCK_DGRAM, 7)).detach();
     }
     std::thread(echo_poll_server, echo).detach();
     std::thread(echo_fd_mode_server, listen_on(AF_INET, SOCK_STREAM, 8)).detach();
-    std::thread(thread_per_connection, listen_on(AF_INET, SOCK_STREAM, 11), discard_connection).detach();
-    std::thread(thread_per_connection, listen_on(AF_INET, SOCK_STREAM, 12), blocking_echo_connection).detach();
+    std::thread(thread_per_connection, listen_on(AF_INET, SOCK_STREAM, 11), discard_connection)
+        .detach();
+    std::thread(thread_per_connection, listen_on(AF_INET, SOCK_STREAM, 12),
+                blocking_echo_connection)
+        .detach();
   }
   std::cout << "ready" << std::endl;
   while (std::cin >> word) {

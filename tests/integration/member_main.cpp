@@ -21,9 +21,9 @@
 #include <thread>
 #include <vector>
 
-#include "support/pattern.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/wire_endpoint.hpp"
+#include "support/pattern.hpp"
 #include "weft/weft.h"
 
 namespace {

@@ -19,29 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
-
-std::string expect_line(ChildProcess& p, const std::string& prefix) {
-  while (true) {
-    std::string line = p.read_line();
-    if (line.empty() || starts_with(line, prefix)) return line;
-  }
-}
-
-std::vector<std::string> words(const std::string& line) {
-  std::vector<std::string> w;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    const std::size_t j = line.find(' ', i);
-    w.push_back(line.substr(i, j - i));
-    if (j == std::string::npos) break;
-    i = j + 1;
-  }
-  return w;
-}
-
 class NetworkProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -3,8 +3,8 @@
 // them as UDP datagrams (the dev link). Everything goes through the public C API.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <sodium.h>
 #include <netinet/tcp.h>
+#include <sodium.h>
 #include <sys/epoll.h>
 
 #include <cstring>
@@ -57,9 +57,14 @@ struct Link {
     auto n = runtime::DevNode::open(c);
     if (!n) return nullptr;
     l->node = std::move(n).value();
-    std::vector<std::string> args = {WEFT_DEVNODE_PATH, "--mac", "02:00:00:00:" + std::to_string(10 + subnet) + ":02",
-                                     "--ipv4", "10.9." + std::to_string(subnet) + ".2/24", "--ipv6",
-                                     "fd09:" + std::to_string(subnet) + "::2", "--serve"};
+    std::vector<std::string> args = {WEFT_DEVNODE_PATH,
+                                     "--mac",
+                                     "02:00:00:00:" + std::to_string(10 + subnet) + ":02",
+                                     "--ipv4",
+                                     "10.9." + std::to_string(subnet) + ".2/24",
+                                     "--ipv6",
+                                     "fd09:" + std::to_string(subnet) + "::2",
+                                     "--serve"};
     if (faults) {
       args.emplace_back("--faults");
       args.emplace_back("99");
@@ -103,7 +108,8 @@ int connect_tcp(const char* host, std::uint16_t port) {
 void echo_check(const char* host) {
   int fd = connect_tcp(host, 7);
   for (int i = 0; i < 20; ++i) {
-    std::string msg = "hello " + std::to_string(i) + std::string(static_cast<std::size_t>(i * 97), 'x');
+    std::string msg =
+        "hello " + std::to_string(i) + std::string(static_cast<std::size_t>(i * 97), 'x');
     ASSERT_EQ(weft_send(fd, msg.data(), msg.size(), 0), static_cast<ssize_t>(msg.size()));
     std::string got(msg.size(), '\0');
     ASSERT_EQ(weft_recv(fd, got.data(), got.size(), MSG_WAITALL), static_cast<ssize_t>(msg.size()));
@@ -123,7 +129,8 @@ void sha_transfer(const char* host, std::size_t total) {
   for (std::size_t off = 0; off < total; off += buf.size()) {
     std::size_t n = std::min(buf.size(), total - off);
     fill_pattern(std::span(buf).first(n), off);
-    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(buf.data()), n);  // NOLINT
+    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(buf.data()),
+                              n);  // NOLINT
     ASSERT_EQ(weft_send(fd, buf.data(), n, 0), static_cast<ssize_t>(n));
   }
   unsigned char want[32];
@@ -262,7 +269,8 @@ TEST(TwoProcess, FdModeSocketFromAPlainEpollLoop) {
       ssize_t r = ::read(k, buf.data(), buf.size());
       ASSERT_GE(r, 0);
       if (r == 0) break;
-      ASSERT_EQ(std::memcmp(buf.data(), data.data() + got, static_cast<std::size_t>(r)), 0) << "at " << got;
+      ASSERT_EQ(std::memcmp(buf.data(), data.data() + got, static_cast<std::size_t>(r)), 0)
+          << "at " << got;
       got += static_cast<std::size_t>(r);
     }
   }
@@ -368,9 +376,9 @@ TEST(TwoProcess, EveryByteArrivesThroughTheFaultInjector) {
   echo_check("10.9.2.2");
   // Small transfers: at 5% loss both ways lwIP (no SACK, one fast retransmit per
   // window, 500 ms timer ticks) recovers mostly by timeout, at tens of KB/s.
-  sha_transfer("10.9.2.2", 512U << 10U);      // upload, verified by SHA-256
-  sha_transfer("fd09:2::2", 128U << 10U);     // and over IPv6
-  download_check("10.9.2.2", 512U << 10U);    // download, checked byte by byte
+  sha_transfer("10.9.2.2", 512U << 10U);    // upload, verified by SHA-256
+  sha_transfer("fd09:2::2", 128U << 10U);   // and over IPv6
+  download_check("10.9.2.2", 512U << 10U);  // download, checked byte by byte
   auto st = link->node->fault_stats();
   ASSERT_TRUE(st.has_value());
   EXPECT_GT(st->lost, 0U);

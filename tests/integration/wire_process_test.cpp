@@ -44,30 +44,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
-
-// Reads lines until one starts with `prefix`; "" if the process ended first.
-std::string expect_line(ChildProcess& p, const std::string& prefix) {  // NOLINT
-  while (true) {
-    std::string line = p.read_line();
-    if (line.empty() || starts_with(line, prefix)) return line;
-  }
-}
-
-std::vector<std::string> words(const std::string& line) {
-  std::vector<std::string> w;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    const std::size_t j = line.find(' ', i);
-    w.push_back(line.substr(i, j - i));
-    if (j == std::string::npos) break;
-    i = j + 1;
-  }
-  return w;
-}
-
 std::string node_stats(ChildProcess& p) {
   p.write_line("stats");
   return expect_line(p, "stats ");
