@@ -7,7 +7,8 @@
 // Prints "member <address>", then answers commands:
 //   join <network>            -> "address <network> <ipv4> <ipv6>" or "error <why>"
 //   echo-server <port>        TCP echo on the port (IPv4 and IPv6); -> "listening <port>"
-//   echo <ip> <port> <bytes>  connects, sends a pattern, reads it back
+//   echo <ip> <port> <bytes> [connect_timeout_ms]
+//                             connects, sends a pattern, reads it back
 //                             -> "echoed <bytes>" or "error <why>"
 // End of stdin stops the member.
 
@@ -76,13 +77,13 @@ void serve_echo(int listener) {
   }
 }
 
-std::string echo(const std::string& ip, std::uint16_t port, std::size_t bytes) {
+std::string echo(const std::string& ip, std::uint16_t port, std::size_t bytes, int timeout_ms) {
   sockaddr_storage ss{};
   socklen_t len = 0;
   if (!parse_ip(ip, port, ss, len)) return "error bad address";
   const int fd = weft_socket(ss.ss_family, SOCK_STREAM, 0);
   if (fd < 0) return "error socket";
-  if (weft_connect_timeout(fd, reinterpret_cast<sockaddr*>(&ss), len, 10000) != 0) {  // NOLINT
+  if (weft_connect_timeout(fd, reinterpret_cast<sockaddr*>(&ss), len, timeout_ms) != 0) {  // NOLINT
     weft_close(fd);
     return fmt::format("error connect: {}", std::strerror(weft_errno));
   }
@@ -176,8 +177,10 @@ int run(int argc, char** argv) {
       std::string ip;
       int port = 0;
       std::size_t bytes = 0;
+      int timeout_ms = 10000;
       in >> ip >> port >> bytes;
-      say(echo(ip, static_cast<std::uint16_t>(port), bytes));
+      in >> timeout_ms;  // optional
+      say(echo(ip, static_cast<std::uint16_t>(port), bytes, timeout_ms));
     }
   }
   // Detached echo threads may still block in the stack; the process ends here.

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
@@ -110,6 +111,20 @@ TEST_F(NetworkProcessTest, MembersGetAddressesAndTalkTcpOverTheOverlay) {
   EXPECT_EQ(expect_line(*a.process, "echoed "), "echoed 1048576");
   a.process->write_line("echo " + at_b[3] + " 7 65536");
   EXPECT_EQ(expect_line(*a.process, "echoed "), "echoed 65536");
+
+  // Deauthorizing B cuts it off: the controller pushes a revocation to A and a
+  // refusal to B. New connections from A (1 s each) fail within 5 s.
+  EXPECT_NE(cli({"member", "deauthorize", net, b.address}).find("unauthorized"), std::string::npos);
+  const auto cut = std::chrono::steady_clock::now();
+  double seconds = 0;
+  bool refused = false;
+  while (!refused && seconds < 5.0) {
+    a.process->write_line("echo " + at_b[2] + " 7 1024 1000");
+    refused = starts_with(expect_line(*a.process, "e"), "error");
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - cut).count();
+  }
+  EXPECT_TRUE(refused) << "B still reachable " << seconds << " s after its deauthorization";
+  RecordProperty("deauthorized_cut_off_within_s", std::to_string(seconds));
 }
 
 TEST_F(NetworkProcessTest, AnUnauthorizedMemberIsRefused) {
