@@ -26,6 +26,11 @@ Bytes bytes_of(const std::string& s) {
 class Echo final : public DatagramHandler {
  public:
   explicit Echo(DatagramLoop& loop) : loop_(loop) {}
+  // The loop's thread calls this handler until it is joined: join it first
+  // (a test that returns early would otherwise leave it running on a dead Echo).
+  ~Echo() override { loop_.stop(); }
+  Echo(const Echo&) = delete;
+  Echo& operator=(const Echo&) = delete;
 
   void on_datagrams(Instant /*now*/, std::span<const Datagram> batch) override {
     std::lock_guard lock(mu_);
