@@ -67,10 +67,10 @@ class Echo final : public DatagramHandler {
 };
 
 TEST(DatagramLoopTest, ReceivesBatchesAnswersAndStops) {
+  SteadyClock clock;  // declared first: it outlives the loop and its thread
   auto loop = DatagramLoop::open(Endpoint::loopback_v4(0));
   ASSERT_TRUE(loop);
   Echo echo(**loop);
-  SteadyClock clock;
   ASSERT_TRUE((*loop)->start(echo, clock));
   EXPECT_EQ((*loop)->start(echo, clock).error(), Error::invalid_state);
 
@@ -125,12 +125,12 @@ TEST(DatagramLoopTest, ReceivesBatchesAnswersAndStops) {
 }
 
 TEST(DatagramLoopTest, DropsAndCountsOversizedDatagrams) {
+  SteadyClock clock;  // declared first: it outlives the loop and its thread
   DatagramLoop::Options o;
   o.max_datagram = 64;
   auto loop = DatagramLoop::open(Endpoint::loopback_v4(0), o);
   ASSERT_TRUE(loop);
   Echo echo(**loop);
-  SteadyClock clock;
   ASSERT_TRUE((*loop)->start(echo, clock));
   auto client = UdpSocket::bind(Endpoint::loopback_v4(0));
   ASSERT_TRUE(client);
@@ -250,6 +250,7 @@ TEST(OutboxTest, ARunToARefusedDestinationIsDroppedAndCountedAndGsoStaysOn) {
 }
 
 TEST(DatagramLoopTest, WithGroHandsOverCoalescedRunsAsSingleDatagrams) {
+  SteadyClock clock;  // declared first: it outlives the loop and its thread
   DatagramLoop::Options o;
   o.socket.gro = true;
   o.max_datagram = 1200;
@@ -257,7 +258,6 @@ TEST(DatagramLoopTest, WithGroHandsOverCoalescedRunsAsSingleDatagrams) {
   ASSERT_TRUE(loop);
   ASSERT_TRUE((*loop)->socket().gro_enabled()) << "kernel without UDP GRO";
   Echo echo(**loop);
-  SteadyClock clock;
   ASSERT_TRUE((*loop)->start(echo, clock));
   auto client = UdpSocket::bind(Endpoint::loopback_v4(0));
   ASSERT_TRUE(client);
@@ -286,6 +286,7 @@ TEST(DatagramLoopTest, WithGroHandsOverCoalescedRunsAsSingleDatagrams) {
 }
 
 TEST(DatagramLoopTest, HandsAGroReadOverAtMostABatchAtATime) {
+  SteadyClock clock;  // declared first: it outlives the loop and its thread
   DatagramLoop::Options o;
   o.socket.gro = true;
   auto loop = DatagramLoop::open(Endpoint::loopback_v4(0), o);
@@ -305,7 +306,6 @@ TEST(DatagramLoopTest, HandsAGroReadOverAtMostABatchAtATime) {
     sent.insert(sent.end(), d.begin(), d.end());
   }
   Echo echo(**loop);
-  SteadyClock clock;
   ASSERT_TRUE((*loop)->start(echo, clock));
   ASSERT_TRUE(echo.wait([&] { return echo.received_.size() == sent.size(); }));
   EXPECT_EQ(echo.received_, sent);
