@@ -34,6 +34,7 @@
 
 #include <poll.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -85,6 +86,177 @@ int weft_poll(struct pollfd* fds, nfds_t count, int timeout_ms);
  * poll/epoll loop. fd is consumed; the caller closes the returned kernel fd.
  * A reset connection shows on it as EOF / EPIPE. */
 int weft_export_fd(int fd);
+
+/* ---- Nodes -------------------------------------------------------------
+ * A node is this process's member of Weft networks: it holds an identity,
+ * talks to roots and peers over encrypted UDP, and puts every network it
+ * joins into this process's stack, so the weft_* sockets above reach the other
+ * members. Typical use: weft_node_create, weft_node_start, weft_node_join,
+ * weft_node_wait_address, then sockets.
+ *
+ * One node per process: lwIP holds one stack per process, so while a node
+ * handle exists, weft_node_create fails with EBUSY.
+ *
+ * Handles: every weft_node_* call checks its handle; NULL or a freed handle
+ * fails with EBADF (or returns 0/NULL where documented). Any thread may call
+ * any function, except weft_node_free while other calls on the same node are
+ * running.
+ *
+ * Errors: -1 (or NULL) with weft_errno set, and weft_last_error() explaining. */
+
+/** A node handle (opaque). */
+typedef struct weft_node weft_node;
+
+/** The version of struct weft_node_config this header describes. */
+#define WEFT_NODE_CONFIG_VERSION 1
+/** The version of struct weft_state_callbacks this header describes. */
+#define WEFT_STATE_CALLBACKS_VERSION 1
+/** weft_state_callbacks.get's answer for an object that was never stored. */
+#define WEFT_STATE_NOT_FOUND (-1)
+
+/** Where a node that keeps nothing on disk keeps its state: a few small named
+ * objects ("identity.secret", "identity.public", "networks"), each replaced
+ * whole. "identity.secret" is the node's secret key: store it as one.
+ * Called on the thread of the weft_node_* call that needs them (create, join,
+ * leave), never on the node's own threads. */
+struct weft_state_callbacks {
+  unsigned version; /**< WEFT_STATE_CALLBACKS_VERSION */
+  void* user;       /**< passed back to every callback */
+  /** Copies object `name` into `buf` (of `capacity` bytes) and returns its
+   * whole length; if that is more than `capacity`, it is called again with a
+   * buffer that large. WEFT_STATE_NOT_FOUND if it was never stored; any other
+   * negative value fails the call that needed it (EIO). */
+  long (*get)(void* user, const char* name, void* buf, size_t capacity);
+  /** Stores `len` bytes as object `name`, replacing what it held. Returns 0, or
+   * -1 to fail the call that stored it (EIO; the node keeps its old state). */
+  int (*put)(void* user, const char* name, const void* data, size_t len);
+};
+
+/** What weft_node_create needs. Zero-initialise, then set version and roots. */
+struct weft_node_config {
+  unsigned version; /**< WEFT_NODE_CONFIG_VERSION */
+  /** State directory (created 0700 on first start): the identity and the
+   * joined networks, so a restarted node comes back as itself and rejoins.
+   * NULL: state goes to `state`, or, if that is NULL too, is kept in memory
+   * for the life of the handle. */
+  const char* state_dir;
+  /** State through the application's callbacks (with state_dir NULL). */
+  const struct weft_state_callbacks* state;
+  /** The node's secret identity in its text form (`weft identity new`), for
+   * a first start; NULL: the stored identity, or a new one. If the state
+   * already holds a different identity, creation fails with EEXIST. */
+  const char* identity;
+  /** Roots, each "<public identity>@<host:port>" as `weftd --root` prints it;
+   * at least one (a node finds its peers and controllers through roots). */
+  const char* const* roots;
+  size_t root_count; /**< entries in roots */
+  /** Local UDP endpoint ("0.0.0.0:0", "[::1]:9993"); NULL: "0.0.0.0:0". */
+  const char* bind;
+  /** Events kept for weft_node_next_event before newer ones are counted as
+   * lost (a WEFT_EVENT_EVENTS_LOST entry says where); 0: 256. */
+  size_t event_capacity;
+};
+
+/** Kinds of struct weft_event. */
+enum weft_event_kind {
+  WEFT_EVENT_ROOT_REGISTERED = 1, /**< a root (node) accepted us; address: our endpoint as it saw it */
+  WEFT_EVENT_ROOT_LOST,           /**< a root (node) stopped answering */
+  WEFT_EVENT_PEER_DIRECT,         /**< traffic to peer (node) goes directly to address */
+  WEFT_EVENT_PEER_RELAYED,        /**< traffic to peer (node) goes through a root */
+  WEFT_EVENT_PEER_UNREACHABLE,    /**< no root knew peer (node); frames to it were dropped */
+  WEFT_EVENT_NETWORK_READY,       /**< network's controller (node) sent its config */
+  WEFT_EVENT_NETWORK_DENIED,      /**< network's controller refused us (not authorized) */
+  WEFT_EVENT_NETWORK_NOT_FOUND,   /**< network's controller has no such network */
+  WEFT_EVENT_ADDRESS_ASSIGNED,    /**< address/prefix_len is ours on network */
+  WEFT_EVENT_ADDRESS_REMOVED,     /**< address is no longer ours on network */
+  WEFT_EVENT_NETWORK_LEFT,        /**< weft_node_leave finished for network */
+  WEFT_EVENT_EVENTS_LOST          /**< `lost` events were dropped here: the queue was full */
+};
+
+/** One event of a node (weft_node_next_event). */
+struct weft_event {
+  int kind;          /**< enum weft_event_kind */
+  uint64_t node;     /**< the root, peer or controller it concerns (40-bit address); 0: none */
+  uint64_t network;  /**< the network it concerns; 0: none */
+  /** By kind: an IP address (port 0), a UDP endpoint, or AF_UNSPEC. */
+  struct sockaddr_storage address;
+  int prefix_len;    /**< ADDRESS_*: the network's prefix length */
+  uint64_t lost;     /**< EVENTS_LOST: how many */
+};
+
+/** A node's counters (weft_node_get_stats). Fields may be added at the end. */
+struct weft_node_stats {
+  int running;                   /**< 1 between start and stop */
+  int online;                    /**< 1 while a root accepts our registration */
+  uint64_t datagrams_received;   /**< UDP datagrams read */
+  uint64_t receive_batches;      /**< recvmmsg calls that returned datagrams */
+  uint64_t handshakes_completed; /**< sessions established (both roles) */
+  uint64_t direct_sent;          /**< datagrams sent to a peer directly */
+  uint64_t relayed_sent;         /**< datagrams sent through a root */
+  uint64_t dropped_malformed;    /**< datagrams or messages that did not parse */
+  uint64_t dropped_replayed;     /**< datagrams whose counter was seen before */
+  uint64_t dropped_unauthenticated; /**< datagrams that failed decryption or a MAC */
+  uint64_t dropped_no_route;     /**< frames with no path and no root to relay */
+  uint64_t dropped_waiting;      /**< frames queued for a peer being looked up, then dropped */
+  uint64_t dropped_by_network;   /**< frames a network's rules refused */
+  uint64_t dropped_send;         /**< datagrams the kernel refused to send */
+  uint64_t events_lost;          /**< events dropped because the queue was full */
+};
+
+/** Creates a node (loads or creates its identity; does not start it).
+ * NULL with weft_errno: EINVAL (bad config: no roots, a root or bind that does
+ * not parse, unknown version), EBUSY (a node exists in this process), EEXIST
+ * (the state holds another identity), EACCES (the state directory is not
+ * ours to read or write, or identity.secret is readable by others), EIO (the
+ * state is damaged, e.g. a half-written file, or a state callback failed). */
+weft_node* weft_node_create(const struct weft_node_config* config);
+/** Stops the node if it runs and frees it; NULL is ignored. */
+void weft_node_free(weft_node* node);
+/** Starts the node's thread, registers with the roots and rejoins the joined
+ * networks. EALREADY if running; EADDRINUSE etc. for the bind endpoint. */
+int weft_node_start(weft_node* node);
+/** Stops the node: its thread is joined, its socket closed, its networks'
+ * addresses leave the stack (sockets on them fail). It may start again. */
+int weft_node_stop(weft_node* node);
+/** The node's 40-bit address; 0 for a bad handle. */
+uint64_t weft_node_address(const weft_node* node);
+/** Writes the node's public identity text (what others need to address and
+ * authorize it) with a NUL into buf; returns its length (without the NUL).
+ * ERANGE if len is too small. */
+int weft_node_public_identity(const weft_node* node, char* buf, size_t len);
+/** Joins a network (kept in the state: joined again at every start). Works
+ * stopped or running; the outcome arrives as events (NETWORK_READY, DENIED,
+ * NOT_FOUND) and in weft_node_wait_address. EINVAL: a network this node
+ * controls or an invalid id; E2BIG: too many networks (64). */
+int weft_node_join(weft_node* node, uint64_t network);
+/** Leaves a network (ENOENT if not joined); its addresses are removed. */
+int weft_node_leave(weft_node* node, uint64_t network);
+/** Waits up to timeout_ms for an address of `family` (AF_INET or AF_INET6)
+ * on a joined network and writes it to addr (port 0). ETIMEDOUT (no answer:
+ * weft_last_error says whether any root answered), EACCES (the controller
+ * refused us), ENOENT (no such network), EINVAL (not joined, or the node is
+ * not running or stops meanwhile). */
+int weft_node_wait_address(weft_node* node, uint64_t network, int family,
+                           struct sockaddr_storage* addr, int timeout_ms);
+/** Writes up to `capacity` of the network's current addresses to addrs and
+ * returns how many it has (which may exceed capacity). */
+int weft_node_addresses(weft_node* node, uint64_t network, struct sockaddr_storage* addrs,
+                        int capacity);
+/** Takes the oldest event, waiting up to timeout_ms (0: do not wait) for one.
+ * Returns 1 (event filled), 0 (none came) or -1. Events are delivered only
+ * here, on the calling thread: the node's own threads never call the
+ * application, so nothing the application does can stall or deadlock them. */
+int weft_node_next_event(weft_node* node, struct weft_event* event, int timeout_ms);
+/** A kernel fd that polls readable while events wait (for poll/epoll loops);
+ * owned by the node, valid until weft_node_free. */
+int weft_node_event_fd(const weft_node* node);
+/** Fills the first `size` bytes of a weft_node_stats (pass sizeof: a program
+ * built against an older header gets the fields it knows). */
+int weft_node_get_stats(const weft_node* node, struct weft_node_stats* stats, size_t size);
+/** The calling thread's last error as text (more precise than weft_errno),
+ * e.g. "state: identity.secret may be read by others (chmod 600 it)". Valid
+ * until this thread's next weft_* call. */
+const char* weft_last_error(void);
 
 /* ---- Development only ---------------------------------------------------
  * Starts this process's stack on a DEV LINK: Ethernet frames as plain UDP

@@ -9,11 +9,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "weft/weft.h"
 
@@ -43,6 +46,45 @@ class Address {
       return a;
     }
     return std::nullopt;
+  }
+  /// From the kernel's form (AF_INET or AF_INET6; anything else is an empty Address).
+  static Address from(const sockaddr_storage& ss) noexcept {
+    Address a;
+    if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+      a.ss_ = ss;
+      a.len_ = ss.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    }
+    return a;
+  }
+  /// The IP as text ("10.147.17.3", "fd00::1"); empty for an empty Address.
+  [[nodiscard]] std::string ip() const {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (family() == AF_INET) {
+      sockaddr_in in{};
+      std::memcpy(&in, &ss_, sizeof in);
+      inet_ntop(AF_INET, &in.sin_addr, buf, sizeof buf);
+    } else if (family() == AF_INET6) {
+      sockaddr_in6 in6{};
+      std::memcpy(&in6, &ss_, sizeof in6);
+      inet_ntop(AF_INET6, &in6.sin6_addr, buf, sizeof buf);
+    }
+    return buf;
+  }
+  /// The same IP with another port.
+  [[nodiscard]] Address with_port(std::uint16_t port) const noexcept {
+    Address a = *this;
+    if (family() == AF_INET6) {
+      sockaddr_in6 in6{};
+      std::memcpy(&in6, &ss_, sizeof in6);
+      in6.sin6_port = htons(port);
+      std::memcpy(&a.ss_, &in6, sizeof in6);
+    } else if (family() == AF_INET) {
+      sockaddr_in in{};
+      std::memcpy(&in, &ss_, sizeof in);
+      in.sin_port = htons(port);
+      std::memcpy(&a.ss_, &in, sizeof in);
+    }
+    return a;
   }
   [[nodiscard]] int family() const noexcept { return ss_.ss_family; }
   [[nodiscard]] std::uint16_t port() const noexcept {
@@ -213,6 +255,231 @@ class Datagram : public Socket {
     detail::set(ec, n < 0 ? -1 : 0);
     return n < 0 ? 0 : static_cast<std::size_t>(n);
   }
+};
+
+/// Network ids as controllers print them: 16 hex digits.
+inline std::optional<std::uint64_t> parse_network_id(std::string_view text) noexcept {
+  if (text.size() != 16) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : text) {
+    int d = -1;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    if (d < 0) return std::nullopt;
+    v = (v << 4U) | static_cast<std::uint64_t>(d);
+  }
+  return v;
+}
+
+/// The calling thread's last error as text (weft_last_error).
+inline std::string last_error_message() { return weft_last_error(); }
+
+/// Where a node keeps its state when it has no state directory: override both.
+/// Called on the thread of the Node call that needs it, never on the node's own.
+class StateStorage {
+ public:
+  virtual ~StateStorage() = default;
+  /// The object, or nullopt if it was never stored.
+  virtual std::optional<std::string> get(const std::string& name) = 0;
+  /// Stores the object whole; false fails the call that stored it.
+  virtual bool put(const std::string& name, std::string_view content) = 0;
+};
+
+/// What Node::create needs (weft_node_config).
+struct NodeConfig {
+  /// Roots, "<public identity>@<host:port>"; at least one.
+  std::vector<std::string> roots;
+  /// State directory; empty: `storage`, or memory for the life of the Node.
+  std::string state_dir;
+  /// Not owned; must outlive the Node. Used when state_dir is empty.
+  StateStorage* storage = nullptr;
+  /// Secret identity text for a first start; empty: the stored or a new one.
+  std::string identity;
+  /// Local UDP endpoint; empty: "0.0.0.0:0".
+  std::string bind;
+  /// Events kept before newer ones are counted as lost; 0: 256.
+  std::size_t event_capacity = 0;
+};
+
+/// A node's event (weft_event).
+struct Event {
+  /// weft_event_kind's values.
+  enum class Kind : int {
+    root_registered = WEFT_EVENT_ROOT_REGISTERED,
+    root_lost = WEFT_EVENT_ROOT_LOST,
+    peer_direct = WEFT_EVENT_PEER_DIRECT,
+    peer_relayed = WEFT_EVENT_PEER_RELAYED,
+    peer_unreachable = WEFT_EVENT_PEER_UNREACHABLE,
+    network_ready = WEFT_EVENT_NETWORK_READY,
+    network_denied = WEFT_EVENT_NETWORK_DENIED,
+    network_not_found = WEFT_EVENT_NETWORK_NOT_FOUND,
+    address_assigned = WEFT_EVENT_ADDRESS_ASSIGNED,
+    address_removed = WEFT_EVENT_ADDRESS_REMOVED,
+    network_left = WEFT_EVENT_NETWORK_LEFT,
+    events_lost = WEFT_EVENT_EVENTS_LOST,
+  };
+  Kind kind{};                ///< what happened
+  std::uint64_t node = 0;     ///< the root, peer or controller concerned; 0: none
+  std::uint64_t network = 0;  ///< the network concerned; 0: none
+  Address address;            ///< an IP (port 0) or a UDP endpoint, by kind; may be empty
+  int prefix_len = 0;         ///< address_*: the network's prefix length
+  std::uint64_t lost = 0;     ///< events_lost: how many
+};
+
+class Node;
+
+/// A joined network of a Node (a view: the Node must outlive it).
+class Network {
+ public:
+  /// The network's id.
+  [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+  /// Waits up to `timeout` for an address of `family` (AF_INET/AF_INET6), see
+  /// weft_node_wait_address for the errors.
+  Address wait_for_address(int family, std::chrono::milliseconds timeout, std::error_code& ec) const noexcept {
+    sockaddr_storage ss{};
+    detail::set(ec, weft_node_wait_address(node_, id_, family, &ss, static_cast<int>(timeout.count())));
+    return ec ? Address() : Address::from(ss);
+  }
+  /// The addresses this node has on the network now.
+  [[nodiscard]] std::vector<Address> addresses() const {
+    std::vector<sockaddr_storage> ss(8);
+    int n = weft_node_addresses(node_, id_, ss.data(), static_cast<int>(ss.size()));
+    if (n > static_cast<int>(ss.size())) {
+      ss.resize(static_cast<std::size_t>(n));
+      n = weft_node_addresses(node_, id_, ss.data(), n);
+    }
+    std::vector<Address> out;
+    for (int i = 0; i < n && i < static_cast<int>(ss.size()); ++i) out.push_back(Address::from(ss[static_cast<std::size_t>(i)]));
+    return out;
+  }
+  /// Leaves the network (the Node forgets it, also in its state).
+  void leave(std::error_code& ec) noexcept { detail::set(ec, weft_node_leave(node_, id_)); }
+
+ private:
+  friend class Node;
+  Network(weft_node* node, std::uint64_t id) noexcept : node_(node), id_(id) {}
+  weft_node* node_;
+  std::uint64_t id_;
+};
+
+/// This process's node (weft_node): one per process. Move-only; frees the
+/// node (stopping it) when destroyed.
+class Node {
+ public:
+  Node() = default;
+  Node(Node&& o) noexcept : node_(std::exchange(o.node_, nullptr)), adapter_(std::move(o.adapter_)) {}
+  Node& operator=(Node&& o) noexcept {
+    if (this != &o) {
+      reset();
+      node_ = std::exchange(o.node_, nullptr);
+      adapter_ = std::move(o.adapter_);
+    }
+    return *this;
+  }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  ~Node() { reset(); }
+
+  /// Creates the node (not started); errors as weft_node_create, with
+  /// last_error_message() saying more.
+  static Node create(const NodeConfig& config, std::error_code& ec) {
+    Node n;
+    std::vector<const char*> roots;
+    roots.reserve(config.roots.size());
+    for (const auto& r : config.roots) roots.push_back(r.c_str());
+    weft_node_config c{};
+    c.version = WEFT_NODE_CONFIG_VERSION;
+    c.state_dir = config.state_dir.empty() ? nullptr : config.state_dir.c_str();
+    c.identity = config.identity.empty() ? nullptr : config.identity.c_str();
+    c.roots = roots.data();
+    c.root_count = roots.size();
+    c.bind = config.bind.empty() ? nullptr : config.bind.c_str();
+    c.event_capacity = config.event_capacity;
+    if (config.state_dir.empty() && config.storage != nullptr) {
+      n.adapter_ = std::make_unique<weft_state_callbacks>();
+      *n.adapter_ = {WEFT_STATE_CALLBACKS_VERSION, config.storage, &get_object, &put_object};
+      c.state = n.adapter_.get();
+    }
+    n.node_ = weft_node_create(&c);
+    if (n.node_ == nullptr) {
+      ec = detail::last_error();
+      return {};
+    }
+    ec.clear();
+    return n;
+  }
+
+  /// True if this object holds a node.
+  explicit operator bool() const noexcept { return node_ != nullptr; }
+  /// The C handle, for calls this class does not wrap.
+  [[nodiscard]] weft_node* handle() const noexcept { return node_; }
+
+  /// Starts the node (weft_node_start).
+  void start(std::error_code& ec) noexcept { detail::set(ec, weft_node_start(node_)); }
+  /// Stops the node; it may start again.
+  void stop() noexcept { (void)weft_node_stop(node_); }
+  /// The node's 40-bit address.
+  [[nodiscard]] std::uint64_t address() const noexcept { return weft_node_address(node_); }
+  /// The public identity text others need to authorize this node.
+  [[nodiscard]] std::string public_identity() const {
+    char buf[512] = {};
+    return weft_node_public_identity(node_, buf, sizeof buf) < 0 ? std::string() : std::string(buf);
+  }
+  /// Joins a network (weft_node_join); the returned view waits for addresses.
+  Network join(std::uint64_t network, std::error_code& ec) noexcept {
+    detail::set(ec, weft_node_join(node_, network));
+    return {node_, network};
+  }
+  /// A view of a joined network.
+  [[nodiscard]] Network network(std::uint64_t network) const noexcept { return {node_, network}; }
+
+  /// The oldest event, waiting up to `timeout` for one.
+  std::optional<Event> next_event(std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) noexcept {
+    weft_event e{};
+    if (weft_node_next_event(node_, &e, static_cast<int>(timeout.count())) != 1) return std::nullopt;
+    Event out;
+    out.kind = static_cast<Event::Kind>(e.kind);
+    out.node = e.node;
+    out.network = e.network;
+    out.address = Address::from(e.address);
+    out.prefix_len = e.prefix_len;
+    out.lost = e.lost;
+    return out;
+  }
+  /// A kernel fd readable while events wait (for epoll loops).
+  [[nodiscard]] int event_fd() const noexcept { return weft_node_event_fd(node_); }
+  /// The node's counters.
+  [[nodiscard]] weft_node_stats stats() const noexcept {
+    weft_node_stats s{};
+    (void)weft_node_get_stats(node_, &s, sizeof s);
+    return s;
+  }
+
+ private:
+  void reset() noexcept {
+    if (node_ != nullptr) weft_node_free(std::exchange(node_, nullptr));
+  }
+  static long get_object(void* user, const char* name, void* buf, size_t capacity) {
+    try {
+      auto v = static_cast<StateStorage*>(user)->get(name);
+      if (!v) return WEFT_STATE_NOT_FOUND;
+      if (v->size() <= capacity) std::memcpy(buf, v->data(), v->size());
+      return static_cast<long>(v->size());
+    } catch (...) {
+      return -2;
+    }
+  }
+  static int put_object(void* user, const char* name, const void* data, size_t len) {
+    try {
+      return static_cast<StateStorage*>(user)->put(name, std::string_view(static_cast<const char*>(data), len)) ? 0 : -1;
+    } catch (...) {
+      return -1;
+    }
+  }
+
+  weft_node* node_ = nullptr;
+  std::unique_ptr<weft_state_callbacks> adapter_;  // stable address for the node's calls
 };
 
 }  // namespace weft

@@ -32,6 +32,9 @@ class Identity {
   Identity(const Identity&) = delete;
   Identity& operator=(const Identity&) = delete;
   ~Identity();
+  // An explicit copy, secrets included (a node restarted in the same process
+  // reuses its identity); the copy wipes its own memory when it dies.
+  [[nodiscard]] Identity clone() const { return Identity(public_, sign_sk_, kx_sk_); }
 
   [[nodiscard]] const PublicIdentity& public_identity() const noexcept { return public_; }
   [[nodiscard]] NodeId address() const noexcept { return public_.address(); }

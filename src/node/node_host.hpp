@@ -29,6 +29,7 @@ struct NodeEvent {
     network_not_found,  // the controller has no such network
     address_assigned,   // address: from the config (also on the first config)
     address_removed,    // address: no longer in the config, or the network was left/denied
+    network_left,       // leave() finished: after its address_removed events
   };
   Kind kind;
   NodeId peer;
@@ -50,6 +51,7 @@ constexpr std::string_view name(NodeEvent::Kind kind) noexcept {
     case NodeEvent::Kind::network_not_found: return "network_not_found";
     case NodeEvent::Kind::address_assigned: return "address_assigned";
     case NodeEvent::Kind::address_removed: return "address_removed";
+    case NodeEvent::Kind::network_left: return "network_left";
   }
   return "unknown";
 }

@@ -48,6 +48,7 @@ Result<void> Node::leave(Instant /*now*/, NetworkId id) {
   for (const auto& a : it->second.sw.clear())
     network_event(NodeEvent::Kind::address_removed, id, a);
   networks_.erase(it);
+  network_event(NodeEvent::Kind::network_left, id);
   return {};
 }
 

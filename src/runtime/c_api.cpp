@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 
+#include "runtime/api_error.hpp"
 #include "runtime/dev_node.hpp"
 #include "runtime/sockets.hpp"
 #include "socket/errno_map.hpp"
@@ -14,12 +15,7 @@
 
 namespace {
 
-thread_local int t_errno = 0;
-
-int fail(weft::Error e) {
-  t_errno = weft::socket::to_errno(e);
-  return -1;
-}
+int fail(weft::Error e) { return weft::runtime::api::fail(weft::socket::to_errno(e), e); }
 
 int status(const weft::Result<void>& r) { return r ? 0 : fail(r.error()); }
 int value(const weft::Result<int>& r) { return r ? *r : fail(r.error()); }
@@ -51,7 +47,9 @@ std::unique_ptr<weft::runtime::DevNode> g_dev;  // guarded by g_dev_mu; lives un
 
 extern "C" {
 
-int* weft_errno_location(void) { return &t_errno; }
+int* weft_errno_location(void) { return weft::runtime::api::errno_location(); }
+
+const char* weft_last_error(void) { return weft::runtime::api::last_error_text(); }
 
 int weft_socket(int domain, int type, int protocol) { return value(table().open(domain, type, protocol)); }
 

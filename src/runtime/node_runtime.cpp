@@ -1,7 +1,9 @@
 #include "runtime/node_runtime.hpp"
 
 #include <algorithm>
+#include <atomic>
 
+#include "base/assert.hpp"
 #include "base/log.hpp"
 #include "runtime/identity_store.hpp"
 #include "vnet/member_mac.hpp"
@@ -9,59 +11,184 @@
 namespace weft::runtime {
 
 namespace {
-std::atomic<bool> g_running{false};
+
+std::atomic<bool> g_exists{false};
+
+constexpr const char* kNetworksObject = "networks";
+
+// The networks object: one network id (16 hex digits) per line.
+Result<std::set<NetworkId>> parse_networks(std::string_view text) {
+  std::set<NetworkId> out;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (line.empty()) continue;
+    auto id = NetworkId::parse(line);
+    if (!id) return Error::malformed;
+    out.insert(*id);
+  }
+  return out;
+}
+
 }  // namespace
 
-Result<std::unique_ptr<NodeRuntime>> NodeRuntime::start(NodeRuntimeConfig config) {
-  if (g_running.exchange(true)) return Error::already_exists;
+Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(std::unique_ptr<StateStore> state,
+                                                         NodeRuntimeConfig config,
+                                                         std::optional<crypto::Identity> identity) {
+  if (!state) return Error::invalid_argument;
+  if (g_exists.exchange(true)) return Error::busy;
   auto fail = [](Error e) {
-    g_running.store(false);
+    g_exists.store(false);
     return e;
   };
-  auto identity = IdentityStore::load_or_create(config.state_dir);
-  if (!identity) return fail(identity.error());
-  WireNodeConfig wc;
-  wc.bind = config.bind;
-  wc.node.roots = std::move(config.roots);
-  wc.node.controller = config.controller;
-  auto wire = WireNode::open(std::move(*identity), std::move(wc));
-  if (!wire) return fail(wire.error());
-  std::unique_ptr<NodeRuntime> self(new NodeRuntime(std::move(*wire)));
-  if (auto r = self->wire_->start(*self); !r) return fail(r.error());
+  auto id = IdentityStore::load_or_create(*state, std::move(identity));
+  if (!id) return fail(id.error());
+  std::set<NetworkId> networks;
+  auto saved = state->get(kNetworksObject, StateStore::Secrecy::open);
+  if (!saved) return fail(saved.error());
+  if (*saved) {
+    auto parsed = parse_networks(**saved);
+    if (!parsed) return fail(parsed.error());
+    networks = std::move(*parsed);
+  }
+  auto events = EventQueue::create(std::max<std::size_t>(config.event_capacity, 1));
+  if (!events) return fail(events.error());
+  return std::unique_ptr<NodeRuntime>(new NodeRuntime(std::move(state), std::move(config),
+                                                      std::move(*id), std::move(networks),
+                                                      std::move(*events)));
+}
+
+Result<std::unique_ptr<NodeRuntime>> NodeRuntime::start(std::unique_ptr<StateStore> state,
+                                                        NodeRuntimeConfig config) {
+  auto self = create(std::move(state), std::move(config));
+  if (!self) return self.error();
+  WEFT_TRY((*self)->start());
   return self;
 }
 
-NodeRuntime::NodeRuntime(std::unique_ptr<WireNode> wire) noexcept : wire_(std::move(wire)) {}
+NodeRuntime::NodeRuntime(std::unique_ptr<StateStore> state, NodeRuntimeConfig config,
+                         crypto::Identity identity, std::set<NetworkId> networks,
+                         std::unique_ptr<EventQueue> events) noexcept
+    : state_(std::move(state)),
+      config_(std::move(config)),
+      identity_(std::move(identity)),
+      events_(std::move(events)),
+      networks_(std::move(networks)) {}
 
-NodeRuntime::~NodeRuntime() { stop(); }
+NodeRuntime::~NodeRuntime() {
+  stop();
+  events_->close();
+  g_exists.store(false);
+}
 
-void NodeRuntime::stop() noexcept {
+Result<void> NodeRuntime::start() {
+  std::lock_guard control(control_);
+  if (wire_) return Error::invalid_state;
+  WireNodeConfig wc;
+  wc.bind = config_.bind;
+  wc.node.roots = config_.roots;
+  wc.node.controller = config_.controller;
+  auto wire = WireNode::open(identity_.clone(), std::move(wc));
+  if (!wire) return wire.error();
+  wire_ = std::move(*wire);
   {
     std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    stopped_ = true;
+    running_ = true;
+  }
+  if (auto r = wire_->start(*this); !r) {
+    wire_.reset();
+    std::lock_guard lock(mutex_);
+    running_ = false;
+    return r.error();
+  }
+  for (const NetworkId network : networks_) {
+    // Checked when it was joined; a later config (fewer max networks) may refuse it.
+    if (auto r = wire_->join(network); !r)
+      log::warn("runtime", "network {}: not rejoined: {}", network.to_string(), message(r.error()));
+  }
+  return {};
+}
+
+void NodeRuntime::stop() noexcept {
+  std::lock_guard control(control_);
+  if (!wire_) return;
+  {
+    std::lock_guard lock(mutex_);
+    running_ = false;
+    state_by_network_.clear();
   }
   changed_.notify_all();
   wire_->stop();
   ports_.clear();  // the I/O thread is gone: nothing delivers to them any more
-  g_running.store(false);
+  wire_.reset();
 }
 
-Result<void> NodeRuntime::join(NetworkId network) { return wire_->join(network); }
+bool NodeRuntime::running() const {
+  std::lock_guard lock(mutex_);
+  return running_;
+}
 
-Result<void> NodeRuntime::leave(NetworkId network) { return wire_->leave(network); }
+WireNode& NodeRuntime::wire() noexcept {
+  std::lock_guard control(control_);
+  WEFT_ASSERT(wire_ != nullptr);
+  return *wire_;
+}
+
+Result<void> NodeRuntime::save_networks(const std::set<NetworkId>& networks) {
+  std::string text;
+  for (const NetworkId n : networks) {
+    text += n.to_string();
+    text += '\n';
+  }
+  return state_->put(kNetworksObject, text, StateStore::Secrecy::open);
+}
+
+Result<void> NodeRuntime::join(NetworkId network) {
+  std::lock_guard control(control_);
+  if (networks_.contains(network)) return {};
+  if (network.controller() == address()) return Error::invalid_argument;
+  if (networks_.size() >= node::NodeConfig{}.max_networks) return Error::too_large;
+  if (wire_) WEFT_TRY(wire_->join(network));
+  auto next = networks_;
+  next.insert(network);
+  if (auto r = save_networks(next); !r) {
+    if (wire_) (void)wire_->leave(network);
+    return r.error();
+  }
+  networks_ = std::move(next);
+  return {};
+}
+
+Result<void> NodeRuntime::leave(NetworkId network) {
+  std::lock_guard control(control_);
+  if (!networks_.contains(network)) return Error::not_found;
+  auto next = networks_;
+  next.erase(network);
+  WEFT_TRY(save_networks(next));
+  networks_ = std::move(next);
+  if (wire_) (void)wire_->leave(network);  // not_found: it was never rejoined; nothing to undo
+  return {};
+}
+
+std::vector<NetworkId> NodeRuntime::networks() const {
+  std::lock_guard control(control_);
+  return {networks_.begin(), networks_.end()};
+}
 
 Result<vnet::Address> NodeRuntime::wait_for_address(NetworkId network, bool ipv6,
                                                     Duration timeout) {
+  if (const auto joined = networks(); std::ranges::find(joined, network) == joined.end())
+    return Error::invalid_state;
   std::unique_lock lock(mutex_);
   Result<vnet::Address> result = Error::timed_out;
   changed_.wait_for(lock, timeout, [&] {
-    if (stopped_) {
+    if (!running_) {
       result = Error::invalid_state;
       return true;
     }
-    const auto it = state_.find(network);
-    if (it == state_.end()) return false;
+    const auto it = state_by_network_.find(network);
+    if (it == state_by_network_.end()) return false;
     for (const auto& a : it->second.addresses) {
       if (a.ipv6 == ipv6) {
         result = a;
@@ -78,6 +205,30 @@ Result<vnet::Address> NodeRuntime::wait_for_address(NetworkId network, bool ipv6
   });
   return result;
 }
+
+std::vector<vnet::Address> NodeRuntime::addresses(NetworkId network) const {
+  std::lock_guard lock(mutex_);
+  const auto it = state_by_network_.find(network);
+  if (it == state_by_network_.end()) return {};
+  return it->second.addresses;
+}
+
+std::optional<WireNode::Stats> NodeRuntime::stats() const {
+  std::lock_guard control(control_);
+  if (!wire_) return std::nullopt;
+  return wire_->stats();
+}
+
+bool NodeRuntime::online() const {
+  std::lock_guard control(control_);
+  if (!wire_) return false;
+  for (std::size_t i = 0; i < config_.roots.size(); ++i) {
+    if (wire_->registered(i)) return true;
+  }
+  return false;
+}
+
+// ---- The I/O thread
 
 NetworkPort* NodeRuntime::port_for(NetworkId network) {
   if (auto it = ports_.find(network); it != ports_.end()) return it->second.get();
@@ -98,30 +249,36 @@ void NodeRuntime::on_network_frames(NetworkId network, std::span<const ByteSpan>
 
 void NodeRuntime::on_event(const node::NodeEvent& event) {
   using Kind = node::NodeEvent::Kind;
-  if (!event.network) return;
-  const NetworkId network = *event.network;
-  NetworkPort* port = port_for(network);
-  {
-    std::lock_guard lock(mutex_);
-    NetworkState& st = state_[network];
-    switch (event.kind) {
-      case Kind::network_ready: st.refused.reset(); break;
-      case Kind::network_denied:
-      case Kind::network_not_found: st.refused = event.kind; break;
-      case Kind::address_assigned:
-        if (event.address && port != nullptr && port->add_address(*event.address))
-          st.addresses.push_back(*event.address);
-        break;
-      case Kind::address_removed:
-        if (event.address) {
-          if (port != nullptr) (void)port->remove_address(*event.address);
-          std::erase(st.addresses, *event.address);
-        }
-        break;
-      default: break;
+  if (event.network) {
+    const NetworkId network = *event.network;
+    if (event.kind == Kind::network_left) {
+      ports_.erase(network);
+      std::lock_guard lock(mutex_);
+      state_by_network_.erase(network);
+    } else {
+      NetworkPort* port = port_for(network);
+      std::lock_guard lock(mutex_);
+      NetworkState& st = state_by_network_[network];
+      switch (event.kind) {
+        case Kind::network_ready: st.refused.reset(); break;
+        case Kind::network_denied:
+        case Kind::network_not_found: st.refused = event.kind; break;
+        case Kind::address_assigned:
+          if (event.address && port != nullptr && port->add_address(*event.address))
+            st.addresses.push_back(*event.address);
+          break;
+        case Kind::address_removed:
+          if (event.address) {
+            if (port != nullptr) (void)port->remove_address(*event.address);
+            std::erase(st.addresses, *event.address);
+          }
+          break;
+        default: break;
+      }
     }
+    changed_.notify_all();
   }
-  changed_.notify_all();
+  events_->push(event);
 }
 
 }  // namespace weft::runtime

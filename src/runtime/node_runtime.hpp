@@ -1,61 +1,101 @@
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "base/instant.hpp"
 #include "base/network_id.hpp"
 #include "base/result.hpp"
+#include "crypto/identity.hpp"
 #include "node/controller_hook.hpp"
 #include "node/node.hpp"
 #include "osdep/endpoint.hpp"
+#include "runtime/event_queue.hpp"
 #include "runtime/network_port.hpp"
+#include "runtime/state_store.hpp"
 #include "runtime/wire_node.hpp"
 #include "vnet/network_switch.hpp"
 
 namespace weft::runtime {
 
 struct NodeRuntimeConfig {
-  // Holds the identity (created on first start); see IdentityStore.
-  std::string state_dir;
   std::vector<node::RootEntry> roots;
   osdep::Endpoint bind{osdep::Endpoint::loopback_v4(0)};
   // A controller this node hosts (not owned; must outlive the runtime).
   node::ControllerHook* controller{nullptr};
+  // Events waiting for the application beyond this many are counted as lost.
+  std::size_t event_capacity{256};
 };
 
-// A node with its networks wired into this process's stack: a WireNode, and
-// for every network that becomes ready a NetworkPort (tap + lwIP netif) that
-// takes the addresses its controller assigns. The process's sockets
-// (runtime::sockets(), the public C API) then reach the other members.
+// A node with its networks wired into this process's stack: a WireNode while
+// started, and for every network that becomes ready a NetworkPort (tap + lwIP
+// netif) that takes the addresses its controller assigns. The process's
+// sockets (runtime::sockets(), the public C API) then reach the other members.
 //
-// lwIP holds one stack per process, so one NodeRuntime runs at a time:
-// starting a second is Error::already_exists.
+// State (identity, joined networks) lives in a StateStore and survives stop()
+// and start() — and, with a DirectoryState, the process: a restarted node
+// rejoins its networks by itself. Events wait in an EventQueue for the
+// application; wait_for_address() blocks for the common case.
+//
+// lwIP holds one stack per process, so one NodeRuntime exists at a time:
+// creating a second is Error::busy. All members may be called from any
+// application thread; never from the node's own I/O thread.
 class NodeRuntime final : private WireNodeObserver {
  public:
-  static Result<std::unique_ptr<NodeRuntime>> start(NodeRuntimeConfig config);
+  // Loads the identity from `state`, or stores `identity` (or a new one) there
+  // (IdentityStore's errors), and the networks joined before.
+  static Result<std::unique_ptr<NodeRuntime>> create(std::unique_ptr<StateStore> state,
+                                                     NodeRuntimeConfig config,
+                                                     std::optional<crypto::Identity> identity = {});
+  // create() and start() in one (Error of either).
+  static Result<std::unique_ptr<NodeRuntime>> start(std::unique_ptr<StateStore> state,
+                                                    NodeRuntimeConfig config);
   ~NodeRuntime() override;
   NodeRuntime(const NodeRuntime&) = delete;
   NodeRuntime& operator=(const NodeRuntime&) = delete;
 
-  // Joins the threads and removes the ports; the process may start another.
+  // Binds the UDP socket, starts the I/O thread (registration with the roots
+  // begins at once) and joins the networks joined before. Error::invalid_state
+  // if running; the socket's errors (Error::address_in_use...).
+  Result<void> start();
+  // Joins the thread, closes the socket and removes the ports; start() may
+  // follow. A no-op when stopped.
   void stop() noexcept;
+  [[nodiscard]] bool running() const;
 
+  // Joined networks are kept in the state and joined whenever the node runs.
+  // join: Error::invalid_argument (a network this node controls),
+  // Error::too_large (too many networks); joining again is a no-op.
+  // leave: Error::not_found if not joined. Either: the state's write errors.
   Result<void> join(NetworkId network);
   Result<void> leave(NetworkId network);
+  [[nodiscard]] std::vector<NetworkId> networks() const;
 
   // Blocks until `network` has an address of the family (ipv6 or not) or
   // `timeout` passes: Error::timed_out; Error::not_authorized if the
-  // controller refused us, Error::not_found if it has no such network.
+  // controller refused us, Error::not_found if it has no such network,
+  // Error::invalid_state if the node is stopped (or stops meanwhile) or the
+  // network is not joined.
   Result<vnet::Address> wait_for_address(NetworkId network, bool ipv6, Duration timeout);
+  // The addresses `network` has now (empty when stopped).
+  [[nodiscard]] std::vector<vnet::Address> addresses(NetworkId network) const;
 
-  [[nodiscard]] WireNode& wire() noexcept { return *wire_; }
-  [[nodiscard]] NodeId address() const noexcept { return wire_->address(); }
+  [[nodiscard]] EventQueue& events() noexcept { return *events_; }
+  // nullopt when stopped.
+  [[nodiscard]] std::optional<WireNode::Stats> stats() const;
+  // Whether any root has acknowledged our registration (false when stopped).
+  [[nodiscard]] bool online() const;
+
+  [[nodiscard]] NodeId address() const noexcept { return identity_.address(); }
+  [[nodiscard]] const crypto::Identity& identity() const noexcept { return identity_; }
+  // Running only (asserted): the node itself, for tools and tests.
+  [[nodiscard]] WireNode& wire() noexcept;
 
  private:
   struct NetworkState {
@@ -63,20 +103,33 @@ class NodeRuntime final : private WireNodeObserver {
     std::optional<node::NodeEvent::Kind> refused;  // network_denied / network_not_found
   };
 
-  explicit NodeRuntime(std::unique_ptr<WireNode> wire) noexcept;
+  NodeRuntime(std::unique_ptr<StateStore> state, NodeRuntimeConfig config,
+              crypto::Identity identity, std::set<NetworkId> networks,
+              std::unique_ptr<EventQueue> events) noexcept;
+  Result<void> save_networks(const std::set<NetworkId>& networks);
   void on_network_frames(NetworkId network, std::span<const ByteSpan> frames) override;
   void on_event(const node::NodeEvent& event) override;
   NetworkPort* port_for(NetworkId network);  // the I/O thread's; opens it on first use
 
+  std::unique_ptr<StateStore> state_;
+  const NodeRuntimeConfig config_;
+  const crypto::Identity identity_;
+  const std::unique_ptr<EventQueue> events_;
+
+  // Serialises start/stop/join/leave; guards wire_ and networks_ (the I/O
+  // thread uses wire_ only while it exists, between start() and stop()).
+  mutable std::mutex control_;
   std::unique_ptr<WireNode> wire_;
+  std::set<NetworkId> networks_;
+
   // The I/O thread's only (created in on_event, used in on_network_frames);
-  // destroyed after the thread is joined.
+  // cleared after the thread is joined.
   std::map<NetworkId, std::unique_ptr<NetworkPort>> ports_;
 
-  std::mutex mutex_;  // state_, for the application's threads
+  mutable std::mutex mutex_;  // guards below: what the application's threads wait on
   std::condition_variable changed_;
-  std::map<NetworkId, NetworkState> state_;
-  bool stopped_{false};
+  std::map<NetworkId, NetworkState> state_by_network_;
+  bool running_{false};
 };
 
 }  // namespace weft::runtime

@@ -1,18 +1,25 @@
-// weft-member: a network member over the encrypted overlay (runtime::NodeRuntime:
-// a node, its networks' taps and lwIP netifs), with sockets through the public
-// C API. Driven over stdin/stdout by the multi-process tests.
+// weft-member: a network member built on the public SDK only (weft.hpp:
+// weft::Node for the node, weft_* sockets for traffic), driven over
+// stdin/stdout by the multi-process tests.
 //
-//   weft-member --state DIR --root IDENTITY@ENDPOINT
+//   weft-member --state DIR --root IDENTITY@ENDPOINT [--bind HOST:PORT]
 //
 // Prints "member <address>", then answers commands:
 //   join <network>            -> "address <network> <ipv4> <ipv6>" or "error <why>"
+//   wait-address <network>    the same without joining (a restarted member rejoins by itself)
+//   leave <network>           -> "left <network>" or "error <why>"
 //   echo-server <port>        TCP echo on the port (IPv4 and IPv6); -> "listening <port>"
 //   echo <ip> <port> <bytes> [connect_timeout_ms]
 //                             connects, sends a pattern, reads it back
 //                             -> "echoed <bytes>" or "error <why>"
+//   udp-echo-server <port>    UDP echo (IPv4); -> "udp-listening <port>"
+//   udp-echo <ip> <port> <count> <size>
+//                             sends count datagrams of size bytes one at a time, each
+//                             answered before the next -> "udp-echoed <count>" or "error <why>"
+//   events                    -> "events <kind> <kind> ..." (what the node reported so far)
+//   stop / start              stops and starts the node in the same process -> "stopped" / "started"
 // End of stdin stops the member.
 
-#include <arpa/inet.h>
 #include <fmt/core.h>
 
 #include <cstring>
@@ -22,77 +29,63 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/node_runtime.hpp"
-#include "runtime/wire_endpoint.hpp"
 #include "support/pattern.hpp"
-#include "weft/weft.h"
+#include "weft/weft.hpp"
 
 namespace {
 
-using namespace weft;
+using namespace std::chrono_literals;
 
 void say(const std::string& line) {
   std::fputs((line + "\n").c_str(), stdout);
   std::fflush(stdout);
 }
 
-std::string text_of(const vnet::Address& a) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(a.ipv6 ? AF_INET6 : AF_INET, a.bytes.data(), buf, sizeof buf);
-  return buf;
+std::string why(const std::error_code& ec) {
+  return fmt::format("{} ({})", weft::last_error_message(), ec.message());
 }
 
-bool parse_ip(const std::string& ip, std::uint16_t port, sockaddr_storage& ss, socklen_t& len) {
-  ss = {};
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);   // NOLINT
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);  // NOLINT
-  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    len = sizeof *v4;
-    return true;
-  }
-  if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    len = sizeof *v6;
-    return true;
-  }
-  return false;
-}
-
-void serve_echo(int listener) {
+void serve_echo(weft::Listener listener) {
   while (true) {
-    const int c = weft_accept(listener, nullptr, nullptr);
-    if (c < 0) return;
-    std::thread([c] {
-      char buf[65536];
+    std::error_code ec;
+    weft::Stream c = listener.accept(ec);
+    if (ec) return;
+    std::thread([c = std::move(c)]() mutable {
+      std::vector<std::byte> buf(65536);
+      std::error_code e;
       while (true) {
-        const ssize_t n = weft_recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        if (weft_send(c, buf, static_cast<std::size_t>(n), 0) != n) break;
+        const std::size_t n = c.recv(buf, e);
+        if (n == 0 || e) break;
+        if (c.send(std::span(buf).first(n), e) != n || e) break;
       }
-      weft_close(c);
     }).detach();
   }
 }
 
-std::string echo(const std::string& ip, std::uint16_t port, std::size_t bytes, int timeout_ms) {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  if (!parse_ip(ip, port, ss, len)) return "error bad address";
-  const int fd = weft_socket(ss.ss_family, SOCK_STREAM, 0);
-  if (fd < 0) return "error socket";
-  if (weft_connect_timeout(fd, reinterpret_cast<sockaddr*>(&ss), len, timeout_ms) != 0) {  // NOLINT
-    weft_close(fd);
-    return fmt::format("error connect: {}", std::strerror(weft_errno));
+void serve_udp_echo(weft::Datagram socket) {
+  std::vector<std::byte> buf(65536);
+  while (true) {
+    std::error_code ec;
+    weft::Address from;
+    const std::size_t n = socket.recv_from(buf, from, ec);
+    if (ec) return;
+    (void)socket.send_to(std::span(buf).first(n), from, ec);
   }
-  std::thread writer([fd, bytes] {
-    std::vector<std::byte> chunk(16384);
+}
+
+std::string echo(const std::string& ip, std::uint16_t port, std::size_t bytes, int timeout_ms) {
+  const auto to = weft::Address::parse(ip, port);
+  if (!to) return "error bad address";
+  std::error_code ec;
+  weft::Stream s = weft::Stream::connect(*to, std::chrono::milliseconds(timeout_ms), ec);
+  if (ec) return fmt::format("error connect: {}", ec.message());
+  std::thread writer([&s, bytes] {
+    std::vector<std::byte> chunk(65536);
+    std::error_code e;
     for (std::size_t off = 0; off < bytes; off += chunk.size()) {
       const std::size_t n = std::min(chunk.size(), bytes - off);
-      test_support::fill_pattern(std::span(chunk).first(n), off);
-      if (weft_send(fd, chunk.data(), n, 0) != static_cast<ssize_t>(n)) return;
+      weft::test_support::fill_pattern(std::span(chunk).first(n), off);
+      if (s.send(std::span(chunk).first(n), e) != n || e) return;
     }
   });
   std::vector<std::byte> buf(65536);
@@ -100,79 +93,145 @@ std::string echo(const std::string& ip, std::uint16_t port, std::size_t bytes, i
   std::size_t got = 0;
   bool intact = true;
   while (got < bytes) {
-    const ssize_t n = weft_recv(fd, buf.data(), buf.size(), 0);
-    if (n <= 0) break;
-    test_support::fill_pattern(std::span(want).first(static_cast<std::size_t>(n)), got);
-    intact = intact && std::memcmp(buf.data(), want.data(), static_cast<std::size_t>(n)) == 0;
-    got += static_cast<std::size_t>(n);
+    const std::size_t n = s.recv(buf, ec);
+    if (n == 0 || ec) break;
+    weft::test_support::fill_pattern(std::span(want).first(n), got);
+    intact = intact && std::memcmp(buf.data(), want.data(), n) == 0;
+    got += n;
   }
+  const std::error_code failed = ec;
+  s.close();  // wakes the writer if the peer went away
   writer.join();
-  weft_close(fd);
-  if (got != bytes) return fmt::format("error echoed {} of {}", got, bytes);
+  if (got != bytes)
+    return fmt::format("error echoed {} of {}{}", got, bytes,
+                       failed ? ": " + failed.message() : std::string());
   return intact ? fmt::format("echoed {}", got) : "error corrupted";
 }
 
+std::string udp_echo(const std::string& ip, std::uint16_t port, int count, std::size_t size) {
+  const auto to = weft::Address::parse(ip, port);
+  if (!to) return "error bad address";
+  std::error_code ec;
+  weft::Datagram s = weft::Datagram::bind(*weft::Address::parse("0.0.0.0", 0), ec);
+  if (ec) return fmt::format("error bind: {}", ec.message());
+  timeval tv{.tv_sec = 0, .tv_usec = 500000};
+  (void)weft_setsockopt(s.fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::vector<std::byte> out(size);
+  std::vector<std::byte> in(size + 1);
+  for (int i = 0; i < count; ++i) {
+    weft::test_support::fill_pattern(out, static_cast<std::size_t>(i) * size);
+    bool answered = false;
+    // Lost datagrams are UDP's right (ARP, the first handshake): resend a few times.
+    for (int attempt = 0; attempt < 20 && !answered; ++attempt) {
+      if (s.send_to(out, *to, ec) != size) return fmt::format("error send: {}", ec.message());
+      weft::Address from;
+      const std::size_t n = s.recv_from(in, from, ec);
+      if (ec) continue;
+      if (n != size || std::memcmp(in.data(), out.data(), size) != 0)
+        return fmt::format("error datagram {} came back as {} different bytes", i, n);
+      answered = true;
+    }
+    if (!answered) return fmt::format("error datagram {} never answered", i);
+  }
+  return fmt::format("udp-echoed {}", count);
+}
+
+std::string kind_name(weft::Event::Kind k) {
+  using K = weft::Event::Kind;
+  switch (k) {
+    case K::root_registered: return "root_registered";
+    case K::root_lost: return "root_lost";
+    case K::peer_direct: return "peer_direct";
+    case K::peer_relayed: return "peer_relayed";
+    case K::peer_unreachable: return "peer_unreachable";
+    case K::network_ready: return "network_ready";
+    case K::network_denied: return "network_denied";
+    case K::network_not_found: return "network_not_found";
+    case K::address_assigned: return "address_assigned";
+    case K::address_removed: return "address_removed";
+    case K::network_left: return "network_left";
+    case K::events_lost: return "events_lost";
+  }
+  return "unknown";
+}
+
+std::string wait_address(weft::Node& node, const std::string& net, std::uint64_t id) {
+  std::error_code ec;
+  const auto network = node.network(id);
+  const weft::Address v4 = network.wait_for_address(AF_INET, 20s, ec);
+  if (ec) return "error address: " + weft::last_error_message();
+  const weft::Address v6 = network.wait_for_address(AF_INET6, 20s, ec);
+  if (ec) return "error address: " + weft::last_error_message();
+  return fmt::format("address {} {} {}", net, v4.ip(), v6.ip());
+}
+
 int run(int argc, char** argv) {
-  runtime::NodeRuntimeConfig config;
+  weft::NodeConfig config;
+  config.bind = "127.0.0.1:0";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
     if (flag == "--state") {
       config.state_dir = value;
     } else if (flag == "--root") {
-      auto r = runtime::parse_root_entry(value);
-      if (!r) return 2;
-      config.roots.push_back(*r);
+      config.roots.push_back(value);
+    } else if (flag == "--bind") {
+      config.bind = value;
     } else {
       return 2;
     }
   }
-  auto node = runtime::NodeRuntime::start(config);
-  if (!node) {
-    std::fprintf(stderr, "weft-member: %s\n", std::string(message(node.error())).c_str());
+  std::error_code ec;
+  weft::Node node = weft::Node::create(config, ec);
+  if (!ec) node.start(ec);
+  if (ec) {
+    std::fprintf(stderr, "weft-member: %s\n", why(ec).c_str());
     return 1;
   }
-  say("member " + (*node)->address().to_string());
+  say(fmt::format("member {:010x}", node.address()));
   std::string line;
   while (std::getline(std::cin, line)) {
     std::istringstream in(line);
     std::string cmd;
     in >> cmd;
-    if (cmd == "join") {
+    if (cmd == "join" || cmd == "wait-address" || cmd == "leave") {
       std::string net;
       in >> net;
-      auto id = NetworkId::parse(net);
+      const auto id = weft::parse_network_id(net);
       if (!id) {
         say("error bad network id");
         continue;
       }
-      if (auto r = (*node)->join(*id); !r) {
-        say(fmt::format("error join: {}", message(r.error())));
+      if (cmd == "leave") {
+        node.network(*id).leave(ec);
+        say(ec ? "error leave: " + why(ec) : "left " + net);
         continue;
       }
-      auto v4 = (*node)->wait_for_address(*id, false, std::chrono::seconds(20));
-      auto v6 = (*node)->wait_for_address(*id, true, std::chrono::seconds(20));
-      if (!v4 || !v6) {
-        say(fmt::format("error address: {}", message(v4 ? v6.error() : v4.error())));
-        continue;
-      }
-      say(fmt::format("address {} {} {}", net, text_of(*v4), text_of(*v6)));
+      if (cmd == "join") node.join(*id, ec);
+      say(ec ? "error join: " + why(ec) : wait_address(node, net, *id));
     } else if (cmd == "echo-server") {
       int port = 0;
       in >> port;
-      for (int family : {AF_INET, AF_INET6}) {
-        const int fd = weft_socket(family, SOCK_STREAM, 0);
-        sockaddr_storage ss{};
-        socklen_t len = 0;
-        parse_ip(family == AF_INET ? "0.0.0.0" : "::", static_cast<std::uint16_t>(port), ss, len);
-        if (fd < 0 || weft_bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||  // NOLINT
-            weft_listen(fd, 64) != 0) {
-          say("error listen");
+      for (const char* any : {"0.0.0.0", "::"}) {
+        auto l = weft::Listener::listen(*weft::Address::parse(any, static_cast<std::uint16_t>(port)),
+                                        64, ec);
+        if (ec) {
+          say("error listen: " + ec.message());
           continue;
         }
-        std::thread(serve_echo, fd).detach();
+        std::thread(serve_echo, std::move(l)).detach();
       }
       say(fmt::format("listening {}", port));
+    } else if (cmd == "udp-echo-server") {
+      int port = 0;
+      in >> port;
+      auto d = weft::Datagram::bind(*weft::Address::parse("0.0.0.0", static_cast<std::uint16_t>(port)), ec);
+      if (ec) {
+        say("error bind: " + ec.message());
+        continue;
+      }
+      std::thread(serve_udp_echo, std::move(d)).detach();
+      say(fmt::format("udp-listening {}", port));
     } else if (cmd == "echo") {
       std::string ip;
       int port = 0;
@@ -181,6 +240,23 @@ int run(int argc, char** argv) {
       in >> ip >> port >> bytes;
       in >> timeout_ms;  // optional
       say(echo(ip, static_cast<std::uint16_t>(port), bytes, timeout_ms));
+    } else if (cmd == "udp-echo") {
+      std::string ip;
+      int port = 0;
+      int count = 0;
+      std::size_t size = 0;
+      in >> ip >> port >> count >> size;
+      say(udp_echo(ip, static_cast<std::uint16_t>(port), count, size));
+    } else if (cmd == "events") {
+      std::string out = "events";
+      while (const auto e = node.next_event()) out += " " + kind_name(e->kind);
+      say(out);
+    } else if (cmd == "stop") {
+      node.stop();
+      say("stopped");
+    } else if (cmd == "start") {
+      node.start(ec);
+      say(ec ? "error start: " + why(ec) : "started");
     }
   }
   // Detached echo threads may still block in the stack; the process ends here.

@@ -132,7 +132,8 @@ TEST_F(NetworkProcessTest, AnUnauthorizedMemberIsRefused) {
   ASSERT_EQ(net.size(), 16U) << net;
   Member& m = start_member("m");
   m.process->write_line("join " + net);
-  EXPECT_EQ(expect_line(*m.process, "error "), "error address: not authorized");
+  EXPECT_EQ(expect_line(*m.process, "error "),
+            "error address: the network's controller has not authorized this node");
 }
 
 }  // namespace
