@@ -1,5 +1,7 @@
 #include "runtime/directory_state.hpp"
 
+#include <sys/stat.h>
+
 #include "osdep/files.hpp"
 
 namespace weft::runtime {
@@ -12,6 +14,8 @@ std::string DirectoryState::path(std::string_view name) const {
 }
 
 Result<std::optional<std::string>> DirectoryState::get(std::string_view name, Secrecy secrecy) {
+  struct stat st {};
+  if (::stat(dir_.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) return Error::invalid_argument;
   auto text = secrecy == Secrecy::secret ? osdep::read_secret_file(path(name))
                                          : osdep::read_file(path(name));
   if (text) return std::optional<std::string>(std::move(*text));

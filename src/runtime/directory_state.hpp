@@ -8,7 +8,8 @@ namespace weft::runtime {
 
 // A StateStore in a directory: one file per object, written atomically
 // (osdep::write_file_atomic); secrets 0600, the directory 0700, created on
-// the first put.
+// the first put. A path that exists but is no directory is
+// Error::invalid_argument.
 class DirectoryState final : public StateStore {
  public:
   explicit DirectoryState(std::string dir) : dir_(std::move(dir)) {}

@@ -110,9 +110,10 @@ inline bool starts_with(const std::string& s, const std::string& prefix) {
 
 // Reads lines until one starts with `prefix`; "" if the process ended (or
 // went silent) first.
-inline std::string expect_line(ChildProcess& p, const std::string& prefix) {
+inline std::string expect_line(ChildProcess& p, const std::string& prefix,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
   while (true) {
-    std::string line = p.read_line();
+    std::string line = p.read_line(timeout);
     if (line.empty() || starts_with(line, prefix)) return line;
   }
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "integration/child_process.hpp"
+#include "support/build_kind.hpp"
 
 namespace weft::integration {
 namespace {
@@ -64,6 +65,10 @@ class NetworkProcessTest : public ::testing::Test {
     std::string address;
   };
   Member& start_member(const std::string& name) {
+    members_.push_back(spawn_member(name));
+    return members_.back();
+  }
+  Member spawn_member(const std::string& name) {
     Member m;
     m.process =
         ChildProcess::spawn({WEFT_MEMBER_PATH, "--state", dir_ + "/" + name, "--root", root_line_});
@@ -71,8 +76,29 @@ class NetworkProcessTest : public ::testing::Test {
       const auto w = words(expect_line(*m.process, "member "));
       if (w.size() == 2) m.address = w[1];
     }
-    members_.push_back(std::move(m));
-    return members_.back();
+    return m;
+  }
+
+  // A network with both members authorized and joined; their addresses
+  // ("address <net> <ipv4> <ipv6>" split in words).
+  struct Joined {
+    std::string net;
+    std::vector<std::string> a;
+    std::vector<std::string> b;
+  };
+  Joined join_both(Member& a, Member& b, const std::string& pool) {
+    Joined j;
+    j.net = cli({"network", "create", "lab", "--pool", pool});
+    EXPECT_EQ(j.net.size(), 16U) << j.net;
+    EXPECT_NE(cli({"member", "authorize", j.net, a.address}).find("authorized"), std::string::npos);
+    EXPECT_NE(cli({"member", "authorize", j.net, b.address}).find("authorized"), std::string::npos);
+    a.process->write_line("join " + j.net);
+    b.process->write_line("join " + j.net);
+    j.a = words(expect_line(*a.process, "address "));
+    j.b = words(expect_line(*b.process, "address "));
+    EXPECT_EQ(j.a.size(), 4U);
+    EXPECT_EQ(j.b.size(), 4U);
+    return j;
   }
 
   std::string dir_;
@@ -134,6 +160,88 @@ TEST_F(NetworkProcessTest, AnUnauthorizedMemberIsRefused) {
   m.process->write_line("join " + net);
   EXPECT_EQ(expect_line(*m.process, "error "),
             "error address: the network's controller has not authorized this node");
+}
+
+TEST_F(NetworkProcessTest, UdpDatagramsKeepTheirBoundariesAndANodeRestartsInProcess) {
+  Member& a = start_member("a");
+  Member& b = start_member("b");
+  const Joined j = join_both(a, b, "10.9.1.0/24");
+  ASSERT_EQ(j.b.size(), 4U);
+  b.process->write_line("udp-echo-server 5353");
+  ASSERT_FALSE(expect_line(*b.process, "udp-listening").empty());
+  // Sizes from 1 byte to a fragmented 2,000-byte datagram (the overlay's MTU is 2,800).
+  for (const char* size : {"1", "1200", "2000"}) {
+    a.process->write_line("udp-echo " + j.b[2] + " 5353 50 " + size);
+    EXPECT_EQ(a.process->read_line(), "udp-echoed 50") << size;
+  }
+
+  // Stopped and started in the same process, A gets its address back without
+  // joining again, and traffic flows.
+  a.process->write_line("stop");
+  EXPECT_EQ(expect_line(*a.process, "stopped"), "stopped");
+  a.process->write_line("start");
+  EXPECT_EQ(expect_line(*a.process, "started"), "started");
+  a.process->write_line("wait-address " + j.net);
+  EXPECT_EQ(words(expect_line(*a.process, "address ")), j.a);
+  b.process->write_line("echo-server 7");
+  ASSERT_FALSE(expect_line(*b.process, "listening ").empty());
+  a.process->write_line("echo " + j.b[2] + " 7 65536");
+  EXPECT_EQ(expect_line(*a.process, "echoed "), "echoed 65536");
+
+  a.process->write_line("leave " + j.net);
+  EXPECT_EQ(expect_line(*a.process, "left "), "left " + j.net);
+  a.process->write_line("events");
+  const auto events = expect_line(*a.process, "events");
+  EXPECT_NE(events.find("network_ready"), std::string::npos) << events;
+  EXPECT_NE(events.find("address_assigned"), std::string::npos) << events;
+}
+
+TEST_F(NetworkProcessTest, OneGibibyteEachWayIsByteExact) {
+  if (!test_support::kFullSpeedBuild)
+    GTEST_SKIP() << "1 GiB only in optimised builds without a sanitizer";
+  Member& a = start_member("a");
+  Member& b = start_member("b");
+  const Joined j = join_both(a, b, "10.9.2.0/24");
+  ASSERT_EQ(j.b.size(), 4U);
+  b.process->write_line("echo-server 7");
+  ASSERT_FALSE(expect_line(*b.process, "listening ").empty());
+  const auto start = std::chrono::steady_clock::now();
+  a.process->write_line("echo " + j.b[2] + " 7 1073741824");
+  EXPECT_EQ(expect_line(*a.process, "echoed ", std::chrono::minutes(5)), "echoed 1073741824");
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  RecordProperty("echo_1GiB_seconds", std::to_string(s));
+}
+
+TEST_F(NetworkProcessTest, AKilledMemberRestartsFromItsStateAndIsReachedAgain) {
+  Member& a = start_member("a");
+  Member& b = start_member("b");
+  const Joined j = join_both(a, b, "10.9.3.0/24");
+  ASSERT_EQ(j.b.size(), 4U);
+  b.process->write_line("echo-server 7");
+  ASSERT_FALSE(expect_line(*b.process, "listening ").empty());
+
+  // B dies by SIGKILL in the middle of a long echo; it comes back from its
+  // state directory as the same node, rejoins by itself and gets the same
+  // address. A's connection fails (B's new stack resets it) rather than hang.
+  a.process->write_line("echo " + j.b[2] + " 7 4294967296");
+  ASSERT_FALSE(expect_line(*a.process, "progress ").empty());
+  b.process->kill();
+  const auto killed = std::chrono::steady_clock::now();
+  Member again = spawn_member("b");
+  EXPECT_EQ(again.address, b.address);
+  again.process->write_line("wait-address " + j.net);
+  EXPECT_EQ(words(expect_line(*again.process, "address ")), j.b);
+  const std::string failed = expect_line(*a.process, "e", std::chrono::minutes(3));
+  EXPECT_TRUE(starts_with(failed, "error echoed")) << failed;
+  RecordProperty("killed_peer_error_after_s",
+                 std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                              killed)
+                                    .count()));
+  again.process->write_line("echo-server 7");
+  ASSERT_FALSE(expect_line(*again.process, "listening ").empty());
+  a.process->write_line("echo " + j.b[2] + " 7 1048576");
+  EXPECT_EQ(expect_line(*a.process, "echoed "), "echoed 1048576");
+  members_.push_back(std::move(again));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "integration/child_process.hpp"
 #include "runtime/dev_node.hpp"
+#include "support/build_kind.hpp"
 #include "support/pattern.hpp"
 #include "support/sock_addr.hpp"
 #include "weft/weft.h"
@@ -151,23 +152,10 @@ void sha_transfer(const char* host, std::size_t total) {
 TEST(TwoProcess, Upload64MiBVerifiedBySha256Ipv4) { sha_transfer("10.9.0.2", 64U << 20U); }
 TEST(TwoProcess, Upload8MiBVerifiedBySha256Ipv6) { sha_transfer("fd09:0::2", 8U << 20U); }
 
-// Under a sanitizer, or unoptimised, 1 GiB takes minutes (the whole suite across
-// the ci, asan and tsan presets has about 15 minutes on 2 cores); there the
-// 64 MiB upload above covers the same path.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || !defined(__OPTIMIZE__)
-constexpr bool kFullSpeedBuild = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kFullSpeedBuild = false;
-#else
-constexpr bool kFullSpeedBuild = true;
-#endif
-#else
-constexpr bool kFullSpeedBuild = true;
-#endif
-
+// 1 GiB only at full speed (support/build_kind.hpp); the 64 MiB upload above
+// covers the same path everywhere.
 TEST(TwoProcess, Upload1GiBVerifiedBySha256Ipv4) {
-  if (!kFullSpeedBuild) GTEST_SKIP() << "1 GiB only in optimised builds without a sanitizer";
+  if (!test_support::kFullSpeedBuild) GTEST_SKIP() << "1 GiB only in optimised builds without a sanitizer";
   sha_transfer("10.9.0.2", std::size_t{1} << 30U);
 }
 
