@@ -107,7 +107,12 @@ void Node::process_datagram(Instant now, const wire::Endpoint& from, ByteSpan da
       const bool proven =
           r->kind == peer::Received::Kind::message || r->kind == peer::Received::Kind::keepalive ||
           (r->kind == peer::Received::Kind::handshake && type == wire::MessageType::response);
-      if (proven && !relayed_from) p.paths.authenticated(now, from);
+      if (proven && !relayed_from) {
+        if (r->new_session)
+          p.paths.session_started(now, from);
+        else
+          p.paths.authenticated(now, from);
+      }
     }
     route_out(now, out, from, relayed_from);
     if (r->kind == peer::Received::Kind::message) {

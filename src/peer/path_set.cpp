@@ -79,6 +79,16 @@ void PathSet::authenticated(Instant now, const wire::Endpoint& e) {
   p->last_authenticated = now;
 }
 
+void PathSet::session_started(Instant now, const wire::Endpoint& e) {
+  for (auto& p : paths_) {
+    if (p.endpoint == e) continue;
+    p.last_authenticated.reset();
+    p.probe_outstanding = false;
+  }
+  authenticated(now, e);
+  chosen_ = e;
+}
+
 void PathSet::probe_reply(Instant now, const wire::Endpoint& e, std::uint64_t id) {
   Path* p = find(e);
   if (p == nullptr) p = &insert(now, e);

@@ -59,6 +59,12 @@ class PathSet {
   void add_candidate(Instant now, const wire::Endpoint& e);
   // An authenticated datagram from the peer arrived from e.
   void authenticated(Instant now, const wire::Endpoint& e);
+  // The peer confirmed a new session from e (it restarted, rekeyed or moved):
+  // e carries the traffic from now on, and every other path must prove itself
+  // alive again (a probe answered, or authenticated traffic) before it is used.
+  // Without this a restarted peer's old endpoint, alive by its last keepalive,
+  // would keep the traffic until it fell silent (seconds).
+  void session_started(Instant now, const wire::Endpoint& e);
   // A probe reply arrived from e (authenticated, as above): measures latency
   // when it answers the last probe sent there.
   void probe_reply(Instant now, const wire::Endpoint& e, std::uint64_t id);

@@ -383,7 +383,7 @@ Result<Received> SessionTable::receive_response(Instant now, const wire::Endpoin
     auto keepalive = p.current->seal(now, {}, config_.limits);
     if (keepalive) out.push_back({id, std::move(*keepalive)});
   }
-  return Received{Received::Kind::handshake, id, {}};
+  return Received{Received::Kind::handshake, id, {}, true};
 }
 
 Result<Received> SessionTable::receive_cookie_reply(Instant now, ByteSpan d) {
@@ -450,6 +450,9 @@ Result<Received> SessionTable::receive_data(Instant now, ByteSpan d, std::vector
     install_current(now, p, std::move(*p.next));
     p.next.reset();
     flush_queue(now, id, p, out);
+    auto r = deliver(now, id, std::move(plain));
+    if (r) r->new_session = true;
+    return r;
   }
   return deliver(now, id, std::move(plain));
 }

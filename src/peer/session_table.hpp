@@ -86,6 +86,10 @@ struct Received {
   Kind kind{Kind::none};
   std::optional<NodeId> peer;
   Bytes message;  // Kind::message: a whole inner message (frame, probe, root message)
+  // This datagram confirmed a new session with the peer (the response to our
+  // initiation, or the first datagram under a session the peer initiated): the
+  // peer restarted, rekeyed or moved, and it spoke from this datagram's source.
+  bool new_session{false};
 };
 
 class SessionTable {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "peer/identity_verifier.hpp"
 #include "unit/fixtures/identities.hpp"
 
@@ -97,6 +99,27 @@ TEST(PathSet, ASilentPathDiesAndTrafficMovesToALiveOne) {
   EXPECT_FALSE(s.alive(t(20s), *first));
   // Nothing at all: no path.
   EXPECT_FALSE(s.select(t(40s)).has_value());
+}
+
+TEST(PathSet, ANewSessionMovesTrafficAtOnceAndOtherPathsMustProveThemselves) {
+  PathConfig c;
+  PathSet s(c);
+  s.authenticated(t(0s), ep(1));
+  EXPECT_EQ(s.select(t(0s)), ep(1));
+  // The peer restarted on another port: its new session arrives from ep(2)
+  // while ep(1), the old socket, still counts as alive by its last traffic.
+  s.session_started(t(500ms), ep(2, 40000));
+  EXPECT_EQ(s.select(t(500ms)), ep(2, 40000));
+  EXPECT_FALSE(s.alive(t(500ms), ep(1)));
+  // ep(1) is probed again like any candidate; an answer makes it live again.
+  std::uint64_t id = 1;
+  std::vector<ProbeRequest> probes;
+  s.poll(t(6s), id, probes);
+  const auto to_old = std::find_if(probes.begin(), probes.end(),
+                                   [](const ProbeRequest& p) { return p.endpoint == ep(1); });
+  ASSERT_NE(to_old, probes.end());
+  s.probe_reply(t(6s) + 1ms, ep(1), to_old->id);
+  EXPECT_TRUE(s.alive(t(6s) + 1ms, ep(1)));
 }
 
 TEST(PathSet, ProbeRepliesOnlyMeasureTheirOwnProbe) {

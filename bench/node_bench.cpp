@@ -1,0 +1,319 @@
+// weft-node-bench: how fast a node comes online and how little it costs idle.
+//
+// The parent runs a root and a controller (service::RootService,
+// ControllerService) on loopback with one public network; the nodes run in
+// child processes (this binary again, `--child`), one node per process as the
+// SDK requires, through the public C API only.
+//
+//   start → address: a child creates a node, starts it, joins, and waits for
+//     its IPv4 address; timed from weft_node_start (warm: the state directory
+//     has the identity and the network) and from weft_node_create with an
+//     empty directory (cold: a new identity is made, ~16 Argon2id tries).
+//   idle: two children join and exchange one TCP echo (so each has one peer
+//     with a session), then sit idle; the parent reads the first child's CPU
+//     time (utime+stime from /proc/PID/stat) over the idle window and its RSS
+//     at the end, beside the same child's RSS before it created its node.
+//
+//   weft-node-bench [--runs N] [--idle-seconds S]
+//
+// Figures: see bench/README.md. Loopback only.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/wire_endpoint.hpp"
+#include "service/controller_service.hpp"
+#include "service/root_service.hpp"
+#include "weft/weft.h"
+
+extern char** environ;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+void say(const std::string& line) {
+  std::fputs((line + "\n").c_str(), stdout);
+  std::fflush(stdout);
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th.
+  std::istringstream rest(all.substr(all.rfind(')') + 2));
+  std::string f;
+  unsigned long utime = 0;
+  unsigned long stime = 0;
+  for (int i = 3; i <= 15 && rest >> f; ++i) {
+    if (i == 14) utime = std::stoul(f);
+    if (i == 15) stime = std::stoul(f);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// ---- the child: one node through the public C API
+
+weft_node* make_node(const std::string& state, const char* root) {
+  weft_node_config c{};
+  c.version = WEFT_NODE_CONFIG_VERSION;
+  c.state_dir = state.c_str();
+  c.roots = &root;
+  c.root_count = 1;
+  c.bind = "127.0.0.1:0";
+  return weft_node_create(&c);
+}
+
+bool wait_v4(weft_node* n, std::uint64_t net, sockaddr_storage& ss) {
+  return weft_node_wait_address(n, net, AF_INET, &ss, 20000) == 0;
+}
+
+int child(const std::string& mode, const std::string& dir, const char* root, std::uint64_t net,
+          int runs) {
+  if (mode == "start") {
+    sockaddr_storage ss{};
+    for (int i = 0; i < runs; ++i) {
+      const std::string state = dir + "/cold-" + std::to_string(i);
+      auto t0 = Clock::now();
+      weft_node* n = make_node(state, root);
+      if (n == nullptr || weft_node_join(n, net) != 0 || weft_node_start(n) != 0 || !wait_v4(n, net, ss)) {
+        say(std::string("error ") + weft_last_error());
+        return 1;
+      }
+      const double cold = ms_since(t0);
+      weft_node_free(n);
+      n = make_node(state, root);  // warm: identity and network in the state
+      if (n == nullptr) return 1;
+      t0 = Clock::now();
+      if (weft_node_start(n) != 0 || !wait_v4(n, net, ss)) {
+        say(std::string("error ") + weft_last_error());
+        return 1;
+      }
+      say("start " + std::to_string(cold) + " " + std::to_string(ms_since(t0)));
+      weft_node_free(n);
+    }
+    return 0;
+  }
+  // idle-server / idle-client: one TCP echo between them, then nothing.
+  say("rss-before " + std::to_string(rss_kib(::getpid())));
+  weft_node* n = make_node(dir, root);
+  sockaddr_storage ss{};
+  if (n == nullptr || weft_node_join(n, net) != 0 || weft_node_start(n) != 0 || !wait_v4(n, net, ss)) {
+    say(std::string("error ") + weft_last_error());
+    return 1;
+  }
+  char ip[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, ip, sizeof ip);  // NOLINT
+  say(std::string("address ") + ip);
+  std::string line;
+  if (mode == "idle-server") {
+    const int l = weft_socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    any.sin_port = htons(7);
+    weft_bind(l, reinterpret_cast<sockaddr*>(&any), sizeof any);  // NOLINT
+    weft_listen(l, 4);
+    say("listening");
+    const int c = weft_accept(l, nullptr, nullptr);
+    char buf[64];
+    const ssize_t got = weft_recv(c, buf, sizeof buf, 0);
+    weft_send(c, buf, static_cast<size_t>(std::max<ssize_t>(got, 0)), 0);
+    say("idle");
+  } else {
+    std::getline(std::cin, line);  // the server's IPv4
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(7);
+    inet_pton(AF_INET, line.c_str(), &to.sin_addr);
+    const int c = weft_socket(AF_INET, SOCK_STREAM, 0);
+    char buf[5] = "ping";
+    if (weft_connect_timeout(c, reinterpret_cast<sockaddr*>(&to), sizeof to, 20000) != 0 ||  // NOLINT
+        weft_send(c, buf, 4, 0) != 4 || weft_recv(c, buf, 4, 0) != 4) {
+      say(std::string("error ") + std::strerror(weft_errno));
+      return 1;
+    }
+    say("idle");
+  }
+  std::getline(std::cin, line);  // until the parent is done measuring
+  weft_node_free(n);
+  return 0;
+}
+
+// ---- the parent
+
+struct Child {
+  pid_t pid{-1};
+  FILE* in{nullptr};   // its stdin
+  FILE* out{nullptr};  // its stdout
+
+  static Child spawn(const std::vector<std::string>& args) {
+    int to_child[2];
+    int from_child[2];
+    if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0) std::exit(1);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, to_child[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, from_child[1], 1);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));  // NOLINT
+    argv.push_back(nullptr);
+    Child c;
+    if (posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) std::exit(1);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(to_child[0]);
+    ::close(from_child[1]);
+    c.in = ::fdopen(to_child[1], "w");
+    c.out = ::fdopen(from_child[0], "r");
+    return c;
+  }
+  std::string line() const {
+    char buf[512];
+    if (std::fgets(buf, sizeof buf, out) == nullptr) return "";
+    std::string s(buf);
+    if (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+  void send(const std::string& l) const {
+    std::fputs((l + "\n").c_str(), in);
+    std::fflush(in);
+  }
+  void finish() {
+    std::fclose(in);
+    ::waitpid(pid, nullptr, 0);
+    std::fclose(out);
+  }
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+std::string self_path() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
+
+int parent(int runs, int idle_seconds) {
+  using namespace weft;
+  char tmpl[] = "/tmp/weft-node-bench-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) return 1;
+  const std::string dir = tmpl;
+  auto root = service::RootService::open(crypto::Identity::generate(), osdep::Endpoint::loopback_v4(0));
+  if (!root || !(*root)->start()) return 1;
+  const std::string root_line = runtime::to_string(
+      node::RootEntry{(*root)->public_identity(), {*runtime::to_wire((*root)->local())}});
+  service::ControllerServiceConfig cc;
+  cc.state_dir = dir + "/controller";
+  cc.roots = {runtime::parse_root_entry(root_line).value()};
+  cc.admin_port = 0;
+  auto controller = service::ControllerService::start(cc);
+  if (!controller) return 1;
+  controller::NetworkSettings s;
+  s.name = "bench";
+  s.is_private = false;  // nodes with new identities every run need no authorization
+  s.ipv4_pools = {{0x0a2d'0001, 0x0a2d'fffe, 16}};
+  const auto now_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::system_clock::now().time_since_epoch())
+                                                     .count());
+  auto net = (*controller)->controller().create_network(s, now_ms);
+  if (!net) return 1;
+  const std::string net_text = std::to_string(net->id.value());
+
+  std::printf("weft-node-bench: root and controller in the parent (pid %d), nodes in children\n",
+              ::getpid());
+  Child starter = Child::spawn({self_path(), "--child", "start", dir, root_line, net_text,
+                                std::to_string(runs)});
+  std::vector<double> cold;
+  std::vector<double> warm;
+  for (int i = 0; i < runs; ++i) {
+    std::istringstream in(starter.line());
+    std::string word;
+    double c = 0;
+    double w = 0;
+    if (!(in >> word >> c >> w) || word != "start") {
+      std::fprintf(stderr, "child failed\n");
+      return 1;
+    }
+    cold.push_back(c);
+    warm.push_back(w);
+  }
+  starter.finish();
+  std::printf("start -> IPv4 address, median of %d (max):\n", runs);
+  std::printf("  warm state (weft_node_start -> address)           %8.1f ms (%.1f)\n", median(warm),
+              *std::max_element(warm.begin(), warm.end()));
+  std::printf("  cold state (weft_node_create, new identity -> address) %5.1f ms (%.1f)\n",
+              median(cold), *std::max_element(cold.begin(), cold.end()));
+
+  Child server = Child::spawn({self_path(), "--child", "idle-server", dir + "/server", root_line,
+                               net_text, "0"});
+  Child client = Child::spawn({self_path(), "--child", "idle-client", dir + "/client", root_line,
+                               net_text, "0"});
+  const long rss_before = std::stol(client.line().substr(11));
+  (void)server.line();  // rss-before
+  const std::string server_address = server.line();
+  (void)client.line();  // its address
+  (void)server.line();  // listening
+  client.send(server_address.substr(8));
+  if (client.line() != "idle" || server.line() != "idle") return 1;
+  const double cpu0 = cpu_seconds(client.pid);
+  const auto t0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
+  const double cpu = cpu_seconds(client.pid) - cpu0;
+  const double wall = ms_since(t0) / 1000.0;
+  const long rss = rss_kib(client.pid);
+  std::printf("idle node (one network, one peer) over %.0f s:\n", wall);
+  std::printf("  CPU  %.3f s = %.3f%% of a core (clock ticks of %ld Hz)\n", cpu, 100.0 * cpu / wall,
+              ::sysconf(_SC_CLK_TCK));
+  std::printf("  RSS  %.1f MB (the same process before its node: %.1f MB)\n", static_cast<double>(rss) / 1024.0,
+              static_cast<double>(rss_before) / 1024.0);
+  client.finish();
+  server.finish();
+  (*controller)->stop();
+  (*root)->stop();
+  std::filesystem::remove_all(dir);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 7 && std::string(argv[1]) == "--child")
+    return child(argv[2], argv[3], argv[4], std::stoull(argv[5]), std::stoi(argv[6]));
+  int runs = 10;
+  int idle = 60;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--runs") runs = std::stoi(argv[i + 1]);
+    else if (flag == "--idle-seconds") idle = std::stoi(argv[i + 1]);
+    else return 2;
+  }
+  return parent(std::max(runs, 1), std::max(idle, 1));
+}
