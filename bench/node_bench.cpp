@@ -14,7 +14,13 @@
 //     time (utime+stime from /proc/PID/stat) over the idle window and its RSS
 //     at the end, beside the same child's RSS before it created its node.
 //
-//   weft-node-bench [--runs N] [--idle-seconds S]
+//   tcp over the overlay: this process's node (the C API's sockets) against a
+//     child node serving discard (port 11) and echo (port 12): one-stream
+//     throughput, 1-byte round trip p50/p99, connections per second; each beside
+//     the same measurement over the kernel's TCP on 127.0.0.1 in the same run.
+//
+//   weft-node-bench [--runs N] [--idle-seconds S] [--bytes B] [--rtt-count N]
+//                   [--connections N]
 //
 // Figures: see bench/README.md. Loopback only.
 
@@ -40,6 +46,7 @@
 #include "runtime/wire_endpoint.hpp"
 #include "service/controller_service.hpp"
 #include "service/root_service.hpp"
+#include "tcp_measure.hpp"
 #include "weft/weft.h"
 
 extern char** environ;
@@ -123,6 +130,25 @@ int child(const std::string& mode, const std::string& dir, const char* root, std
       weft_node_free(n);
     }
     return 0;
+  }
+  if (mode == "serve") {
+    weft_node* n = make_node(dir, root);
+    sockaddr_storage ss{};
+    if (n == nullptr || weft_node_join(n, net) != 0 || weft_node_start(n) != 0 || !wait_v4(n, net, ss)) {
+      say(std::string("error ") + weft_last_error());
+      return 1;
+    }
+    const weft::bench::Api api{true};
+    if (weft::bench::serve(api, weft::bench::v4("0.0.0.0", 11), true) < 0 ||
+        weft::bench::serve(api, weft::bench::v4("0.0.0.0", 12), false) < 0)
+      return 1;
+    char ip[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, ip, sizeof ip);  // NOLINT
+    say(std::string("serving ") + ip);
+    std::string line;
+    std::getline(std::cin, line);
+    std::fflush(stdout);
+    std::_Exit(0);  // server threads may still block in the stack
   }
   // idle-server / idle-client: one TCP echo between them, then nothing.
   say("rss-before " + std::to_string(rss_kib(::getpid())));
@@ -221,7 +247,54 @@ double median(std::vector<double> v) {
 
 std::string self_path() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
 
-int parent(int runs, int idle_seconds) {
+struct TcpOptions {
+  std::uint64_t bytes = std::uint64_t{256} << 20U;
+  int rtt_count = 5000;
+  int connections = 500;
+};
+
+// This process's node against a serving child node, beside kernel TCP.
+int tcp_over_overlay(const std::string& dir, const std::string& root_line, const std::string& net_text,
+                     std::uint64_t net, const TcpOptions& o) {
+  using namespace weft::bench;
+  Child server = Child::spawn({self_path(), "--child", "serve", dir + "/serve", root_line, net_text, "0"});
+  const std::string serving = server.line();
+  if (serving.rfind("serving ", 0) != 0) return 1;
+  weft_node* n = make_node(dir + "/client", root_line.c_str());
+  sockaddr_storage ss{};
+  if (n == nullptr || weft_node_join(n, net) != 0 || weft_node_start(n) != 0 || !wait_v4(n, net, ss)) {
+    std::fprintf(stderr, "node: %s\n", weft_last_error());
+    return 1;
+  }
+  const std::string ip = serving.substr(8);
+  const Api weft{true};
+  const Api kernel{false};
+  const auto w_discard = v4(ip.c_str(), 11);
+  const auto w_echo = v4(ip.c_str(), 12);
+  const auto k_discard = v4("127.0.0.1", static_cast<std::uint16_t>(serve(kernel, v4("127.0.0.1", 0), true)));
+  const auto k_echo = v4("127.0.0.1", static_cast<std::uint16_t>(serve(kernel, v4("127.0.0.1", 0), false)));
+  (void)throughput_mb_s(weft, w_discard, std::uint64_t{16} << 20U);  // warm up: ARP, the peer's path
+  const double wt = throughput_mb_s(weft, w_discard, o.bytes);
+  const double kt = throughput_mb_s(kernel, k_discard, o.bytes);
+  const Rtt wr = rtt(weft, w_echo, o.rtt_count);
+  const Rtt kr = rtt(kernel, k_echo, o.rtt_count);
+  const double wc = connection_rate(weft, w_echo, o.connections);
+  const double kc = connection_rate(kernel, k_echo, o.connections);
+  std::printf("TCP node to node over the encrypted overlay (%llu bytes, %d round trips, %d connections):\n",
+              static_cast<unsigned long long>(o.bytes), o.rtt_count, o.connections);
+  std::printf("  %-34s %10s %10s %7s\n", "measure", "weft", "kernel", "ratio");
+  std::printf("  %-34s %10.1f %10.1f %7.2f\n", "throughput MB/s, one stream", wt, kt, wt / kt);
+  std::printf("  %-34s %10.1f %10.1f %7.2f\n", "1-byte round trip p50 us", wr.p50_us, kr.p50_us, wr.p50_us / kr.p50_us);
+  std::printf("  %-34s %10.1f %10.1f %7.2f\n", "1-byte round trip p99 us", wr.p99_us, kr.p99_us, wr.p99_us / kr.p99_us);
+  std::printf("  %-34s %10.0f %10.0f %7.2f\n", "connections/s (connect+1B+close)", wc, kc, wc / kc);
+  std::fflush(stdout);
+  server.send("done");
+  server.finish();
+  weft_node_free(n);
+  return 0;
+}
+
+int parent(int runs, int idle_seconds, const TcpOptions& tcp) {
   using namespace weft;
   char tmpl[] = "/tmp/weft-node-bench-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) return 1;
@@ -296,6 +369,7 @@ int parent(int runs, int idle_seconds) {
               static_cast<double>(rss_before) / 1024.0);
   client.finish();
   server.finish();
+  if (tcp_over_overlay(dir, root_line, net_text, net->id.value(), tcp) != 0) return 1;
   (*controller)->stop();
   (*root)->stop();
   std::filesystem::remove_all(dir);
@@ -309,11 +383,15 @@ int main(int argc, char** argv) {
     return child(argv[2], argv[3], argv[4], std::stoull(argv[5]), std::stoi(argv[6]));
   int runs = 10;
   int idle = 60;
+  TcpOptions tcp;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--runs") runs = std::stoi(argv[i + 1]);
     else if (flag == "--idle-seconds") idle = std::stoi(argv[i + 1]);
+    else if (flag == "--bytes") tcp.bytes = std::stoull(argv[i + 1]);
+    else if (flag == "--rtt-count") tcp.rtt_count = std::stoi(argv[i + 1]);
+    else if (flag == "--connections") tcp.connections = std::stoi(argv[i + 1]);
     else return 2;
   }
-  return parent(std::max(runs, 1), std::max(idle, 1));
+  return parent(std::max(runs, 1), std::max(idle, 1), tcp);
 }

@@ -24,74 +24,12 @@
 #include "integration/child_process.hpp"
 #include "runtime/dev_node.hpp"
 #include "stack/waker.hpp"
+#include "tcp_measure.hpp"
 #include "weft/weft.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// Either API behind the same calls, so both sides run the same code.
-struct Api {
-  bool weft;
-  int socket(int d, int t) const { return weft ? weft_socket(d, t, 0) : ::socket(d, t, 0); }
-  int connect(int fd, const sockaddr* a, socklen_t l) const { return weft ? weft_connect(fd, a, l) : ::connect(fd, a, l); }
-  ssize_t send(int fd, const void* b, std::size_t n) const {
-    return weft ? weft_send(fd, b, n, 0) : ::send(fd, b, n, MSG_NOSIGNAL);
-  }
-  ssize_t recv(int fd, void* b, std::size_t n, int flags = 0) const {
-    return weft ? weft_recv(fd, b, n, flags) : ::recv(fd, b, n, flags);
-  }
-  int shutdown(int fd) const { return weft ? weft_shutdown(fd, SHUT_WR) : ::shutdown(fd, SHUT_WR); }
-  int close(int fd) const { return weft ? weft_close(fd) : ::close(fd); }
-  int nodelay(int fd) const {
-    int one = 1;
-    return weft ? weft_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one)
-                : ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
-};
-
-sockaddr_in v4(const char* ip, std::uint16_t port) {
-  sockaddr_in in{};
-  in.sin_family = AF_INET;
-  in.sin_port = htons(port);
-  inet_pton(AF_INET, ip, &in.sin_addr);
-  return in;
-}
-const sockaddr* sa(const sockaddr_in& in) { return reinterpret_cast<const sockaddr*>(&in); }  // NOLINT
-
-int connect_to(const Api& api, const sockaddr_in& to) {
-  int fd = api.socket(AF_INET, SOCK_STREAM);
-  if (fd < 0 || api.connect(fd, sa(to), sizeof to) != 0) {
-    std::perror("connect");
-    std::exit(1);
-  }
-  return fd;
-}
-
-double throughput_mb_s(const Api& api, const sockaddr_in& to, std::uint64_t bytes) {
-  int fd = connect_to(api, to);
-  std::vector<char> buf(256 * 1024, 'w');
-  auto t0 = Clock::now();
-  for (std::uint64_t off = 0; off < bytes;) {
-    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), bytes - off));
-    ssize_t w = api.send(fd, buf.data(), n);
-    if (w <= 0) std::exit(1);
-    off += static_cast<std::uint64_t>(w);
-  }
-  api.shutdown(fd);
-  unsigned char count[8];
-  if (api.recv(fd, count, 8, MSG_WAITALL) != 8) std::exit(1);
-  double s = std::chrono::duration<double>(Clock::now() - t0).count();
-  api.close(fd);
-  std::uint64_t got = 0;
-  for (unsigned char c : count) got = (got << 8U) | c;
-  if (got != bytes) {
-    std::fprintf(stderr, "peer counted %llu of %llu bytes\n", static_cast<unsigned long long>(got),
-                 static_cast<unsigned long long>(bytes));
-    std::exit(1);
-  }
-  return static_cast<double>(bytes) / s / 1e6;
-}
+using namespace weft::bench;
 
 double fd_mode_throughput_mb_s(const sockaddr_in& to, std::uint64_t bytes) {
   int fd = connect_to(Api{true}, to);
@@ -110,37 +48,6 @@ double fd_mode_throughput_mb_s(const sockaddr_in& to, std::uint64_t bytes) {
   double s = std::chrono::duration<double>(Clock::now() - t0).count();
   ::close(k);
   return static_cast<double>(bytes) / s / 1e6;
-}
-
-struct Rtt {
-  double p50_us, p99_us;
-};
-
-Rtt rtt(const Api& api, const sockaddr_in& to, int count) {
-  int fd = connect_to(api, to);
-  api.nodelay(fd);
-  std::vector<double> us;
-  us.reserve(static_cast<std::size_t>(count));
-  char b = 'x';
-  for (int i = 0; i < count + 100; ++i) {
-    auto t0 = Clock::now();
-    if (api.send(fd, &b, 1) != 1 || api.recv(fd, &b, 1) != 1) std::exit(1);
-    if (i >= 100) us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-  }
-  api.close(fd);
-  std::sort(us.begin(), us.end());
-  return {us[us.size() / 2], us[us.size() * 99 / 100]};
-}
-
-double connection_rate(const Api& api, const sockaddr_in& to, int count) {
-  auto t0 = Clock::now();
-  for (int i = 0; i < count; ++i) {
-    int fd = connect_to(api, to);
-    char b = 'c';
-    if (api.send(fd, &b, 1) != 1 || api.recv(fd, &b, 1) != 1) std::exit(1);
-    api.close(fd);
-  }
-  return count / std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
 // Heap bytes per idle connected socket on the client side (this process): the
@@ -219,44 +126,6 @@ Rtt waker_pingpong(int count) {
   return {us[us.size() / 2], us[us.size() * 99 / 100]};
 }
 
-// Kernel servers on 127.0.0.1, mirroring weft-devnode's ports 11 and 12.
-std::uint16_t kernel_server(bool discard) {
-  int l = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  auto any = v4("127.0.0.1", 0);
-  ::bind(l, sa(any), sizeof any);
-  ::listen(l, 128);
-  sockaddr_in got{};
-  socklen_t len = sizeof got;
-  ::getsockname(l, reinterpret_cast<sockaddr*>(&got), &len);  // NOLINT
-  std::thread([l, discard] {
-    for (;;) {
-      int c = ::accept(l, nullptr, nullptr);
-      if (c < 0) return;
-      std::thread([c, discard] {
-        std::vector<char> buf(256 * 1024);
-        std::uint64_t total = 0;
-        int one2 = 1;
-        ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one2, sizeof one2);
-        for (;;) {
-          ssize_t r = ::recv(c, buf.data(), buf.size(), 0);
-          if (r <= 0) break;
-          total += static_cast<std::uint64_t>(r);
-          if (!discard && ::send(c, buf.data(), static_cast<std::size_t>(r), MSG_NOSIGNAL) != r) break;
-        }
-        if (discard) {
-          unsigned char out[8];
-          for (int i = 0; i < 8; ++i) out[i] = static_cast<unsigned char>(total >> (56 - 8 * i));
-          ::send(c, out, 8, MSG_NOSIGNAL);
-        }
-        ::close(c);
-      }).detach();
-    }
-  }).detach();
-  return ntohs(got.sin_port);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -284,8 +153,9 @@ int main(int argc, char** argv) {
   if (child->read_line() != "ready") return 1;
 
   const auto w_discard = v4("10.9.0.2", 11), w_echo = v4("10.9.0.2", 12);
-  const auto k_discard = v4("127.0.0.1", kernel_server(true)), k_echo = v4("127.0.0.1", kernel_server(false));
   Api weft{true}, kernel{false};
+  const auto k_discard = v4("127.0.0.1", static_cast<std::uint16_t>(serve(kernel, v4("127.0.0.1", 0), true)));
+  const auto k_echo = v4("127.0.0.1", static_cast<std::uint16_t>(serve(kernel, v4("127.0.0.1", 0), false)));
 
   (void)throughput_mb_s(weft, w_discard, 64U << 20U);  // warm up (ARP, allocator)
   double wt = throughput_mb_s(weft, w_discard, bytes);
