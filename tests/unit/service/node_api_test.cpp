@@ -361,14 +361,22 @@ TEST_F(NodeApi, StateThroughCallbacksSurvivesTheHandle) {
   EXPECT_EQ(weft_errno, EIO);
 }
 
+std::size_t open_fds() {
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator("/proc/self/fd"),
+                                                fs::directory_iterator()));
+}
+
 TEST_F(NodeApi, StartJoinAddressStopStartLeave) {
+  const auto alice = crypto::Identity::parse(testing::kAliceSecret).value();
+  const std::uint64_t net = network_for(alice.address().value());
+  ASSERT_NE(net, 0U);
+  const std::size_t fds_before = open_fds();
   const std::string state = dir_ + "/member";
   auto c = config(state.c_str());
+  c.identity = testing::kAliceSecret.data();
   c.event_capacity = 64;
   weft_node* n = weft_node_create(&c);
   ASSERT_NE(n, nullptr) << error_text();
-  const std::uint64_t net = network_for(weft_node_address(n));
-  ASSERT_NE(net, 0U);
 
   ASSERT_EQ(weft_node_start(n), 0) << error_text();
   EXPECT_EQ(weft_node_start(n), -1);
@@ -431,6 +439,7 @@ TEST_F(NodeApi, StartJoinAddressStopStartLeave) {
   EXPECT_EQ(e.network, net);
   EXPECT_EQ(weft_node_addresses(n, net, list, 4), 0);
   weft_node_free(n);  // stops: every thread joined, every fd closed (ASan/LSan watch)
+  EXPECT_EQ(open_fds(), fds_before);
 }
 
 TEST_F(NodeApi, WaitingExplainsAnUnreachableRootAndARefusal) {
