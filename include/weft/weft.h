@@ -274,6 +274,23 @@ struct weft_dev_config {
 };
 int weft_dev_start(const struct weft_dev_config* config);
 
+/** Development only: damage on purpose. Each rate is a probability per frame
+ * (0 to 1); the same seed and traffic give the same damage. */
+struct weft_fault_config {
+  uint64_t seed;        /**< seeds the choices */
+  double loss;          /**< a frame is dropped */
+  double duplicate;     /**< a frame goes out twice */
+  double reorder;       /**< a frame is held back behind the next one */
+  double corrupt;       /**< one bit after the Ethernet header flips */
+  unsigned delay_us;    /**< added to every frame */
+  unsigned jitter_us;   /**< plus up to this much, uniformly */
+};
+/** Development only: every frame this node sends on its networks passes a
+ * fault injector first (testing an application on a bad network). Only while
+ * the node is stopped (EINVAL otherwise); applies from the next start. NULL
+ * removes it. EINVAL for a rate outside 0..1. */
+int weft_node_set_faults(weft_node* node, const struct weft_fault_config* faults);
+
 #ifdef __cplusplus
 }
 #endif

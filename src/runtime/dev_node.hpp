@@ -2,17 +2,14 @@
 
 #include <cstddef>
 #include <memory>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "base/mac.hpp"
 #include "base/result.hpp"
 #include "osdep/endpoint.hpp"
 #include "stack/endpoint.hpp"
-#include "base/clock.hpp"
 #include "stack/lwip/lwip_netif.hpp"
+#include "runtime/fault_line.hpp"
 #include "tap/fault_injector.hpp"
 #include "tap/dev_link.hpp"
 #include "tap/tap.hpp"
@@ -54,23 +51,10 @@ class DevNode {
  private:
   DevNode(DevNodeConfig config, std::unique_ptr<tap::Tap> tap, std::unique_ptr<tap::DevLink> link) noexcept;
 
-  // With faults: tap -> FaultNotifier -> FaultInjector -> link. The injector
-  // releases delayed and reordered frames only when polled; fault_thread_ polls it
-  // at its deadlines and whenever new frames went in.
-  class FaultNotifier;
-  void fault_loop();
-
   DevNodeConfig config_;
   std::unique_ptr<tap::Tap> tap_;
   std::unique_ptr<tap::DevLink> link_;
-  SteadyClock clock_;
-  std::unique_ptr<tap::FaultInjector> injector_;
-  std::unique_ptr<FaultNotifier> notifier_;
-  std::mutex fault_mu_;
-  std::condition_variable fault_cv_;
-  bool fault_kick_{false};  // guarded by fault_mu_
-  bool fault_stop_{false};  // guarded by fault_mu_
-  std::thread fault_thread_;
+  std::unique_ptr<FaultLine> faults_;  // with faults: tap -> faults_ -> link
   std::unique_ptr<stack::lwip::LwipNetif> netif_;
 };
 

@@ -14,11 +14,17 @@ stack::IpAddress ip_of(const vnet::Address& a) {
 }  // namespace
 
 Result<std::unique_ptr<NetworkPort>> NetworkPort::open(WireNode& node, NetworkId network, Mac mac,
-                                                       std::size_t mtu) {
+                                                       std::size_t mtu,
+                                                       const std::optional<tap::FaultConfig>& faults) {
   if (mtu < 1280 || mtu > tap::Tap::kMaxMtu) return Error::invalid_argument;
   std::unique_ptr<NetworkPort> port(
       new NetworkPort(node, network, std::make_unique<tap::Tap>(mac, mtu)));
-  port->tap_->attach_network(port.get());
+  if (faults) {
+    port->faults_ = std::make_unique<FaultLine>(static_cast<tap::FrameSink&>(*port), *faults);
+    port->tap_->attach_network(port->faults_.get());
+  } else {
+    port->tap_->attach_network(port.get());
+  }
   stack::lwip::NetifConfig config;
   // Several networks may be joined: each netif routes its own subnets, and
   // none claims the default route for the whole process.
@@ -35,6 +41,7 @@ NetworkPort::NetworkPort(WireNode& node, NetworkId network, std::unique_ptr<tap:
 NetworkPort::~NetworkPort() {
   netif_.reset();  // no more transmit() once the netif is removed
   tap_->attach_network(nullptr);
+  faults_.reset();  // joins its thread while this port can still take its frames
 }
 
 void NetworkPort::send_frames(std::span<const ByteSpan> frames) {

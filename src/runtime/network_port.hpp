@@ -8,6 +8,7 @@
 #include "base/bytes.hpp"
 #include "base/network_id.hpp"
 #include "base/result.hpp"
+#include "runtime/fault_line.hpp"
 #include "runtime/wire_node.hpp"
 #include "stack/lwip/lwip_netif.hpp"
 #include "tap/tap.hpp"
@@ -26,8 +27,11 @@ namespace weft::runtime {
 // Destroy it only after the WireNode stopped delivering to it.
 class NetworkPort final : private tap::FrameSink {
  public:
+  // With `faults`, outbound frames pass a FaultLine first (tests; trying an
+  // application on a bad network).
   static Result<std::unique_ptr<NetworkPort>> open(WireNode& node, NetworkId network, Mac mac,
-                                                   std::size_t mtu);
+                                                   std::size_t mtu,
+                                                   const std::optional<tap::FaultConfig>& faults = {});
   ~NetworkPort() override;
   NetworkPort(const NetworkPort&) = delete;
   NetworkPort& operator=(const NetworkPort&) = delete;
@@ -52,6 +56,7 @@ class NetworkPort final : private tap::FrameSink {
   WireNode& node_;
   NetworkId network_;
   std::unique_ptr<tap::Tap> tap_;
+  std::unique_ptr<FaultLine> faults_;
   std::unique_ptr<stack::lwip::LwipNetif> netif_;
   mutable std::mutex mutex_;  // addresses_: the I/O thread adds, any thread reads
   std::vector<vnet::Address> addresses_;

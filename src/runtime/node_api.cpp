@@ -398,4 +398,26 @@ int weft_node_get_stats(const weft_node* node, struct weft_node_stats* stats, si
   return 0;
 }
 
+int weft_node_set_faults(weft_node* node, const struct weft_fault_config* faults) {
+  const auto n = lookup(node);
+  if (!n) return bad_handle();
+  std::optional<weft::tap::FaultConfig> config;
+  if (faults != nullptr) {
+    for (const double rate : {faults->loss, faults->duplicate, faults->reorder, faults->corrupt}) {
+      if (!(rate >= 0.0 && rate <= 1.0)) return api::fail(EINVAL, "a fault rate outside 0..1");
+    }
+    weft::tap::FaultConfig c;
+    c.seed = faults->seed;
+    c.loss = faults->loss;
+    c.duplicate = faults->duplicate;
+    c.reorder = faults->reorder;
+    c.corrupt = faults->corrupt;
+    c.delay = std::chrono::microseconds(faults->delay_us);
+    c.jitter = std::chrono::microseconds(faults->jitter_us);
+    config = c;
+  }
+  if (auto r = n->set_faults(config); !r) return api::fail(EINVAL, "the node is running: stop it first");
+  return 0;
+}
+
 }  // extern "C"

@@ -124,6 +124,13 @@ void NodeRuntime::stop() noexcept {
   wire_.reset();
 }
 
+Result<void> NodeRuntime::set_faults(std::optional<tap::FaultConfig> faults) {
+  std::lock_guard control(control_);
+  if (wire_) return Error::invalid_state;
+  faults_ = faults;
+  return {};
+}
+
 bool NodeRuntime::running() const {
   std::lock_guard lock(mutex_);
   return running_;
@@ -234,8 +241,8 @@ NetworkPort* NodeRuntime::port_for(NetworkId network) {
   if (auto it = ports_.find(network); it != ports_.end()) return it->second.get();
   const auto config = wire_->network_config(network);
   if (!config) return nullptr;
-  auto port =
-      NetworkPort::open(*wire_, network, vnet::MemberMac::derive(network, address()), config->mtu);
+  auto port = NetworkPort::open(*wire_, network, vnet::MemberMac::derive(network, address()),
+                               config->mtu, faults_);
   if (!port) {
     log::warn("runtime", "network {}: no port: {}", network.to_string(), message(port.error()));
     return nullptr;

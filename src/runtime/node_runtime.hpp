@@ -86,6 +86,11 @@ class NodeRuntime final : private WireNodeObserver {
   // The addresses `network` has now (empty when stopped).
   [[nodiscard]] std::vector<vnet::Address> addresses(NetworkId network) const;
 
+  // Development: outbound frames on every network pass a FaultLine (loss,
+  // reordering, duplication, corruption, delay). Only while stopped
+  // (Error::invalid_state otherwise); applies from the next start().
+  Result<void> set_faults(std::optional<tap::FaultConfig> faults);
+
   [[nodiscard]] EventQueue& events() noexcept { return *events_; }
   // nullopt when stopped.
   [[nodiscard]] std::optional<WireNode::Stats> stats() const;
@@ -121,6 +126,8 @@ class NodeRuntime final : private WireNodeObserver {
   mutable std::mutex control_;
   std::unique_ptr<WireNode> wire_;
   std::set<NetworkId> networks_;
+  // Set while stopped; read by the I/O thread (port_for) only while running.
+  std::optional<tap::FaultConfig> faults_;
 
   // The I/O thread's only (created in on_event, used in on_network_frames);
   // cleared after the thread is joined.

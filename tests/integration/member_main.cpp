@@ -3,6 +3,8 @@
 // stdin/stdout by the multi-process tests.
 //
 //   weft-member --state DIR --root IDENTITY@ENDPOINT [--bind HOST:PORT]
+//               [--faults seed=1,loss=0.02,duplicate=0.01,reorder=0.02,corrupt=0.001,
+//                         delay_us=0,jitter_us=0]   (weft_node_set_faults; any subset)
 //
 // Prints "member <address>", then answers commands:
 //   join <network>            -> "address <network> <ipv4> <ipv6>" or "error <why>"
@@ -25,6 +27,7 @@
 
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -185,9 +188,36 @@ std::string wait_address(weft::Node& node, const std::string& net, std::uint64_t
   return fmt::format("address {} {} {}", net, v4.ip(), v6.ip());
 }
 
+// "loss=0.02,seed=7": the fields of weft_fault_config; false for anything else.
+bool parse_faults(const std::string& spec, weft_fault_config& f) {
+  f = {};
+  std::istringstream in(spec);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) return false;
+    const std::string key = item.substr(0, eq);
+    const std::string value = item.substr(eq + 1);
+    try {
+      if (key == "seed") f.seed = std::stoull(value);
+      else if (key == "loss") f.loss = std::stod(value);
+      else if (key == "duplicate") f.duplicate = std::stod(value);
+      else if (key == "reorder") f.reorder = std::stod(value);
+      else if (key == "corrupt") f.corrupt = std::stod(value);
+      else if (key == "delay_us") f.delay_us = static_cast<unsigned>(std::stoul(value));
+      else if (key == "jitter_us") f.jitter_us = static_cast<unsigned>(std::stoul(value));
+      else return false;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  return true;
+}
+
 int run(int argc, char** argv) {
   weft::NodeConfig config;
   config.bind = "127.0.0.1:0";
+  std::optional<weft_fault_config> faults;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -197,12 +227,17 @@ int run(int argc, char** argv) {
       config.roots.push_back(value);
     } else if (flag == "--bind") {
       config.bind = value;
+    } else if (flag == "--faults") {
+      weft_fault_config f{};
+      if (!parse_faults(value, f)) return 2;
+      faults = f;
     } else {
       return 2;
     }
   }
   std::error_code ec;
   weft::Node node = weft::Node::create(config, ec);
+  if (!ec && faults && weft_node_set_faults(node.handle(), &*faults) != 0) ec = weft::detail::last_error();
   if (!ec) node.start(ec);
   if (ec) {
     std::fprintf(stderr, "weft-member: %s\n", why(ec).c_str());
