@@ -14,9 +14,13 @@
 // window, same checks), so the only difference is what Weft does: sealing,
 // fragmenting, the node, the I/O loop, opening and reassembling. A second
 // reference ("gso") uses the kernel offloads a WireNode uses (send_burst with
-// UDP GSO, a GRO receiver); Weft runs at the default path MTU (1400) and at
-// 1472, where a 1,400-byte frame fits one datagram. bench/README.md has the
-// figures.
+// UDP GSO, a GRO receiver); the fair ones ("udp1400", "udp1472") send, per
+// frame, the very datagrams Weft makes of it at that path MTU (a fragmented
+// frame is several, of unequal size), a batch in one send_burst as a WireNode's
+// Outbox does, to a GRO receiver: the kernel's work is then Weft's, and the
+// "fair" column is Weft's rate over it. Weft runs at the default path MTU
+// (1400) and at 1472, where a 1,400-byte frame fits one datagram.
+// bench/README.md has the figures.
 //
 // Everything is in one process on purpose: the sender learns what the receiver
 // has taken through a condition variable in both cases, so the flow control and
