@@ -1,10 +1,11 @@
 #include "crypto/packet_cipher.hpp"
 
-#include <array>
 #include <climits>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+
+#include <array>
 
 #include "base/assert.hpp"
 
@@ -61,7 +62,8 @@ Result<void> PacketCipher::seal(std::uint64_t counter, ByteSpan ad, ByteSpan pla
       EVP_EncryptUpdate(ctx, nullptr, &n, as_uchar(ad), len_of(ad.size())) != 1 ||
       EVP_EncryptUpdate(ctx, as_uchar(out), &n, as_uchar(plaintext), len_of(plaintext.size())) !=
           1 ||
-      EVP_EncryptFinal_ex(ctx, as_uchar(out) + n, &fin) != 1 || !tag_param(ctx, out.subspan(plaintext.size()), false))
+      EVP_EncryptFinal_ex(ctx, as_uchar(out) + n, &fin) != 1 ||
+      !tag_param(ctx, out.subspan(plaintext.size()), false))
     return Error::internal;
   return {};
 }

@@ -142,7 +142,8 @@ Result<std::optional<Bytes>> Reassembler::add(Instant now, std::uint64_t source,
     Bytes buffer = take_spare(total);
     // A spare's extra capacity is charged too; if that cannot fit, a new
     // buffer of the exact size is made instead.
-    std::size_t need = cost(total) + (buffer.capacity() - std::min<std::size_t>(buffer.capacity(), total));
+    std::size_t need =
+        cost(total) + (buffer.capacity() - std::min<std::size_t>(buffer.capacity(), total));
     if (need > limits_.max_bytes) {
       buffer = Bytes{};
       need = cost(total);

@@ -152,7 +152,8 @@ Result<void> SessionTable::seal_to(Instant now, NodeId id, PeerState& p, ByteSpa
     // one buffer per datagram, no copy of the fragment.
     const std::size_t plain = Fragmenter::fragment_size(inner.size(), *chunk, at);
     Bytes datagram = datagram_buffer(wire::DataHeader::message_len(plain));
-    const MutableByteSpan body = MutableByteSpan(datagram).subspan(wire::DataView::kHeaderSize, plain);
+    const MutableByteSpan body =
+        MutableByteSpan(datagram).subspan(wire::DataView::kHeaderSize, plain);
     Fragmenter::emit(inner, message_id, *chunk, at, body);
     WEFT_TRY(p.current->seal(now, body, datagram, config_.limits));
     out.push_back({id, std::move(datagram)});

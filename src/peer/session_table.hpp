@@ -189,7 +189,7 @@ class SessionTable {
   CookieChecker cookie_checker_;
   LoadMonitor load_;
   Reassembler reassembler_;
-  Bytes spare_;  // for the next decryption; see recycle()
+  Bytes spare_;                         // for the next decryption; see recycle()
   std::vector<Bytes> datagram_spares_;  // see recycle_datagram()
   std::unordered_map<NodeId, PeerState> peers_;
   std::unordered_map<std::uint32_t, NodeId> indices_;

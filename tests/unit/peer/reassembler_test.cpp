@@ -190,7 +190,6 @@ TEST(Reassembler, RejectsAMessageThatCanNeverFit) {
   EXPECT_EQ(r.in_flight(), 0U);
 }
 
-
 // ---- the in-order fast path, the byte map after a gap, and buffer reuse
 
 // Fragments of m covering [offset, offset + n) each.
@@ -249,7 +248,8 @@ TEST(Reassembler, ScatteredOverlappingRangesReassembleExactly) {
       ASSERT_TRUE(res);
       ++fragments;
       if (fresh) ++fresh_fragments;
-      if (res->has_value()) whole = std::move(**res);
+      if (res->has_value())
+        whole = std::move(**res);
       else
         ASSERT_FALSE(std::all_of(covered.begin(), covered.end(), [](bool b) { return b; }));
     }
