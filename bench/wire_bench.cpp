@@ -2,7 +2,7 @@
 // bare UDP blast of datagrams of the same size measured in the same run.
 //
 //   weft-wire-bench [--runs N] [--frames F] [--window W] [--pin]
-//                   [--cases bare,gso,1400,1472] [--sizes 1400,1514,2800]
+//                   [--cases bare,gso,udp1400,udp1472,1400,1472] [--sizes 1400,1514,2800]
 //   taskset -c 0,1 build/ci/bench/weft-wire-bench --runs 5
 //
 // In one process: a root (service::RootService) and two nodes
@@ -14,9 +14,13 @@
 // window, same checks), so the only difference is what Weft does: sealing,
 // fragmenting, the node, the I/O loop, opening and reassembling. A second
 // reference ("gso") uses the kernel offloads a WireNode uses (send_burst with
-// UDP GSO, a GRO receiver); Weft runs at the default path MTU (1400) and at
-// 1472, where a 1,400-byte frame fits one datagram. bench/README.md has the
-// figures.
+// UDP GSO, a GRO receiver); the fair ones ("udp1400", "udp1472") send, per
+// frame, the very datagrams Weft makes of it at that path MTU (a fragmented
+// frame is several, of unequal size), a batch in one send_burst as a WireNode's
+// Outbox does, to a GRO receiver: the kernel's work is then Weft's, and the
+// "fair" column is Weft's rate over it. Weft runs at the default path MTU
+// (1400) and at 1472, where a 1,400-byte frame fits one datagram.
+// bench/README.md has the figures.
 //
 // Everything is in one process on purpose: the sender learns what the receiver
 // has taken through a condition variable in both cases, so the flow control and
@@ -73,7 +77,13 @@ constexpr std::size_t kMaxFrame = 4096;
 
 // ---- Frame contents: an 8-byte sequence number, then pattern bytes that
 // depend on it, so a frame delivered with another's bytes, cut short or
-// altered is caught.
+// altered is caught. The number is big-endian, so a frame's first byte stays
+// 0: a VL1 frame starting with 0x20-0x2f is a VL2 message to a node, which
+// would take it for its own (and drop it) instead of delivering it.
+
+void store_seq(MutableByteSpan frame, std::uint64_t seq) {
+  store_be64(frame.first<kSeqBytes>(), seq);
+}
 
 class Pattern {
  public:
@@ -108,7 +118,7 @@ class FrameSource {
   std::span<const ByteSpan> batch(std::uint64_t seq) {
     for (std::size_t i = 0; i < kBatch; ++i, ++seq) {
       Bytes& f = frames_[seq % 256];
-      std::memcpy(f.data(), &seq, kSeqBytes);
+      store_seq(f, seq);
       spans_[i] = f;
     }
     return spans_;
@@ -130,32 +140,37 @@ class Receiver {
     std::uint64_t corrupt{0};    // wrong size or contents
   };
 
-  // Before a measurement (nothing in flight): frames of `size`, numbered from `first`.
-  void expect(std::size_t size, std::uint64_t first) {
+  // Before a measurement (nothing in flight): frames of `size`, numbered from
+  // `first`. With `pieces` (the "same datagrams" reference), each frame is
+  // pieces.size() datagrams of those sizes, numbered on their own
+  // (frame * pieces.size() + k); counts and waits are still in frames.
+  void expect(std::size_t size, std::uint64_t first, std::vector<std::size_t> pieces = {}) {
     std::lock_guard lock(m_);
-    size_ = size;
-    next_ = first;
+    if (pieces.empty()) pieces.push_back(size);
+    pieces_ = std::move(pieces);
+    next_ = first * pieces_.size();
     counts_ = {};
   }
 
   // From the receiving thread: check a batch, then publish it.
   void take(std::span<const ByteSpan> frames) {
-    std::size_t size = 0;
     std::uint64_t next = 0;
     {
       std::lock_guard lock(m_);
-      size = size_;
       next = next_;
     }
+    // pieces_ changes only in expect(), with nothing in flight.
+    const std::size_t per = pieces_.size();
     Counts c;
     for (const ByteSpan f : frames) {
       std::uint64_t seq = 0;
-      if (f.size() != size || f.size() < kSeqBytes) {
+      if (f.size() < kSeqBytes) {
         ++c.corrupt;
         continue;
       }
-      std::memcpy(&seq, f.data(), kSeqBytes);
-      if (std::memcmp(f.data() + kSeqBytes, pattern().body(seq), size - kSeqBytes) != 0) {
+      seq = load_be64(f.first<kSeqBytes>());
+      if (f.size() != pieces_[seq % per] ||
+          std::memcmp(f.data() + kSeqBytes, pattern().body(seq), f.size() - kSeqBytes) != 0) {
         ++c.corrupt;
         continue;
       }
@@ -176,8 +191,9 @@ class Receiver {
 
   // Waits until `n` frames arrived since expect(); false if nothing arrived
   // for a second (frames were lost; the figures say how many).
-  bool wait_for(std::uint64_t n) {
+  bool wait_for(std::uint64_t frames) {
     std::unique_lock lock(m_);
+    const std::uint64_t n = frames * pieces_.size();
     while (counts_.received + counts_.corrupt < n) {
       const std::uint64_t before = seen_;
       cv_.wait_for(lock, std::chrono::seconds(1),
@@ -187,15 +203,17 @@ class Receiver {
     return true;
   }
 
+  // In frames (a frame of several datagrams counts once all arrived intact).
   Counts counts() {
     std::lock_guard lock(m_);
-    return counts_;
+    const std::uint64_t per = pieces_.size();
+    return {counts_.received / per, counts_.reordered, (counts_.corrupt + per - 1) / per};
   }
 
  private:
   std::mutex m_;
   std::condition_variable cv_;
-  std::size_t size_{0};
+  std::vector<std::size_t> pieces_{1};  // datagram sizes of one frame
   std::uint64_t next_{0};
   std::uint64_t seen_{0};  // every frame ever taken: progress, for wait_for
   Counts counts_;
@@ -212,9 +230,9 @@ struct Measurement {
 // `window` beyond what the receiver has taken.
 template <typename Send>
 Measurement drive(Receiver& rx, std::uint64_t& seq, std::size_t size, std::size_t frames,
-                  std::size_t window, Send send) {
+                  std::size_t window, Send send, std::vector<std::size_t> pieces = {}) {
   FrameSource source(size);
-  rx.expect(size, seq);
+  rx.expect(size, seq, std::move(pieces));
   Measurement m;
   const auto t0 = Clock::now();
   while (m.sent < frames) {
@@ -234,13 +252,41 @@ Measurement drive(Receiver& rx, std::uint64_t& seq, std::size_t size, std::size_
   std::exit(1);
 }
 
+// UDP payload bytes per datagram of data: header and tag (docs/protocol.md §5).
+constexpr std::size_t kDataOverhead = 32;
+constexpr std::size_t kFragmentHeader = 16;
+constexpr std::size_t kFrameHeader = 1;
+
+
+// The plaintexts of the data messages one frame becomes (docs/protocol.md §5.2-5.3).
+std::vector<std::size_t> plaintexts(std::size_t frame, std::size_t path_mtu) {
+  const std::size_t inner = frame + kFrameHeader;
+  if (inner + kDataOverhead <= path_mtu) return {inner};
+  const std::size_t per = path_mtu - kDataOverhead - kFragmentHeader;
+  std::vector<std::size_t> v;
+  for (std::size_t off = 0; off < inner; off += per)
+    v.push_back(kFragmentHeader + std::min(per, inner - off));
+  return v;
+}
+
+// The UDP datagrams one frame becomes at that path MTU.
+std::vector<std::size_t> datagrams(std::size_t frame, std::size_t path_mtu) {
+  auto v = plaintexts(frame, path_mtu);
+  for (auto& z : v) z += kDataOverhead;
+  return v;
+}
+
 // ---- The reference: two osdep::UdpSockets, nothing else.
 
 class BarePair {
  public:
   // gso: one send_burst per batch (UDP GSO, one destination) instead of
   // send_batch, and GRO on the receiving socket, as a WireNode has them.
-  explicit BarePair(bool gso) : gso_(gso) {
+  // path_mtu (with gso): each frame is sent as the datagrams Weft makes of it
+  // at that path MTU (sizes only: fragments and their sealing overhead), all
+  // of a batch in one send_burst as a WireNode's Outbox sends them, so the
+  // kernel does the same work for both.
+  explicit BarePair(bool gso, std::size_t path_mtu = 0) : gso_(gso), path_mtu_(path_mtu) {
     auto a = osdep::UdpSocket::bind(osdep::Endpoint::loopback_v4(0), {.gso = gso});
     auto b = osdep::UdpSocket::bind(osdep::Endpoint::loopback_v4(0), {.gso = false, .gro = gso});
     auto poller = osdep::Poller::create();
@@ -268,6 +314,7 @@ class BarePair {
   BarePair& operator=(const BarePair&) = delete;
 
   Measurement measure(std::size_t size, std::size_t frames, std::size_t window) {
+    if (path_mtu_ != 0) return measure_as_weft(size, frames, window);
     std::array<osdep::UdpSocket::SendItem, kBatch> items;
     return drive(rx_, seq_, size, frames, window, [&](std::span<const ByteSpan> batch) {
       if (gso_) {
@@ -292,6 +339,36 @@ class BarePair {
   [[nodiscard]] std::uint64_t send_dropped() const { return send_dropped_; }
 
  private:
+  Measurement measure_as_weft(std::size_t size, std::size_t frames, std::size_t window) {
+    const auto pieces = datagrams(size, path_mtu_);
+    const std::size_t per = pieces.size();
+    // Datagram d of the run carries sequence number d and the pattern after
+    // it, in buffer d % 256 (filled once, like FrameSource's frames).
+    std::vector<Bytes> buffers(256, Bytes(*std::max_element(pieces.begin(), pieces.end())));
+    for (std::size_t i = 0; i < buffers.size(); ++i)
+      std::memcpy(buffers[i].data() + kSeqBytes, pattern().body(i), buffers[i].size() - kSeqBytes);
+    std::vector<ByteSpan> spans(kBatch * per);
+    std::uint64_t frame = seq_;
+    return drive(
+        rx_, seq_, size, frames, window,
+        [&](std::span<const ByteSpan> batch) {
+          std::uint64_t d = frame * per;
+          for (std::size_t i = 0; i < batch.size() * per; ++i, ++d) {
+            Bytes& b = buffers[d % buffers.size()];
+            store_seq(b, d);
+            spans[i] = ByteSpan(b).first(pieces[d % per]);
+          }
+          frame += batch.size();
+          std::span<const ByteSpan> rest(spans.data(), batch.size() * per);
+          while (!rest.empty()) {
+            const auto n = a_->send_burst(b_->local(), rest).value_or(0);
+            if (n == 0) ++send_dropped_;
+            rest = rest.subspan(std::max<std::size_t>(n, 1));
+          }
+        },
+        pieces);
+  }
+
   void run() {
     std::array<std::uint64_t, 1> tokens{};
     std::vector<ByteSpan> frames;
@@ -312,6 +389,7 @@ class BarePair {
   }
 
   bool gso_;
+  std::size_t path_mtu_;
   std::unique_ptr<osdep::UdpSocket> a_;
   std::unique_ptr<osdep::UdpSocket> b_;
   std::unique_ptr<osdep::Poller> poller_;
@@ -404,23 +482,6 @@ class WeftPair {
   std::uint64_t seq_{0};
 };
 
-// UDP payload bytes per datagram of data: header and tag (docs/protocol.md §5).
-constexpr std::size_t kDataOverhead = 32;
-constexpr std::size_t kFragmentHeader = 16;
-constexpr std::size_t kFrameHeader = 1;
-
-
-// The plaintexts of the data messages one frame becomes (docs/protocol.md §5.2-5.3).
-std::vector<std::size_t> plaintexts(std::size_t frame, std::size_t path_mtu) {
-  const std::size_t inner = frame + kFrameHeader;
-  if (inner + kDataOverhead <= path_mtu) return {inner};
-  const std::size_t per = path_mtu - kDataOverhead - kFragmentHeader;
-  std::vector<std::size_t> v;
-  for (std::size_t off = 0; off < inner; off += per)
-    v.push_back(kFragmentHeader + std::min(per, inner - off));
-  return v;
-}
-
 // The AEAD's bound: frames per second one thread could seal if sealing the
 // frame's datagrams (crypto::PacketCipher, as the data path does) were all it
 // did. Opening costs about the same, on the other core.
@@ -501,7 +562,7 @@ int main(int argc, char** argv) {
   std::size_t frames = 200'000;
   std::size_t window = 1024;
   bool pin = false;
-  std::vector<std::string> case_names{"bare", "gso", "1400", "1472"};
+  std::vector<std::string> case_names{"bare", "gso", "udp1400", "udp1472", "1400", "1472"};
   std::vector<std::size_t> sizes{1400, 1514, 2800};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -525,7 +586,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: weft-wire-bench [--runs N] [--frames F] [--window W] [--pin]\n"
-                   "         [--cases bare,gso,1400,1472] [--sizes 1400,1514,2800]\n");
+                   "         [--cases bare,gso,udp1400,udp1472,1400,1472] [--sizes 1400,1514,2800]\n");
       return 2;
     }
   }
@@ -539,7 +600,8 @@ int main(int argc, char** argv) {
 
   struct Case {
     std::string name;
-    std::size_t path_mtu;  // 0: bare UDP, one datagram per frame
+    std::size_t path_mtu;  // 0: one datagram per frame; else Weft's datagrams at that MTU
+    bool weft;
     std::function<Measurement(std::size_t size)> measure;
     std::vector<std::vector<Measurement>> runs;  // [size][run]
     std::vector<std::vector<double>> bound;      // [size][run]: seal_bound, weft cases
@@ -551,7 +613,7 @@ int main(int argc, char** argv) {
     if (n == "bare" || n == "gso") {
       bares.push_back(std::make_unique<BarePair>(n == "gso"));
       BarePair* b = bares.back().get();
-      cases.push_back({n == "gso" ? "bare UDP, GSO+GRO" : "bare UDP (sendmmsg)", 0,
+      cases.push_back({n == "gso" ? "bare UDP, GSO+GRO" : "bare UDP (sendmmsg)", 0, false,
                        [b, frames, window](std::size_t z) { return b->measure(z, frames, window); },
                        {},
                        {}});
@@ -559,12 +621,20 @@ int main(int argc, char** argv) {
       const std::size_t mtu = std::stoul(n);
       wefts.push_back(std::make_unique<WeftPair>(mtu));
       WeftPair* w = wefts.back().get();
-      cases.push_back({"weft, path_mtu " + n, mtu,
+      cases.push_back({"weft, path_mtu " + n, mtu, true,
                        [w, frames, window](std::size_t z) { return w->measure(z, frames, window); },
                        {},
                        {}});
+    } else if (n == "udp1400" || n == "udp1472") {
+      const std::size_t mtu = std::stoul(n.substr(3));
+      bares.push_back(std::make_unique<BarePair>(true, mtu));
+      BarePair* b = bares.back().get();
+      cases.push_back({"UDP as weft " + n.substr(3), mtu, false,
+                       [b, frames, window](std::size_t z) { return b->measure(z, frames, window); },
+                       {},
+                       {}});
     } else {
-      fail("--cases: bare, gso, 1400, 1472");
+      fail("--cases: bare, gso, udp1400, udp1472, 1400, 1472");
     }
   }
   if (pin) pin_to(mask[0]);
@@ -578,40 +648,53 @@ int main(int argc, char** argv) {
     for (std::size_t z = 0; z < sizes.size(); ++z)
       for (auto& c : cases) {
         c.runs[z].push_back(c.measure(sizes[z]));
-        if (c.path_mtu != 0) c.bound[z].push_back(seal_bound(sizes[z], c.path_mtu, 200));
+        if (c.weft) c.bound[z].push_back(seal_bound(sizes[z], c.path_mtu, 200));
       }
 
   std::printf(
       "# weft-wire-bench: %d runs x %zu frames, batch %zu, window %zu frames; median of the "
       "runs\n# affinity: cpus %s, %s\n"
       "# ratio: to the first case's median at that size; dg/f: UDP datagrams per frame;\n"
+      "# fair: a Weft case's median over the 'UDP as weft' case of its path MTU (same datagrams,\n"
+      "#   same GSO bursts and GRO, no crypto or protocol), if that case ran;\n"
       "# seal-bound: frames/s one thread could only seal (PacketCipher), and the share of it reached\n",
       runs, frames, kBatch, window, affinity.c_str(),
       pin ? "sender pinned to the first, receiver to the second" : "threads not pinned");
-  std::printf("%5s  %-22s %5s %12s %9s %7s %8s %6s %7s %12s %6s\n", "frame", "case", "dg/f",
-              "frames/s", "MB/s", "ratio", "lost", "reord", "corrupt", "seal-bound", "share");
+  std::printf("%5s  %-22s %5s %12s %9s %7s %6s %8s %6s %7s %12s %6s\n", "frame", "case", "dg/f",
+              "frames/s", "MB/s", "ratio", "fair", "lost", "reord", "corrupt", "seal-bound",
+              "share");
   for (std::size_t z = 0; z < sizes.size(); ++z) {
-    double first_fps = 0;
+    std::vector<double> medians;
+    for (const Case& c : cases) {
+      std::vector<double> fps;
+      for (const auto& m : c.runs[z]) fps.push_back(m.fps());
+      medians.push_back(median_of(fps));
+    }
+    const auto fair_reference = [&](const Case& w) {
+      for (std::size_t k = 0; k < cases.size(); ++k)
+        if (!cases[k].weft && cases[k].path_mtu == w.path_mtu) return medians[k];
+      return 0.0;
+    };
     for (std::size_t k = 0; k < cases.size(); ++k) {
       const Case& c = cases[k];
-      std::vector<double> fps;
       Receiver::Counts total;
       std::uint64_t lost = 0;
       for (const auto& m : c.runs[z]) {
-        fps.push_back(m.fps());
         total.reordered += m.counts.reordered;
         total.corrupt += m.counts.corrupt;
         lost += m.sent - m.counts.received - m.counts.corrupt;
       }
-      const double median = median_of(fps);
-      if (k == 0) first_fps = median;
-      std::printf("%5zu  %-22s %5zu %12.0f %9.1f %7.2f %8llu %6llu %7llu", sizes[z],
+      const double median = medians[k];
+      const double fair = c.weft ? fair_reference(c) : 0.0;
+      char fair_text[16] = "";
+      if (fair > 0) std::snprintf(fair_text, sizeof fair_text, "%.2f", median / fair);
+      std::printf("%5zu  %-22s %5zu %12.0f %9.1f %7.2f %6s %8llu %6llu %7llu", sizes[z],
                   c.name.c_str(), c.path_mtu == 0 ? 1 : plaintexts(sizes[z], c.path_mtu).size(),
-                  median, median * static_cast<double>(sizes[z]) / 1e6, median / first_fps,
-                  static_cast<unsigned long long>(lost),
+                  median, median * static_cast<double>(sizes[z]) / 1e6, median / medians[0],
+                  fair_text, static_cast<unsigned long long>(lost),
                   static_cast<unsigned long long>(total.reordered),
                   static_cast<unsigned long long>(total.corrupt));
-      if (c.path_mtu != 0) {
+      if (c.weft) {
         const double bound = median_of(c.bound[z]);
         std::printf(" %12.0f %6.2f", bound, median / bound);
       }
@@ -622,14 +705,25 @@ int main(int argc, char** argv) {
     const auto s = wefts[i]->sender_stats();
     const auto r = wefts[i]->receiver_stats();
     std::printf(
-        "# weft pair %zu: sender: %llu datagrams refused by the kernel; receiver: %llu datagrams "
-        "in %llu batches, %llu wakeups, data_rejected %llu, replayed %llu\n",
-        i, static_cast<unsigned long long>(s.send_dropped),
+        "# weft pair %zu: sender: %llu direct, %llu relayed, %llu dropped waiting, %llu queue "
+        "dropped, %llu datagrams refused by the kernel; receiver: %llu datagrams "
+        "in %llu batches, %llu wakeups, %llu oversized, %llu receive errors, data_rejected %llu, "
+        "replayed %llu, fragments_rejected %llu, data_received %llu, dropped %llu\n",
+        i, static_cast<unsigned long long>(s.node.direct_sent),
+        static_cast<unsigned long long>(s.node.relayed_sent),
+        static_cast<unsigned long long>(s.node.frames_dropped_waiting),
+        static_cast<unsigned long long>(s.sessions.queue_dropped),
+        static_cast<unsigned long long>(s.send_dropped),
         static_cast<unsigned long long>(r.io.datagrams_received),
         static_cast<unsigned long long>(r.io.batches_received),
         static_cast<unsigned long long>(r.io.wakeups),
+        static_cast<unsigned long long>(r.io.oversized_dropped),
+        static_cast<unsigned long long>(r.io.receive_errors),
         static_cast<unsigned long long>(r.sessions.data_rejected),
-        static_cast<unsigned long long>(r.sessions.data_replayed));
+        static_cast<unsigned long long>(r.sessions.data_replayed),
+        static_cast<unsigned long long>(r.sessions.fragments_rejected),
+        static_cast<unsigned long long>(r.sessions.data_received),
+        static_cast<unsigned long long>(r.node.datagrams_dropped));
   }
   for (const auto& b : bares)
     std::printf("# bare pair: %llu datagrams refused by the kernel on send\n",

@@ -1,7 +1,11 @@
 #include "crypto/packet_cipher.hpp"
 
 #include <climits>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <array>
 
 #include "base/assert.hpp"
 
@@ -16,6 +20,17 @@ ByteArray<12> nonce_of(std::uint64_t counter) noexcept {
 }
 
 int len_of(std::size_t n) noexcept { return n > INT_MAX ? -1 : static_cast<int>(n); }
+
+// Gets or sets the GCM tag through the provider's parameters directly: the
+// EVP_CIPHER_CTX_ctrl route builds the same parameter and more around it, per
+// packet.
+bool tag_param(EVP_CIPHER_CTX* ctx, MutableByteSpan tag, bool set) noexcept {
+  std::array<OSSL_PARAM, 2> params{
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag.data(), tag.size()),
+      OSSL_PARAM_construct_end()};
+  return (set ? EVP_CIPHER_CTX_set_params(ctx, params.data())
+              : EVP_CIPHER_CTX_get_params(ctx, params.data())) == 1;
+}
 
 }  // namespace
 
@@ -48,8 +63,7 @@ Result<void> PacketCipher::seal(std::uint64_t counter, ByteSpan ad, ByteSpan pla
       EVP_EncryptUpdate(ctx, as_uchar(out), &n, as_uchar(plaintext), len_of(plaintext.size())) !=
           1 ||
       EVP_EncryptFinal_ex(ctx, as_uchar(out) + n, &fin) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagSize,
-                          as_uchar(out.subspan(plaintext.size()))) != 1)
+      !tag_param(ctx, out.subspan(plaintext.size()), false))
     return Error::internal;
   return {};
 }
@@ -71,8 +85,7 @@ Result<void> PacketCipher::open(std::uint64_t counter, ByteSpan ad, ByteSpan cip
       EVP_DecryptUpdate(ctx, nullptr, &n, as_uchar(ad), len_of(ad.size())) != 1 ||
       EVP_DecryptUpdate(ctx, as_uchar(out), &n, as_uchar(ciphertext.first(out.size())),
                         len_of(out.size())) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagSize, as_uchar(MutableByteSpan(tag))) !=
-          1)
+      !tag_param(ctx, tag, true))
     return Error::internal;
   if (EVP_DecryptFinal_ex(ctx, as_uchar(out) + n, &fin) != 1) return Error::verification_failed;
   return {};

@@ -89,7 +89,7 @@ void Node::process_datagram(Instant now, const wire::Endpoint& from, ByteSpan da
     payload = v->payload();
     type = v->payload_type();
   }
-  std::vector<peer::Outgoing> out;
+  std::vector<peer::Outgoing>& out = out_;  // empty: route_out leaves it so
   auto r = sessions_.receive(now, from, payload, out);
   if (!r) {
     ++stats_.datagrams_dropped;
@@ -120,6 +120,8 @@ void Node::process_datagram(Instant now, const wire::Endpoint& from, ByteSpan da
         handle_root_message(now, *ri, r->message);
       else
         handle_peer_message(now, id, r->message, from, relayed_from);
+      // Handled (the host copied what it keeps): the next datagram reuses it.
+      sessions_.recycle(std::move(r->message));
     }
     return;
   }
@@ -295,9 +297,20 @@ Result<void> Node::send_frame(Instant now, NodeId peer, ByteSpan frame) {
   if (frame.size() + wire::FrameHeader::buffer_len() > wire::kMaxInnerMessage)
     return Error::too_large;
   if (peer == self_.address()) return Error::invalid_argument;
-  Bytes inner(wire::FrameHeader::buffer_len() + frame.size());
-  wire::FrameHeader::emit(inner);
-  std::copy(frame.begin(), frame.end(), inner.begin() + wire::FrameHeader::buffer_len());
+  const auto build = [&](Bytes& inner) {
+    inner.resize(wire::FrameHeader::buffer_len() + frame.size());
+    wire::FrameHeader::emit(inner);
+    std::copy(frame.begin(), frame.end(), inner.begin() + wire::FrameHeader::buffer_len());
+  };
+  if (info(peer).known) {
+    // Sealed (or copied into the session's queue) at once: the inner message
+    // is built in a buffer kept for it.
+    build(inner_);
+    send_inner(now, peer, inner_);
+    return {};
+  }
+  Bytes inner;
+  build(inner);
   return send_or_wait(now, peer, std::move(inner));
 }
 
@@ -317,9 +330,8 @@ Result<void> Node::send_or_wait(Instant now, NodeId peer, Bytes inner) {
 }
 
 void Node::send_inner(Instant now, NodeId peer, ByteSpan inner) {
-  std::vector<peer::Outgoing> out;
-  (void)sessions_.send(now, peer, inner, out);  // refusals are counted by the table
-  route_out(now, out, std::nullopt, std::nullopt);
+  (void)sessions_.send(now, peer, inner, out_);  // refusals are counted by the table
+  route_out(now, out_, std::nullopt, std::nullopt);
 }
 
 void Node::route_out(Instant now, std::vector<peer::Outgoing>& out,
@@ -334,6 +346,8 @@ void Node::route_out(Instant now, std::vector<peer::Outgoing>& out,
       else
         host_.send_datagram(*reply_to, o.datagram);
     }
+    // The host has copied it: the session table seals a later datagram into it.
+    sessions_.recycle_datagram(std::move(o.datagram));
   }
   out.clear();
 }

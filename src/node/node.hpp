@@ -213,6 +213,11 @@ class Node {
   NodeHost& host_;
   NodeConfig config_;
   peer::SessionTable sessions_;
+  // Kept between calls so the data path does not allocate them per frame:
+  // the datagrams of one send or receive (empty between calls; route_out
+  // never leads back into a send), and a frame's inner message.
+  std::vector<peer::Outgoing> out_;
+  Bytes inner_;
   std::vector<RootState> roots_;
   std::unordered_map<NodeId, PeerInfo> peers_;
   std::map<std::uint32_t, NodeId> lookups_;

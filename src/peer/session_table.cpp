@@ -139,18 +139,24 @@ void SessionTable::send_initiation(Instant now, NodeId id, PeerState& p,
 Result<void> SessionTable::seal_to(Instant now, NodeId id, PeerState& p, ByteSpan inner,
                                    std::vector<Outgoing>& out) {
   if (wire::DataHeader::message_len(inner.size()) <= config_.path_mtu) {
-    auto sealed = p.current->seal(now, inner, config_.limits);
-    if (!sealed) return sealed.error();
-    out.push_back({id, std::move(*sealed)});
+    Bytes datagram = datagram_buffer(wire::DataHeader::message_len(inner.size()));
+    WEFT_TRY(p.current->seal(now, inner, datagram, config_.limits));
+    out.push_back({id, std::move(datagram)});
     return {};
   }
-  auto pieces =
-      Fragmenter::split(inner, p.next_message_id++, config_.path_mtu - wire::DataView::kMinSize);
-  if (!pieces) return pieces.error();
-  for (const Bytes& piece : *pieces) {
-    auto sealed = p.current->seal(now, piece, config_.limits);
-    if (!sealed) return sealed.error();
-    out.push_back({id, std::move(*sealed)});
+  auto chunk = Fragmenter::chunk(inner.size(), config_.path_mtu - wire::DataView::kMinSize);
+  if (!chunk) return chunk.error();
+  const std::uint32_t message_id = p.next_message_id++;
+  for (std::size_t at = 0; at < inner.size(); at += *chunk) {
+    // Each fragment is built where its ciphertext goes and sealed in place:
+    // one buffer per datagram, no copy of the fragment.
+    const std::size_t plain = Fragmenter::fragment_size(inner.size(), *chunk, at);
+    Bytes datagram = datagram_buffer(wire::DataHeader::message_len(plain));
+    const MutableByteSpan body =
+        MutableByteSpan(datagram).subspan(wire::DataView::kHeaderSize, plain);
+    Fragmenter::emit(inner, message_id, *chunk, at, body);
+    WEFT_TRY(p.current->seal(now, body, datagram, config_.limits));
+    out.push_back({id, std::move(datagram)});
   }
   return {};
 }
@@ -436,8 +442,12 @@ Result<Received> SessionTable::receive_data(Instant now, ByteSpan d, std::vector
     ++stats_.data_rejected;
     return Error::expired;
   }
-  Bytes plain(v->plaintext_len());
+  // Decrypted into the spare buffer if there is one (a fragment's plaintext
+  // goes back to it, a whole message may come back through recycle()).
+  Bytes plain = std::move(spare_);
+  plain.resize(v->plaintext_len());
   if (auto r = (*slot)->open(now, *v, plain, config_.limits); !r) {
+    spare_ = std::move(plain);
     if (r.error() == Error::replayed)
       ++stats_.data_replayed;
     else
@@ -463,7 +473,10 @@ Result<Received> SessionTable::deliver(Instant now, NodeId peer, Bytes&& plainte
     ++stats_.malformed;
     return type.error();
   }
-  if (*type == wire::InnerType::keepalive) return Received{Received::Kind::keepalive, peer, {}};
+  if (*type == wire::InnerType::keepalive) {
+    spare_ = std::move(plaintext);
+    return Received{Received::Kind::keepalive, peer, {}};
+  }
   if (*type != wire::InnerType::fragment)
     return Received{Received::Kind::message, peer, std::move(plaintext)};
   auto f = wire::FragmentView::parse(plaintext);
@@ -472,6 +485,7 @@ Result<Received> SessionTable::deliver(Instant now, NodeId peer, Bytes&& plainte
     return f.error();
   }
   auto whole = reassembler_.add(now, peer.value(), *f);
+  spare_ = std::move(plaintext);  // copied into the reassembly (f is done with)
   if (!whole) {
     ++stats_.fragments_rejected;
     return whole.error();
@@ -484,6 +498,31 @@ Result<Received> SessionTable::deliver(Instant now, NodeId peer, Bytes&& plainte
     return Error::malformed;
   }
   return Received{Received::Kind::message, peer, std::move(**whole)};
+}
+
+Bytes SessionTable::datagram_buffer(std::size_t size) {
+  Bytes b;
+  if (!datagram_spares_.empty() && size <= kMaxDatagramSpare) {
+    b = std::move(datagram_spares_.back());
+    datagram_spares_.pop_back();
+  }
+  b.resize(size);
+  return b;
+}
+
+void SessionTable::recycle_datagram(Bytes&& datagram) {
+  if (datagram.capacity() == 0 || datagram.capacity() > kMaxDatagramSpare ||
+      datagram_spares_.size() >= kMaxDatagramSpares)
+    return;
+  datagram.clear();
+  datagram_spares_.push_back(std::move(datagram));
+}
+
+void SessionTable::recycle(Bytes&& buffer) {
+  if (spare_.capacity() == 0)
+    spare_ = std::move(buffer);
+  else
+    reassembler_.recycle(std::move(buffer));
 }
 
 // ---- timers ----

@@ -114,6 +114,17 @@ class SessionTable {
   Result<Received> receive(Instant now, const wire::Endpoint& from, ByteSpan datagram,
                            std::vector<Outgoing>& out);
 
+  // Gives a Received::message buffer back once it has been used: a later
+  // datagram is decrypted, or a fragmented message reassembled, into it
+  // instead of a new allocation. Optional.
+  void recycle(Bytes&& buffer);
+  // Gives an Outgoing::datagram back once sent (the host copied it): a later
+  // datagram is sealed into it. Optional; at most kMaxDatagramSpares of at
+  // most kMaxDatagramSpare bytes each are kept.
+  void recycle_datagram(Bytes&& datagram);
+  static constexpr std::size_t kMaxDatagramSpares = 128;
+  static constexpr std::size_t kMaxDatagramSpare = 2048;
+
   // Retransmits and rekeys handshakes, expires sessions and reassemblies, sends
   // keepalives. Returns the next instant poll() has work.
   Instant poll(Instant now, std::vector<Outgoing>& out);
@@ -166,6 +177,8 @@ class SessionTable {
   void send_initiation(Instant now, NodeId id, PeerState& p, std::vector<Outgoing>& out);
   Result<void> seal_to(Instant now, NodeId id, PeerState& p, ByteSpan inner,
                        std::vector<Outgoing>& out);
+  // A buffer of `size` bytes for a datagram, a spare if there is one.
+  Bytes datagram_buffer(std::size_t size);
   void install_current(Instant now, PeerState& p, Session s);
   void flush_queue(Instant now, NodeId id, PeerState& p, std::vector<Outgoing>& out);
   void drop_session(std::optional<Session>& s);
@@ -180,6 +193,8 @@ class SessionTable {
   CookieChecker cookie_checker_;
   LoadMonitor load_;
   Reassembler reassembler_;
+  Bytes spare_;                         // for the next decryption; see recycle()
+  std::vector<Bytes> datagram_spares_;  // see recycle_datagram()
   std::unordered_map<NodeId, PeerState> peers_;
   std::unordered_map<std::uint32_t, NodeId> indices_;
   std::map<crypto::PublicKey, NodeId> by_agreement_key_;

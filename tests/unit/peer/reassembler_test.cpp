@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 
 #include "peer/fragmenter.hpp"
 #include "wire/fragment.hpp"
@@ -189,5 +190,136 @@ TEST(Reassembler, RejectsAMessageThatCanNeverFit) {
   EXPECT_EQ(r.in_flight(), 0U);
 }
 
+// ---- the in-order fast path, the byte map after a gap, and buffer reuse
+
+// Fragments of m covering [offset, offset + n) each.
+Bytes fragment_of(const Bytes& m, std::uint32_t id, std::size_t offset, std::size_t n) {
+  Bytes f(wire::FragmentHeader::buffer_len() + n);
+  wire::FragmentHeader{id, static_cast<std::uint32_t>(m.size()), static_cast<std::uint32_t>(offset)}
+      .emit(f);
+  std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(offset), n,
+              f.begin() + static_cast<std::ptrdiff_t>(wire::FragmentHeader::buffer_len()));
+  return f;
+}
+
+TEST(Reassembler, OverlapsWithTheReceivedPrefixAreCheckedAndExtendIt) {
+  Reassembler r;
+  const Bytes m = message(1000, 3);
+  ASSERT_TRUE(add(r, t0, 1, fragment_of(m, 1, 0, 300)));
+  // Inside the prefix: a duplicate.
+  auto dup = add(r, t0, 1, fragment_of(m, 1, 100, 100));
+  ASSERT_TRUE(dup);
+  EXPECT_FALSE(dup->has_value());
+  EXPECT_EQ(r.stats().duplicates, 1U);
+  // Straddling the prefix's end: the known part is compared, the rest appended.
+  ASSERT_TRUE(add(r, t0, 1, fragment_of(m, 1, 250, 450)));
+  auto done = add(r, t0, 1, fragment_of(m, 1, 700, 300));
+  ASSERT_TRUE(done && done->has_value());
+  EXPECT_EQ(**done, m);
+
+  // A straddling fragment that disagrees inside the prefix drops the message.
+  ASSERT_TRUE(add(r, t0, 1, fragment_of(m, 2, 0, 300)));
+  Bytes evil = fragment_of(m, 2, 250, 450);
+  evil[wire::FragmentHeader::buffer_len() + 10] ^= std::byte{0x80};  // byte 260
+  EXPECT_EQ(add(r, t0, 1, evil).error(), Error::malformed);
+  EXPECT_EQ(r.stats().inconsistent, 1U);
+  EXPECT_EQ(r.in_flight(), 0U);
+}
+
+TEST(Reassembler, ScatteredOverlappingRangesReassembleExactly) {
+  // Random ranges (any offsets and lengths, so they share 64-byte words of
+  // the byte map partly) until every byte is covered.
+  std::mt19937 rng(11);
+  for (int round = 0; round < 50; ++round) {
+    Reassembler r;
+    const std::size_t size = 1 + rng() % 5000;
+    const Bytes m = message(size, static_cast<unsigned>(round));
+    std::optional<Bytes> whole;
+    std::vector<bool> covered(size);
+    std::size_t fresh_fragments = 0;
+    std::size_t fragments = 0;
+    while (!whole) {
+      const std::size_t offset = rng() % size;
+      const std::size_t n = 1 + rng() % std::min<std::size_t>(size - offset, 300);
+      bool fresh = false;
+      for (std::size_t i = offset; i < offset + n; ++i) fresh = fresh || !covered[i];
+      for (std::size_t i = offset; i < offset + n; ++i) covered[i] = true;
+      auto res = add(r, t0, 1, fragment_of(m, 9, offset, n));
+      ASSERT_TRUE(res);
+      ++fragments;
+      if (fresh) ++fresh_fragments;
+      if (res->has_value())
+        whole = std::move(**res);
+      else
+        ASSERT_FALSE(std::all_of(covered.begin(), covered.end(), [](bool b) { return b; }));
+    }
+    EXPECT_EQ(*whole, m) << "round " << round;
+    EXPECT_EQ(r.stats().duplicates, fragments - fresh_fragments);
+    EXPECT_EQ(r.bytes(), 0U);
+  }
+}
+
+TEST(Reassembler, ScatteredInconsistencyInAPartlyKnownWordDropsTheMessage) {
+  Reassembler r;
+  const Bytes m = message(1000, 4);
+  ASSERT_TRUE(add(r, t0, 1, fragment_of(m, 1, 500, 10)));  // a gap: the byte map is on
+  ASSERT_TRUE(add(r, t0, 1, fragment_of(m, 1, 520, 10)));
+  // [505, 525) half overlaps both; byte 522 disagrees.
+  Bytes evil = fragment_of(m, 1, 505, 20);
+  evil[wire::FragmentHeader::buffer_len() + 17] ^= std::byte{1};
+  EXPECT_EQ(add(r, t0, 1, evil).error(), Error::malformed);
+  EXPECT_EQ(r.in_flight(), 0U);
+}
+
+TEST(Reassembler, ARecycledBufferNeverShowsItsOldBytes) {
+  Reassembler r;
+  // Message A fills a buffer with 0xee and is handed back.
+  const Bytes a(3000, std::byte{0xee});
+  std::optional<Bytes> whole_a;
+  for (const auto& p : split(a, 1)) {
+    auto res = add(r, t0, 1, p);
+    ASSERT_TRUE(res);
+    if (res->has_value()) whole_a = std::move(**res);
+  }
+  ASSERT_TRUE(whole_a);
+  const std::byte* storage = whole_a->data();
+  const std::size_t capacity = whole_a->capacity();
+  r.recycle(std::move(*whole_a));
+  EXPECT_EQ(r.spare_bytes(), capacity);
+
+  // Message B (smaller, zeros where A had 0xee) reuses it and arrives last
+  // fragment first, so its buffer is sized before most bytes arrive.
+  Bytes b = message(2900, 7);
+  std::fill(b.begin() + 1, b.end(), std::byte{0});
+  auto parts = split(b, 2, 1000);
+  std::reverse(parts.begin(), parts.end());
+  std::optional<Bytes> whole_b;
+  for (const auto& p : parts) {
+    auto res = add(r, t0, 1, p);
+    ASSERT_TRUE(res);
+    if (res->has_value()) whole_b = std::move(**res);
+  }
+  ASSERT_TRUE(whole_b);
+  EXPECT_EQ(whole_b->data(), storage);  // the same memory
+  EXPECT_EQ(*whole_b, b);               // byte for byte B's
+  EXPECT_EQ(r.spare_bytes(), 0U);
+  EXPECT_EQ(r.bytes(), 0U);
+}
+
+TEST(Reassembler, SparesStayWithinTheLimits) {
+  const ReassemblerLimits limits{.max_messages = 4, .max_bytes = 20'000, .timeout = 5s};
+  Reassembler r(limits);
+  for (int i = 0; i < 20; ++i) r.recycle(Bytes(1000));
+  EXPECT_LE(r.spare_bytes(), Reassembler::kMaxSpares * 1000);
+  r.recycle(Bytes(19'000));  // would exceed max_bytes with the others: freed
+  EXPECT_LE(r.spare_bytes() + r.bytes(), limits.max_bytes);
+  // Reassemblies in flight push spares out rather than exceed the limit.
+  const Bytes m = message(5000);
+  for (std::uint32_t id = 0; id < 3; ++id) {
+    ASSERT_TRUE(add(r, t0, 1, split(m, id)[0]));
+    EXPECT_LE(r.spare_bytes() + r.bytes(), limits.max_bytes);
+  }
+  EXPECT_EQ(r.in_flight(), 3U);
+}
 }  // namespace
 }  // namespace weft::peer
