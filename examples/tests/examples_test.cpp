@@ -295,12 +295,19 @@ TEST_F(ExamplesTest, EpollLoopServesConcurrentClientsAndReportsEvents) {
     EXPECT_TRUE(clients[i]->process->read_to_end() == rest[i]) << "client " << i;
     EXPECT_EQ(clients[i]->process->wait_exit(), 0);
   }
-  std::vector<std::string> served;
-  for (int i = 0; i < kClients; ++i) served.push_back(server.process->expect_line("closed "));
+  // Everything the server printed meanwhile: a "closed" line per client with
+  // the bytes it echoed, and the node's events about each client's path.
+  std::vector<std::string> printed;
   for (int i = 0; i < kClients; ++i) {
-    EXPECT_TRUE(contains(served, "closed " + clients[i]->ip + ":",
+    std::string closed = server.process->expect_line("closed ", kWait, &printed);
+    printed.push_back(std::move(closed));
+  }
+  for (int i = 0; i < kClients; ++i) {
+    EXPECT_TRUE(contains(printed, "closed " + clients[i]->ip + ":",
                          " " + std::to_string(first[i].size() + rest[i].size())))
-        << ::testing::PrintToString(served);
+        << ::testing::PrintToString(printed);
+    EXPECT_TRUE(contains(printed, "event peer_", "node " + clients[i]->node))
+        << ::testing::PrintToString(printed);
   }
 
   // Events while it serves: deauthorized, the server loses its address and is
