@@ -273,7 +273,9 @@ Result<void> Controller::deauthorize(NetworkId id, NodeId node, std::uint64_t no
   for (const auto& [key, seen] : last_request_ms_)
     if (key.network == *number && key.node != node.value() && online(key, now_ms))
       queued_.push_back({NodeId::from_u64(key.node).value(), id, bytes});
-  if (last_request_ms_.erase({*number, node.value()}) > 0)
+  // It stays online (if it was): authorized again, it gets its config pushed
+  // at once instead of at its next retry after the refusal.
+  if (online({*number, node.value()}, now_ms))
     queued_.push_back({node, id, refusal(id, wire::RefusalReason::not_authorized)});
   dirty_members_.erase({*number, node.value()});
   log::info(kLog, "deauthorized {} on {}", node.to_string(), id.to_string());

@@ -227,8 +227,13 @@ TEST(Controller, DeauthorizeRevokesAndPushes) {
   EXPECT_EQ(expect_refusal(c->handle_config_request(pub(mallory()), net->id, kT + 30)),
             wire::RefusalReason::not_authorized);
 
-  // Authorized again in the same millisecond: the new credential is not covered.
+  // Authorized again in the same millisecond: the new credential is not
+  // covered, and it is pushed to Mallory at once (she asked recently).
   ASSERT_TRUE(c->authorize(net->id, mallory().address(), kT + 20));
+  const auto reauthorized = c->take_pushes(kT + 21);
+  ASSERT_EQ(reauthorized.size(), 1U);
+  EXPECT_EQ(reauthorized[0].to, mallory().address());
+  ASSERT_TRUE(wire::ConfigMessage::parse(reauthorized[0].message));
   const auto again = expect_config(c->handle_config_request(pub(mallory()), net->id, kT + 20));
   EXPECT_GT(again.credential.issued_ms, kT + 20);
 }
