@@ -13,6 +13,8 @@ packages=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   # test tools
   tshark iproute2 procps
+  # API reference (cmake --build <dir> --target doxygen; test docs.public_api_documented)
+  doxygen
 )
 
 missing=()
