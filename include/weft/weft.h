@@ -250,8 +250,11 @@ int weft_node_leave(weft_node* node, uint64_t network);
 /** Waits up to timeout_ms for an address of `family` (AF_INET or AF_INET6)
  * on a joined network and writes it to addr (port 0). ETIMEDOUT (no answer:
  * weft_last_error says whether any root answered), EACCES (the controller
- * refused us), ENOENT (no such network), EINVAL (not joined, or the node is
- * not running or stops meanwhile). */
+ * refused us: returned as soon as it does, so a program learns it must be
+ * authorized; once an admin authorizes the node, the controller sends its
+ * config at once and WEFT_EVENT_NETWORK_READY follows, after which waiting
+ * again succeeds), ENOENT (no such network), EINVAL (not joined, or the node
+ * is not running or stops meanwhile). */
 int weft_node_wait_address(weft_node* node, uint64_t network, int family,
                            struct sockaddr_storage* addr, int timeout_ms);
 /** Writes up to `capacity` of the network's current addresses to addrs and
