@@ -433,13 +433,15 @@ Result<Received> SessionTable::receive_data(Instant now, ByteSpan d, std::vector
     return Error::not_found;
   }
   if (slot == &p.previous && now >= p.previous_until) {
-    ++stats_.data_rejected;
+    ++stats_.data_expired;
     return Error::expired;
   }
   Bytes plain(v->plaintext_len());
   if (auto r = (*slot)->open(now, *v, plain, config_.limits); !r) {
     if (r.error() == Error::replayed)
       ++stats_.data_replayed;
+    else if (r.error() == Error::expired)
+      ++stats_.data_expired;
     else
       ++stats_.data_rejected;
     return r.error();
