@@ -156,10 +156,11 @@ struct PeerStats {
   Route route;
   // Round trip of the direct path in use, measured by probes: smoothed (gain
   // 1/8) and the last sample. Nullopt when relayed or not measured yet. A root:
-  // the last registration's round trip (sent on an established session).
+  // the same of its registrations' round trips (those sent on an established
+  // session; one queued behind a handshake is not a sample).
   std::optional<Duration> latency;
   std::optional<Duration> last_latency;
-  bool session{false};  // a session is established (handshake completed)
+  bool session{false};     // a session is established (handshake completed)
   bool looking_up{false};  // a lookup at the roots is running
   std::size_t paths{0};    // direct paths known (live or candidates)
   TrafficCounters traffic;
@@ -196,6 +197,10 @@ class Node {
   [[nodiscard]] const NodeStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const peer::SessionStats& session_stats() const noexcept {
     return sessions_.stats();
+  }
+  // Fragments: reassemblies that timed out or were evicted (memory bound) lost their message.
+  [[nodiscard]] const peer::ReassemblerStats& reassembly_stats() const noexcept {
+    return sessions_.reassembly_stats();
   }
   [[nodiscard]] NodeId address() const noexcept { return self_.address(); }
 

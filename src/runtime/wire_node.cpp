@@ -219,8 +219,8 @@ void WireNode::hand_over() {
 
 WireNode::Stats WireNode::stats() const {
   std::lock_guard lock(mutex_);
-  return {node_->stats(), node_->session_stats(), loop_->stats(), send_dropped_,
-          unanswerable_dropped_};
+  return {node_->stats(), node_->session_stats(), node_->reassembly_stats(),
+          loop_->stats(), send_dropped_,          unanswerable_dropped_};
 }
 
 std::vector<node::PeerStats> WireNode::peer_stats() const {

@@ -106,6 +106,7 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   struct Stats {
     node::NodeStats node;
     peer::SessionStats sessions;
+    peer::ReassemblerStats reassembly;
     osdep::DatagramLoop::Stats io;
     std::uint64_t send_dropped;  // datagrams the kernel refused
     // Received from port 0 or a scoped (link-local) IPv6 source: nothing

@@ -85,8 +85,7 @@ void expect_totals_add_up(SimNode& n, Instant now) {
   const node::NodeStats& t = n.node().stats();
   EXPECT_EQ(sum.datagrams_sent, t.datagrams_sent);
   EXPECT_EQ(sum.bytes_sent, t.bytes_sent);
-  EXPECT_EQ(sum.datagrams_received + t.datagrams_dropped + t.relay_malformed,
-            t.datagrams_received);
+  EXPECT_EQ(sum.datagrams_received + t.datagrams_dropped + t.relay_malformed, t.datagrams_received);
   EXPECT_GT(t.datagrams_sent, 0U);
 }
 
@@ -212,6 +211,7 @@ TEST(NodeStats, AFragmentedFrameIsOneFrameAndEveryFragmentsDatagram) {
   EXPECT_EQ(b1.traffic.frame_bytes_received - b0.traffic.frame_bytes_received, 5000U);
   EXPECT_EQ(b1.traffic.datagrams_received - b0.traffic.datagrams_received, seen);
   EXPECT_EQ(b1.traffic.bytes_received - b0.traffic.bytes_received, seen_bytes);
+  EXPECT_EQ(b.node().reassembly_stats().completed, 1U);
 }
 
 TEST(NodeStats, RelayedTrafficCountsForThePeerWithTheRelayHeaderAndNamesTheRoot) {
