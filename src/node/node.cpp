@@ -36,7 +36,7 @@ Node::Node(const crypto::Identity& self, crypto::Rng& rng, NodeHost& host, NodeC
   for (const auto& r : config_.roots) {
     if (r.endpoints.empty() || r.identity.address() == self.address()) continue;
     (void)sessions_.add_peer(r.identity);  // a duplicate entry is harmless
-    roots_.push_back(RootState{r, std::nullopt});
+    roots_.emplace_back(r);
   }
   next_probe_id_ = rng_.next_u64();
 }
@@ -73,9 +73,48 @@ Route Node::route(Instant /*now*/, NodeId peer) const {
   return Route{it->second.reported, it->second.reported_endpoint};
 }
 
+std::vector<PeerStats> Node::peer_stats(Instant /*now*/) const {
+  std::vector<PeerStats> v;
+  v.reserve(roots_.size() + peers_.size());
+  for (const auto& r : roots_) {
+    PeerStats s(r.entry.identity.address());
+    s.root = true;
+    s.route = Route{Route::Kind::direct, r.entry.endpoints.front()};
+    s.latency = r.rtt;
+    s.last_latency = r.last_rtt;
+    s.session = sessions_.has_session(s.peer);
+    s.paths = 1;
+    s.traffic = r.traffic;
+    s.last_received = r.last_received;
+    v.push_back(s);
+  }
+  const std::size_t first_peer = v.size();
+  for (const auto& [id, p] : peers_) {
+    if (root_index(id)) continue;  // a frame addressed to a root: counted as the root's
+    PeerStats s(id);
+    s.route = Route{p.reported, p.reported_endpoint};
+    if (p.reported == Route::Kind::direct && p.reported_endpoint) {
+      s.latency = p.paths.latency(*p.reported_endpoint);
+      s.last_latency = p.paths.last_latency(*p.reported_endpoint);
+    }
+    s.session = sessions_.has_session(id);
+    s.looking_up = p.lookup_started.has_value();
+    s.paths = p.paths.size();
+    s.traffic = p.traffic;
+    s.last_received = p.last_received;
+    v.push_back(s);
+  }
+  // The same order on every call (the peer table's is not).
+  std::sort(v.begin() + static_cast<std::ptrdiff_t>(first_peer), v.end(),
+            [](const PeerStats& a, const PeerStats& b) { return a.peer < b.peer; });
+  return v;
+}
+
 // ---- receiving ----
 
 void Node::process_datagram(Instant now, const wire::Endpoint& from, ByteSpan datagram) {
+  ++stats_.datagrams_received;
+  stats_.bytes_received += datagram.size();
   auto type = type_of(datagram);
   std::optional<NodeId> relayed_from;
   ByteSpan payload = datagram;
@@ -99,9 +138,16 @@ void Node::process_datagram(Instant now, const wire::Endpoint& from, ByteSpan da
   if (r->peer) {
     const NodeId id = *r->peer;
     const auto ri = root_index(id);
-    if (!ri) {
-      PeerInfo& p = info(id);
-      p.known = true;
+    PeerInfo* p = nullptr;
+    TrafficCounters* counters = nullptr;
+    if (ri) {
+      counters = &roots_[*ri].traffic;
+      roots_[*ri].last_received = now;
+    } else {
+      p = &info(id);
+      p->known = true;
+      p->last_received = now;
+      counters = &p->traffic;
       // Only a datagram that proved the peer's keys, and came straight from
       // `from`, makes `from` a path: data under the session, or a response.
       const bool proven =
@@ -109,17 +155,19 @@ void Node::process_datagram(Instant now, const wire::Endpoint& from, ByteSpan da
           (r->kind == peer::Received::Kind::handshake && type == wire::MessageType::response);
       if (proven && !relayed_from) {
         if (r->new_session)
-          p.paths.session_started(now, from);
+          p->paths.session_started(now, from);
         else
-          p.paths.authenticated(now, from);
+          p->paths.authenticated(now, from);
       }
     }
-    route_out(now, out, from, relayed_from);
+    ++counters->datagrams_received;
+    counters->bytes_received += datagram.size();
+    route_out(now, out, from, relayed_from, counters);
     if (r->kind == peer::Received::Kind::message) {
       if (ri)
         handle_root_message(now, *ri, r->message);
       else
-        handle_peer_message(now, id, r->message, from, relayed_from);
+        handle_peer_message(now, id, *p, r->message, from, relayed_from);
       // Handled (the host copied what it keeps): the next datagram reuses it.
       sessions_.recycle(std::move(r->message));
     }
@@ -128,8 +176,8 @@ void Node::process_datagram(Instant now, const wire::Endpoint& from, ByteSpan da
   route_out(now, out, from, relayed_from);
 }
 
-void Node::handle_peer_message(Instant now, NodeId peer, ByteSpan m, const wire::Endpoint& from,
-                               std::optional<NodeId> relayed_by) {
+void Node::handle_peer_message(Instant now, NodeId peer, PeerInfo& peer_info, ByteSpan m,
+                               const wire::Endpoint& from, std::optional<NodeId> relayed_by) {
   auto type = wire::inner_type(m);
   if (!type) {
     ++stats_.messages_malformed;
@@ -143,6 +191,8 @@ void Node::handle_peer_message(Instant now, NodeId peer, ByteSpan m, const wire:
         return;
       }
       const ByteSpan payload = f->payload();
+      ++peer_info.traffic.frames_received;
+      peer_info.traffic.frame_bytes_received += payload.size();
       const auto first = static_cast<std::uint8_t>(payload[0]);
       if (first >= 0x20 && first <= 0x2f)
         handle_vl2(now, peer, payload);
@@ -158,7 +208,7 @@ void Node::handle_peer_message(Instant now, NodeId peer, ByteSpan m, const wire:
         return;
       }
       if (p->reply) {
-        if (!relayed_by) info(peer).paths.probe_reply(now, from, p->id);
+        if (!relayed_by) peer_info.paths.probe_reply(now, from, p->id);
         return;
       }
       // Answer the way the probe came, so the prober measures that path.
@@ -168,9 +218,9 @@ void Node::handle_peer_message(Instant now, NodeId peer, ByteSpan m, const wire:
       for (auto& o : out) {
         if (o.peer && type_of(o.datagram) == wire::MessageType::data) {
           if (relayed_by)
-            send_relayed(now, peer, o.datagram, from);
+            send_relayed(now, peer, o.datagram, &peer_info.traffic, from);
           else
-            host_.send_datagram(from, o.datagram);
+            emit(from, o.datagram, &peer_info.traffic);
         } else if (o.peer) {
           send_to_peer(now, *o.peer, o.datagram);
         }
@@ -204,6 +254,12 @@ void Node::handle_root_message(Instant now, std::size_t root, ByteSpan m) {
       }
       RootState& r = roots_[root];
       r.last_ack = now;
+      if (r.timed_registration == ack->timestamp) {
+        const Duration sample = now - r.last_register;
+        r.last_rtt = sample;
+        r.rtt = r.rtt ? *r.rtt + (sample - *r.rtt) / 8 : sample;  // as PathSet smooths
+        r.timed_registration.reset();
+      }
       if (!r.announced) {
         r.announced = true;
         host_.on_event(
@@ -257,7 +313,7 @@ void Node::learn(Instant now, const wire::PeerRecord& record, bool punch_now) {
   while (!p.waiting.empty()) {
     const Bytes m = std::move(p.waiting.front());
     p.waiting.pop_front();
-    send_inner(now, record.address, m);
+    send_frame_inner(now, record.address, p, m);
   }
   if (punch_now) punch(now, record.address);
 }
@@ -266,10 +322,11 @@ void Node::punch(Instant now, NodeId peer) {
   PeerInfo& p = info(peer);
   std::vector<peer::ProbeRequest> probes;
   (void)p.paths.poll(now, next_probe_id_, probes);
-  for (const auto& pr : probes) send_probe(now, peer, pr.endpoint, pr.id);
+  for (const auto& pr : probes) send_probe(now, peer, p, pr.endpoint, pr.id);
 }
 
-void Node::send_probe(Instant now, NodeId peer, const wire::Endpoint& to, std::uint64_t id) {
+void Node::send_probe(Instant now, NodeId peer, PeerInfo& p, const wire::Endpoint& to,
+                      std::uint64_t id) {
   std::vector<peer::Outgoing> out;
   if (!sessions_.has_session(peer)) {
     // The handshake itself is the punch: send_to_peer sends the initiation to
@@ -283,7 +340,7 @@ void Node::send_probe(Instant now, NodeId peer, const wire::Endpoint& to, std::u
   for (auto& o : out) {
     if (o.peer && type_of(o.datagram) == wire::MessageType::data) {
       ++stats_.probes_sent;
-      host_.send_datagram(to, o.datagram);
+      emit(to, o.datagram, &p.traffic);
     } else if (o.peer) {
       send_to_peer(now, *o.peer, o.datagram);
     }
@@ -302,11 +359,11 @@ Result<void> Node::send_frame(Instant now, NodeId peer, ByteSpan frame) {
     wire::FrameHeader::emit(inner);
     std::copy(frame.begin(), frame.end(), inner.begin() + wire::FrameHeader::buffer_len());
   };
-  if (info(peer).known) {
+  if (PeerInfo& p = info(peer); p.known) {
     // Sealed (or copied into the session's queue) at once: the inner message
     // is built in a buffer kept for it.
     build(inner_);
-    send_inner(now, peer, inner_);
+    send_frame_inner(now, peer, p, inner_);
     return {};
   }
   Bytes inner;
@@ -325,7 +382,7 @@ Result<void> Node::send_or_wait(Instant now, NodeId peer, Bytes inner) {
     if (!p.lookup_started) start_lookup(now, peer);
     return {};
   }
-  send_inner(now, peer, inner);
+  send_frame_inner(now, peer, p, inner);
   return {};
 }
 
@@ -334,17 +391,25 @@ void Node::send_inner(Instant now, NodeId peer, ByteSpan inner) {
   route_out(now, out_, std::nullopt, std::nullopt);
 }
 
+void Node::send_frame_inner(Instant now, NodeId peer, PeerInfo& p, ByteSpan inner) {
+  if (sessions_.send(now, peer, inner, out_)) {  // refusals are counted by the table
+    ++p.traffic.frames_sent;
+    p.traffic.frame_bytes_sent += inner.size() - wire::FrameHeader::buffer_len();
+  }
+  route_out(now, out_, std::nullopt, std::nullopt);
+}
+
 void Node::route_out(Instant now, std::vector<peer::Outgoing>& out,
                      const std::optional<wire::Endpoint>& reply_to,
-                     std::optional<NodeId> relayed_from) {
+                     std::optional<NodeId> relayed_from, TrafficCounters* reply_counters) {
   for (auto& o : out) {
     if (o.peer) {
       send_to_peer(now, *o.peer, o.datagram);
     } else if (reply_to) {
       if (relayed_from)
-        send_relayed(now, *relayed_from, o.datagram, *reply_to);
+        send_relayed(now, *relayed_from, o.datagram, reply_counters, *reply_to);
       else
-        host_.send_datagram(*reply_to, o.datagram);
+        emit(*reply_to, o.datagram, reply_counters);
     }
     // The host has copied it: the session table seals a later datagram into it.
     sessions_.recycle_datagram(std::move(o.datagram));
@@ -352,9 +417,19 @@ void Node::route_out(Instant now, std::vector<peer::Outgoing>& out,
   out.clear();
 }
 
+void Node::emit(const wire::Endpoint& to, ByteSpan datagram, TrafficCounters* counters) {
+  ++stats_.datagrams_sent;
+  stats_.bytes_sent += datagram.size();
+  if (counters != nullptr) {
+    ++counters->datagrams_sent;
+    counters->bytes_sent += datagram.size();
+  }
+  host_.send_datagram(to, datagram);
+}
+
 void Node::send_to_peer(Instant now, NodeId peer, ByteSpan datagram) {
   if (auto ri = root_index(peer)) {
-    host_.send_datagram(roots_[*ri].entry.endpoints.front(), datagram);
+    emit(roots_[*ri].entry.endpoints.front(), datagram, &roots_[*ri].traffic);
     return;
   }
   PeerInfo& p = info(peer);
@@ -363,18 +438,18 @@ void Node::send_to_peer(Instant now, NodeId peer, ByteSpan datagram) {
   if (best) {
     p.paths.used(now, *best);
     ++stats_.direct_sent;
-    host_.send_datagram(*best, datagram);
+    emit(*best, datagram, &p.traffic);
     return;
   }
   if (type_of(datagram) == wire::MessageType::initiation) {
     // No path yet: punch at every candidate and try the relay too; whichever
     // answers first carries the handshake (a second copy is a replay, dropped).
-    for (const auto& e : p.paths.unconfirmed(now)) host_.send_datagram(e, datagram);
+    for (const auto& e : p.paths.unconfirmed(now)) emit(e, datagram, &p.traffic);
   }
-  send_relayed(now, peer, datagram);
+  send_relayed(now, peer, datagram, &p.traffic);
 }
 
-void Node::send_relayed(Instant now, NodeId peer, ByteSpan datagram,
+void Node::send_relayed(Instant now, NodeId peer, ByteSpan datagram, TrafficCounters* counters,
                         std::optional<wire::Endpoint> via) {
   if (!via) {
     auto ri = relay_root(now);
@@ -389,7 +464,7 @@ void Node::send_relayed(Instant now, NodeId peer, ByteSpan datagram,
   wire::RelayHeader{peer, self_.address()}.emit(b);
   std::copy(datagram.begin(), datagram.end(), b.begin() + wire::RelayHeader::buffer_len());
   ++stats_.relayed_sent;
-  host_.send_datagram(*via, b);
+  emit(*via, b, counters);
 }
 
 void Node::report_route(Instant now, NodeId peer, PeerInfo& p) {
@@ -422,13 +497,16 @@ void Node::register_with(Instant now, std::size_t i) {
                        {}},
       {}};
   last_registration_ts_ = reg.timestamp;
+  const NodeId root = roots_[i].entry.identity.address();
+  roots_[i].timed_registration =
+      sessions_.has_session(root) ? std::optional(reg.timestamp) : std::nullopt;
   for (const auto& e : config_.local_endpoints) {
     if (reg.record.endpoints.size() + 1 >= wire::PeerRecord::kMaxEndpoints) break;
     reg.record.endpoints.push_back(e);
   }
   reg.signature = self_.sign(reg.signing_input());
   roots_[i].last_register = now;
-  send_inner(now, roots_[i].entry.identity.address(), emit_bytes(reg));
+  send_inner(now, root, emit_bytes(reg));
 }
 
 void Node::start_lookup(Instant now, NodeId peer) {
@@ -494,7 +572,7 @@ Instant Node::tick(Instant now) {
     if (!p.known) continue;
     std::vector<peer::ProbeRequest> probes;
     at(p.paths.poll(now, next_probe_id_, probes));
-    for (const auto& pr : probes) send_probe(now, id, pr.endpoint, pr.id);
+    for (const auto& pr : probes) send_probe(now, id, p, pr.endpoint, pr.id);
     report_route(now, id, p);
     if (p.reported != Route::Kind::direct && sessions_.has_session(id) && !p.lookup_started) {
       // Relayed: ask the roots again now and then, which makes them send the

@@ -85,6 +85,14 @@ struct NodeConfig {
 };
 
 struct NodeStats {
+  // Every datagram handed to process_datagram / to NodeHost::send_datagram,
+  // and their sizes (UDP payload bytes: no IP or UDP header).
+  std::uint64_t datagrams_received = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t datagrams_sent = 0;
+  std::uint64_t bytes_sent = 0;
+  // Drops. Those of the session layer (replays, forgeries, unknown indexes,
+  // full handshake queues...) are counted by reason in peer::SessionStats.
   std::uint64_t datagrams_dropped = 0;  // refused by the session layer (its stats say why)
   std::uint64_t relay_malformed = 0;
   std::uint64_t root_messages_from_non_roots = 0;
@@ -112,6 +120,54 @@ struct Route {
   std::optional<wire::Endpoint> endpoint;  // direct: the path; relay: the root
 };
 
+// Traffic with one peer, counted as it passes (one increment per datagram and
+// direction, on the peer record the data path already holds).
+//  - datagrams/bytes: the UDP payloads on the wire that carry this peer's
+//    session: handshakes, data (frames, probes, keepalives, fragments) and,
+//    when relayed, the relay header too. Received: only what the session layer
+//    accepted as the peer's (a forged, replayed or malformed datagram counts in
+//    NodeStats / SessionStats, never here). Sent: each copy handed to the host
+//    (a handshake punched at several candidates counts once per candidate).
+//  - frames/frame_bytes: VL1 frames and their payload (what send_frame takes
+//    and NodeHost::deliver_frame hands out, VL2 messages and network frames
+//    with their network header included; not the VL1 frame header). Sent:
+//    accepted by the session layer (sealed, or queued for a handshake that may
+//    yet fail: SessionStats::queue_dropped); frames waiting for a lookup count
+//    when it succeeds. Received: whole frames after reassembly.
+struct TrafficCounters {
+  std::uint64_t datagrams_sent = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t datagrams_received = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t frames_sent = 0;
+  std::uint64_t frame_bytes_sent = 0;
+  std::uint64_t frames_received = 0;
+  std::uint64_t frame_bytes_received = 0;
+  bool operator==(const TrafficCounters&) const = default;
+};
+
+// One peer as Node::peer_stats() sees it.
+struct PeerStats {
+  explicit PeerStats(NodeId id) : peer(id) {}
+  NodeId peer;
+  bool root{false};  // a configured root (its traffic: registrations, lookups; relayed
+                     // datagrams count for the peer at the other end, not for the root)
+  // The path traffic takes now (what route() says; a root: its endpoint).
+  Route route;
+  // Round trip of the direct path in use, measured by probes: smoothed (gain
+  // 1/8) and the last sample. Nullopt when relayed or not measured yet. A root:
+  // the same of its registrations' round trips (those sent on an established
+  // session; one queued behind a handshake is not a sample).
+  std::optional<Duration> latency;
+  std::optional<Duration> last_latency;
+  bool session{false};     // a session is established (handshake completed)
+  bool looking_up{false};  // a lookup at the roots is running
+  std::size_t paths{0};    // direct paths known (live or candidates)
+  TrafficCounters traffic;
+  // The last datagram the session layer accepted from the peer.
+  std::optional<Instant> last_received;
+};
+
 class Node {
  public:
   Node(const crypto::Identity& self, crypto::Rng& rng, NodeHost& host, NodeConfig config);
@@ -134,19 +190,35 @@ class Node {
   [[nodiscard]] const vnet::NetworkSwitch* network(NetworkId network) const;
 
   [[nodiscard]] Route route(Instant now, NodeId peer) const;
+  // Every root and every peer heard of (looked up, or met), roots first. A
+  // snapshot: allocates; not for the data path.
+  [[nodiscard]] std::vector<PeerStats> peer_stats(Instant now) const;
   [[nodiscard]] bool registered(Instant now, std::size_t root_index) const;
   [[nodiscard]] const NodeStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const peer::SessionStats& session_stats() const noexcept {
     return sessions_.stats();
   }
+  // Fragments: reassemblies that timed out or were evicted (memory bound) lost their message.
+  [[nodiscard]] const peer::ReassemblerStats& reassembly_stats() const noexcept {
+    return sessions_.reassembly_stats();
+  }
   [[nodiscard]] NodeId address() const noexcept { return self_.address(); }
 
  private:
   struct RootState {
+    explicit RootState(RootEntry e) : entry(std::move(e)) {}
     RootEntry entry;
     std::optional<Instant> last_ack;
     Instant last_register{Instant::from_nanos(INT64_MIN / 2)};
     bool announced{false};
+    // The last registration, if it went out sealed on an established session
+    // (one queued behind a handshake would measure the handshake too): its ack
+    // gives the root's round trip.
+    std::optional<std::uint64_t> timed_registration;
+    std::optional<Duration> rtt;  // smoothed like a path's
+    std::optional<Duration> last_rtt;
+    TrafficCounters traffic;
+    std::optional<Instant> last_received;
   };
   struct PeerInfo {
     explicit PeerInfo(const peer::PathConfig& c) : paths(c) {}
@@ -157,6 +229,8 @@ class Node {
     Instant last_lookup{Instant::from_nanos(INT64_MIN / 2)};
     Route::Kind reported{Route::Kind::none};
     std::optional<wire::Endpoint> reported_endpoint;
+    TrafficCounters traffic;
+    std::optional<Instant> last_received;
   };
 
   [[nodiscard]] std::optional<std::size_t> root_index(NodeId id) const;
@@ -169,11 +243,14 @@ class Node {
   void handle_root_message(Instant now, std::size_t root, ByteSpan m);
   void learn(Instant now, const wire::PeerRecord& record, bool punch);
   void punch(Instant now, NodeId peer);
-  void send_probe(Instant now, NodeId peer, const wire::Endpoint& to, std::uint64_t id);
-  void handle_peer_message(Instant now, NodeId peer, ByteSpan m, const wire::Endpoint& from,
-                           std::optional<NodeId> relayed_by);
+  void send_probe(Instant now, NodeId peer, PeerInfo& p, const wire::Endpoint& to,
+                  std::uint64_t id);
+  void handle_peer_message(Instant now, NodeId peer, PeerInfo& p, ByteSpan m,
+                           const wire::Endpoint& from, std::optional<NodeId> relayed_by);
   void send_inner(Instant now, NodeId peer, ByteSpan inner);
-  // Sends an inner message, or queues it while the peer is looked up.
+  // A frame (inner message) to a known peer, counted once the session layer takes it.
+  void send_frame_inner(Instant now, NodeId peer, PeerInfo& p, ByteSpan inner);
+  // Sends an inner frame, or queues it while the peer is looked up.
   Result<void> send_or_wait(Instant now, NodeId peer, Bytes inner);
 
   struct NetworkState {
@@ -200,12 +277,17 @@ class Node {
 
   // Sends what the session table produced. `reply_to` is where the datagram
   // being processed came from (for answers without a peer); `relayed_from`
-  // names the node it was relayed from, so the answer is relayed back.
+  // names the node it was relayed from, so the answer is relayed back;
+  // `reply_counters` are those of the peer the answers are for, if known.
   void route_out(Instant now, std::vector<peer::Outgoing>& out,
-                 const std::optional<wire::Endpoint>& reply_to, std::optional<NodeId> relayed_from);
+                 const std::optional<wire::Endpoint>& reply_to, std::optional<NodeId> relayed_from,
+                 TrafficCounters* reply_counters = nullptr);
   void send_to_peer(Instant now, NodeId peer, ByteSpan datagram);
-  void send_relayed(Instant now, NodeId peer, ByteSpan datagram,
+  void send_relayed(Instant now, NodeId peer, ByteSpan datagram, TrafficCounters* counters,
                     std::optional<wire::Endpoint> via = std::nullopt);
+  // Every datagram leaves through here: counted in total and, when it carries
+  // a peer's session, for that peer.
+  void emit(const wire::Endpoint& to, ByteSpan datagram, TrafficCounters* counters);
   void report_route(Instant now, NodeId peer, PeerInfo& p);
 
   const crypto::Identity& self_;

@@ -96,6 +96,7 @@ void PathSet::probe_reply(Instant now, const wire::Endpoint& e, std::uint64_t id
   if (!p->probe_outstanding || p->probe_id != id) return;
   p->probe_outstanding = false;
   const Duration sample = now - p->probe_sent;
+  p->last_rtt = sample;
   // Smoothed like TCP's SRTT (gain 1/8) so one slow reply does not move traffic.
   p->rtt = p->rtt ? *p->rtt + (sample - *p->rtt) / 8 : sample;
 }
@@ -137,6 +138,11 @@ bool PathSet::alive(Instant now, const wire::Endpoint& e) const {
 std::optional<Duration> PathSet::latency(const wire::Endpoint& e) const {
   const Path* p = find(e);
   return p == nullptr ? std::nullopt : p->rtt;
+}
+
+std::optional<Duration> PathSet::last_latency(const wire::Endpoint& e) const {
+  const Path* p = find(e);
+  return p == nullptr ? std::nullopt : p->last_rtt;
 }
 
 Instant PathSet::poll(Instant now, std::uint64_t& next_id, std::vector<ProbeRequest>& out) {

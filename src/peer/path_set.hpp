@@ -82,7 +82,10 @@ class PathSet {
   // when the next one is due. Forgets stale candidates.
   Instant poll(Instant now, std::uint64_t& next_id, std::vector<ProbeRequest>& out);
 
+  // The smoothed round trip of e's probes (nullopt before the first reply).
   [[nodiscard]] std::optional<Duration> latency(const wire::Endpoint& e) const;
+  // The last probe round trip measured on e (nullopt before the first reply).
+  [[nodiscard]] std::optional<Duration> last_latency(const wire::Endpoint& e) const;
   [[nodiscard]] std::size_t size() const noexcept { return paths_.size(); }
 
  private:
@@ -94,6 +97,7 @@ class PathSet {
     std::optional<Instant> last_used;
     std::uint32_t punches{0};
     std::optional<Duration> rtt;  // smoothed
+    std::optional<Duration> last_rtt;
     std::uint64_t probe_id{0};
     Instant probe_sent{};
     bool probe_outstanding{false};

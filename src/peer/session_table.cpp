@@ -439,7 +439,7 @@ Result<Received> SessionTable::receive_data(Instant now, ByteSpan d, std::vector
     return Error::not_found;
   }
   if (slot == &p.previous && now >= p.previous_until) {
-    ++stats_.data_rejected;
+    ++stats_.data_expired;
     return Error::expired;
   }
   // Decrypted into the spare buffer if there is one (a fragment's plaintext
@@ -450,6 +450,8 @@ Result<Received> SessionTable::receive_data(Instant now, ByteSpan d, std::vector
     spare_ = std::move(plain);
     if (r.error() == Error::replayed)
       ++stats_.data_replayed;
+    else if (r.error() == Error::expired)
+      ++stats_.data_expired;
     else
       ++stats_.data_rejected;
     return r.error();

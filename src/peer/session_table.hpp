@@ -67,7 +67,8 @@ struct SessionStats {
   std::uint64_t address_checks = 0;        // Argon2id address derivations done
   std::uint64_t data_received = 0;
   std::uint64_t data_replayed = 0;
-  std::uint64_t data_rejected = 0;  // AEAD failure or expired session
+  std::uint64_t data_rejected = 0;  // AEAD failure: not sealed with the session's key
+  std::uint64_t data_expired = 0;   // for a session past its limits (or the previous one's grace)
   std::uint64_t unknown_index = 0;
   std::uint64_t malformed = 0;
   std::uint64_t queue_dropped = 0;

@@ -157,7 +157,10 @@ void WireNode::on_datagrams(Instant now, std::span<const osdep::Datagram> batch)
     std::lock_guard lock(mutex_);
     for (const auto& d : batch) {
       const auto from = to_wire(d.from);
-      if (!from) continue;  // port 0 or a scoped source: nothing could answer it
+      if (!from) {  // port 0 or a scoped source: nothing could answer it
+        ++unanswerable_dropped_;
+        continue;
+      }
       node_->process_datagram(now, *from, d.data);
     }
     flush_locked();
@@ -216,7 +219,14 @@ void WireNode::hand_over() {
 
 WireNode::Stats WireNode::stats() const {
   std::lock_guard lock(mutex_);
-  return {node_->stats(), node_->session_stats(), loop_->stats(), send_dropped_};
+  return {node_->stats(), node_->session_stats(), node_->reassembly_stats(),
+          loop_->stats(), send_dropped_,          unanswerable_dropped_};
+}
+
+std::vector<node::PeerStats> WireNode::peer_stats() const {
+  const Instant now = clock_.now();
+  std::lock_guard lock(mutex_);
+  return node_->peer_stats(now);
 }
 
 node::Route WireNode::route(NodeId peer) const {

@@ -106,10 +106,17 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   struct Stats {
     node::NodeStats node;
     peer::SessionStats sessions;
+    peer::ReassemblerStats reassembly;
     osdep::DatagramLoop::Stats io;
     std::uint64_t send_dropped;  // datagrams the kernel refused
+    // Received from port 0 or a scoped (link-local) IPv6 source: nothing
+    // could answer it, so the node never sees it.
+    std::uint64_t unanswerable_dropped;
   };
   [[nodiscard]] Stats stats() const;
+  // Every root and peer the node knows with its path, latency and traffic
+  // (node::Node::peer_stats). Copies under the mutex: for monitoring, not per packet.
+  [[nodiscard]] std::vector<node::PeerStats> peer_stats() const;
   [[nodiscard]] node::Route route(NodeId peer) const;
   [[nodiscard]] bool registered(std::size_t root_index) const;
 
@@ -148,6 +155,7 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   bool running_{false};
   osdep::Outbox outbox_;
   std::uint64_t send_dropped_{0};
+  std::uint64_t unanswerable_dropped_{0};
   // Filled while the I/O thread processes a batch; handed over after it.
   struct Delivered {
     NodeId from;

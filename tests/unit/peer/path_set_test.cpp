@@ -133,6 +133,24 @@ TEST(PathSet, ProbeRepliesOnlyMeasureTheirOwnProbe) {
   EXPECT_FALSE(s.latency(ep(1)).has_value());
   s.probe_reply(t(30ms), ep(1), probes[0].id);
   EXPECT_EQ(s.latency(ep(1)), 30ms);
+  EXPECT_EQ(s.last_latency(ep(1)), 30ms);
+}
+
+TEST(PathSet, LatencyIsSmoothedAndTheLastSampleKept) {
+  PathConfig c;
+  PathSet s(c);
+  std::uint64_t id = 1;
+  std::vector<ProbeRequest> probes;
+  s.authenticated(t(0s), ep(1));
+  EXPECT_FALSE(s.last_latency(ep(1)).has_value());
+  s.poll(t(0s), id, probes);
+  s.probe_reply(t(80ms), ep(1), probes.back().id);
+  s.poll(t(0s) + c.probe_interval, id, probes);
+  s.probe_reply(t(0s) + c.probe_interval + 160ms, ep(1), probes.back().id);
+  EXPECT_EQ(probes.size(), 2U);
+  EXPECT_EQ(s.latency(ep(1)), 90ms);  // 80 + (160 - 80) / 8
+  EXPECT_EQ(s.last_latency(ep(1)), 160ms);
+  EXPECT_FALSE(s.last_latency(ep(2)).has_value());
 }
 
 TEST(PathSet, BoundedAndForgetsStaleCandidates) {

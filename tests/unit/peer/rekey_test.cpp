@@ -82,6 +82,7 @@ TEST(Rekey, OnTimeUnderContinuousTrafficLosesNothing) {
   EXPECT_GE(p.a.stats().handshakes_completed, 6U);
   EXPECT_NE(p.a.current_index(p.bob_id()), first);
   EXPECT_EQ(p.a.stats().data_rejected + p.b.stats().data_rejected, 0U);
+  EXPECT_EQ(p.a.stats().data_expired + p.b.stats().data_expired, 0U);
   EXPECT_EQ(p.a.stats().data_replayed + p.b.stats().data_replayed, 0U);
   EXPECT_EQ(p.a.stats().queue_dropped + p.b.stats().queue_dropped, 0U);
 }
@@ -96,6 +97,7 @@ TEST(Rekey, OnVolumeUnderContinuousTrafficLosesNothing) {
   expect_all_in_order(t);
   EXPECT_GE(p.a.stats().handshakes_completed + p.b.stats().handshakes_completed, 20U);
   EXPECT_EQ(p.a.stats().data_rejected + p.b.stats().data_rejected, 0U);
+  EXPECT_EQ(p.a.stats().data_expired + p.b.stats().data_expired, 0U);
 }
 
 TEST(Rekey, ReplacedSessionDecryptsOnlyDuringTheGracePeriod) {

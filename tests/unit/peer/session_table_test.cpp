@@ -182,6 +182,8 @@ TEST(SessionTable, TamperedReplayedAndUnknownDataAreRejectedAndCounted) {
     EXPECT_FALSE(p.b.receive(p.now(), p.alice_ep, bad, replies)) << at;
   }
   EXPECT_EQ(p.b.stats().data_received, received_before);
+  EXPECT_GE(p.b.stats().data_rejected, 1U);  // the ones whose index still named the session
+  EXPECT_EQ(p.b.stats().data_expired, 0U);
 
   auto ok = p.b.receive(p.now(), p.alice_ep, genuine, replies);
   ASSERT_TRUE(ok);
@@ -196,6 +198,24 @@ TEST(SessionTable, TamperedReplayedAndUnknownDataAreRejectedAndCounted) {
   EXPECT_EQ(p.b.receive(p.now(), p.alice_ep, stranger, replies).error(), Error::not_found);
   EXPECT_GE(p.b.stats().unknown_index, 1U);
   EXPECT_TRUE(replies.empty());
+}
+
+TEST(SessionTable, DataForAnExpiredSessionIsCountedApartFromForgeries) {
+  SessionTableConfig c;
+  c.limits.reject_after_time = 30s;
+  Pair p(c);
+  p.connect();
+  std::vector<Outgoing> out;
+  ASSERT_TRUE(p.a.send(p.now(), p.bob_id(), frame(60, 1), out));
+  ASSERT_EQ(out.size(), 1U);
+  // Bob has not polled since, so the session is still his current one, but
+  // past its lifetime: genuine data that is refused for its age, not its keys.
+  p.clock.advance(31s);
+  std::vector<Outgoing> replies;
+  const auto rejected_before = p.b.stats().data_rejected;
+  EXPECT_EQ(p.b.receive(p.now(), p.alice_ep, out[0].datagram, replies).error(), Error::expired);
+  EXPECT_EQ(p.b.stats().data_expired, 1U);
+  EXPECT_EQ(p.b.stats().data_rejected, rejected_before);
 }
 
 TEST(SessionTable, RelayedPacketsAreProcessedLikeDirectOnes) {

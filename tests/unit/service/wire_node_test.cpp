@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -99,7 +100,11 @@ TEST(WireNodeTest, TwoNodesThroughARootFromManyThreads) {
       }
     });
   }
-  for (int i = 0; i < 10; ++i) (void)(*a)->stats();
+  for (int i = 0; i < 10; ++i) {
+    (void)(*a)->stats();
+    (void)(*a)->peer_stats();
+    (void)(*b)->peer_stats();
+  }
   for (auto& s : senders) s.join();
   ASSERT_TRUE(at_b.wait([&] { return at_b.frames_.size() == 1 + kThreads * kFrames; }))
       << "received " << at_b.frames_.size();
@@ -114,6 +119,33 @@ TEST(WireNodeTest, TwoNodesThroughARootFromManyThreads) {
     EXPECT_EQ(f, frame_of(t, i));
     EXPECT_EQ(i, next[t]++);
   }
+
+  // Each side counted every frame once, byte for byte. B's snapshot first: it
+  // cannot have received a datagram that A's later one does not count as sent.
+  std::uint64_t frame_bytes = frame_of(9, 0).size();
+  for (int t = 0; t < kThreads; ++t)
+    for (int i = 0; i < kFrames; ++i) frame_bytes += frame_of(t, i).size();
+  const auto b_stats = (*b)->peer_stats();
+  const auto a_stats = (*a)->peer_stats();
+  const auto find = [](const std::vector<node::PeerStats>& v, NodeId id) {
+    return std::find_if(v.begin(), v.end(), [&](const auto& s) { return s.peer == id; });
+  };
+  const auto ab = find(a_stats, to_b);
+  const auto ba = find(b_stats, (*a)->address());
+  ASSERT_NE(ab, a_stats.end());
+  ASSERT_NE(ba, b_stats.end());
+  EXPECT_EQ(ab->traffic.frames_sent, 1U + kThreads * kFrames);
+  EXPECT_EQ(ab->traffic.frame_bytes_sent, frame_bytes);
+  EXPECT_EQ(ba->traffic.frames_received, 1U + kThreads * kFrames);
+  EXPECT_EQ(ba->traffic.frame_bytes_received, frame_bytes);
+  EXPECT_GE(ab->traffic.datagrams_sent, ab->traffic.frames_sent);  // some were fragmented
+  EXPECT_LE(ba->traffic.datagrams_received, ab->traffic.datagrams_sent);
+  EXPECT_GT(ba->traffic.bytes_received, frame_bytes);
+  EXPECT_EQ(ab->route.kind, node::Route::Kind::direct);
+  EXPECT_TRUE(ab->session);
+  ASSERT_FALSE(a_stats.empty());
+  EXPECT_TRUE(a_stats.front().root);
+  EXPECT_EQ(a_stats.front().peer, (*root)->public_identity().address());
 
   // And back.
   ASSERT_TRUE((*b)->send_frame((*a)->address(), frame_of(7, 7)));
