@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,7 +20,9 @@ extern char** environ;
 namespace weft::integration {
 
 // A child process with a pipe to its stdin and one from its stdout. Closing
-// stdin (the destructor) asks it to exit; kill() ends it by PID at once.
+// stdin (the destructor) asks it to exit; one that has not within 30 s (stuck
+// in a command that never returns) is killed by its PID, so a failing test
+// cannot hang the suite. kill() ends it by PID at once.
 class ChildProcess {
  public:
   static std::unique_ptr<ChildProcess> spawn(const std::vector<std::string>& argv) {
@@ -52,6 +55,7 @@ class ChildProcess {
   ~ChildProcess() {
     if (stdin_ >= 0) ::close(stdin_);
     if (stdout_ >= 0) ::close(stdout_);
+    if (pid_ > 0 && !exited_within(std::chrono::seconds(30))) ::kill(pid_, SIGKILL);
     if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
   }
 
@@ -95,6 +99,16 @@ class ChildProcess {
     }
   }
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+
+  // Waits for the process to end (a pidfd polls readable then), at most `timeout`.
+  bool exited_within(std::chrono::milliseconds timeout) const {
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (fd < 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    const bool exited = ::poll(&p, 1, static_cast<int>(timeout.count())) == 1;
+    ::close(fd);
+    return exited;
+  }
 
  private:
   ChildProcess() = default;

@@ -87,6 +87,10 @@ std::string echo(const std::string& ip, std::uint16_t port, std::size_t bytes, i
   std::error_code ec;
   weft::Stream s = weft::Stream::connect(*to, std::chrono::milliseconds(timeout_ms), ec);
   if (ec) return fmt::format("error connect: {}", ec.message());
+  // A peer that goes away silently (deauthorized, killed) ends the echo with
+  // an error within this, instead of a receive that never returns.
+  const timeval stall{.tv_sec = 30, .tv_usec = 0};
+  (void)weft_setsockopt(s.fd(), SOL_SOCKET, SO_RCVTIMEO, &stall, sizeof stall);
   std::thread writer([&s, bytes] {
     std::vector<std::byte> chunk(65536);
     std::error_code e;
