@@ -217,6 +217,39 @@ struct weft_node_stats {
   uint64_t dropped_by_network;   /**< frames a network's rules refused */
   uint64_t dropped_send;         /**< datagrams the kernel refused to send */
   uint64_t events_lost;          /**< events dropped because the queue was full */
+  uint64_t bytes_received;       /**< UDP payload bytes read */
+  uint64_t datagrams_sent;       /**< UDP datagrams sent (to peers, roots, relays) */
+  uint64_t bytes_sent;           /**< their UDP payload bytes */
+  uint64_t dropped_expired;      /**< datagrams for a session past its lifetime */
+  uint64_t dropped_reassembly;   /**< fragmented messages that timed out or were evicted */
+  uint64_t peers;                /**< roots and peers known (weft_node_peers) */
+};
+
+/** Paths of struct weft_peer_stats. */
+enum weft_path_kind {
+  WEFT_PATH_NONE = 0, /**< no way to the peer yet */
+  WEFT_PATH_DIRECT,   /**< straight to its UDP endpoint */
+  WEFT_PATH_RELAYED   /**< through a root */
+};
+
+/** One root or peer of a node (weft_node_peers). Fields may be added at the end. */
+struct weft_peer_stats {
+  uint64_t node;        /**< its 40-bit address */
+  int is_root;          /**< 1 for one of the node's roots */
+  int path;             /**< enum weft_path_kind */
+  /** DIRECT: the peer's UDP endpoint; RELAYED: the root's; else AF_UNSPEC. */
+  struct sockaddr_storage endpoint;
+  int64_t latency_us;   /**< smoothed round trip of the path in use; -1: not measured */
+  int session;          /**< 1 once a session is established */
+  int64_t idle_ms;      /**< since its last authenticated datagram; -1: never */
+  uint64_t datagrams_sent;       /**< UDP datagrams to it (handshakes, data, probes) */
+  uint64_t bytes_sent;           /**< their UDP payload bytes */
+  uint64_t datagrams_received;   /**< datagrams from it that authenticated */
+  uint64_t bytes_received;       /**< their UDP payload bytes */
+  uint64_t frames_sent;          /**< frames (Ethernet frames, control messages) to it */
+  uint64_t frame_bytes_sent;     /**< their bytes */
+  uint64_t frames_received;      /**< whole frames from it, after reassembly */
+  uint64_t frame_bytes_received; /**< their bytes */
 };
 
 /** Creates a node (loads or creates its identity; does not start it).
@@ -272,6 +305,12 @@ int weft_node_event_fd(const weft_node* node);
 /** Fills the first `size` bytes of a weft_node_stats (pass sizeof: a program
  * built against an older header gets the fields it knows). */
 int weft_node_get_stats(const weft_node* node, struct weft_node_stats* stats, size_t size);
+/** Writes up to `capacity` entries, `size` bytes apart (pass sizeof(struct
+ * weft_peer_stats): a program built against an older header gets the fields
+ * it knows), roots first, and returns how many roots and peers the node knows
+ * (which may exceed capacity). 0 when stopped. */
+int weft_node_peers(const weft_node* node, struct weft_peer_stats* peers, int capacity,
+                    size_t size);
 /** The calling thread's last error as text (more precise than weft_errno),
  * e.g. "state: identity.secret may be read by others (chmod 600 it)". Valid
  * until this thread's next weft_* call. */

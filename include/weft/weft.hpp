@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
@@ -485,6 +486,17 @@ class Node {
     weft_node_stats s{};
     (void)weft_node_get_stats(node_, &s, sizeof s);
     return s;
+  }
+  /// Every root and peer the node knows (roots first), with path, latency and traffic.
+  [[nodiscard]] std::vector<weft_peer_stats> peers() const {
+    std::vector<weft_peer_stats> out(16);
+    int n = weft_node_peers(node_, out.data(), static_cast<int>(out.size()), sizeof(weft_peer_stats));
+    if (n > static_cast<int>(out.size())) {
+      out.resize(static_cast<std::size_t>(n));
+      n = weft_node_peers(node_, out.data(), n, sizeof(weft_peer_stats));
+    }
+    out.resize(n < 0 ? 0 : std::min(out.size(), static_cast<std::size_t>(n)));
+    return out;
   }
 
  private:

@@ -393,9 +393,52 @@ int weft_node_get_stats(const weft_node* node, struct weft_node_stats* stats, si
     s.dropped_waiting = w->node.frames_dropped_waiting;
     s.dropped_by_network = w->node.network_frames_dropped;
     s.dropped_send = w->send_dropped;
+    s.bytes_received = w->node.bytes_received;
+    s.datagrams_sent = w->node.datagrams_sent;
+    s.bytes_sent = w->node.bytes_sent;
+    s.dropped_expired = w->sessions.data_expired;
+    s.dropped_reassembly = w->reassembly.timed_out + w->reassembly.evicted;
+    s.peers = n->peer_stats().size();
   }
   std::memcpy(stats, &s, std::min(size, sizeof s));
   return 0;
+}
+
+int weft_node_peers(const weft_node* node, struct weft_peer_stats* peers, int capacity,
+                    size_t size) {
+  const auto n = lookup(node);
+  if (!n) return bad_handle();
+  if (capacity < 0 || (peers == nullptr && capacity > 0) || size == 0)
+    return api::fail(EINVAL, "peers NULL, capacity negative or size 0");
+  const auto list = n->peer_stats();
+  const weft::Instant now = weft::SteadyClock().now();
+  auto* out = reinterpret_cast<unsigned char*>(peers);  // NOLINT: entries `size` bytes apart
+  for (std::size_t i = 0; i < list.size() && i < static_cast<std::size_t>(capacity); ++i) {
+    const auto& p = list[i];
+    weft_peer_stats e{};
+    e.node = p.peer.value();
+    e.is_root = p.root ? 1 : 0;
+    using K = weft::node::Route::Kind;
+    e.path = p.route.kind == K::direct ? WEFT_PATH_DIRECT
+             : p.route.kind == K::relay ? WEFT_PATH_RELAYED
+                                        : WEFT_PATH_NONE;
+    if (p.route.endpoint) (void)weft::runtime::to_osdep(*p.route.endpoint).to_sockaddr(e.endpoint);
+    e.latency_us = p.latency ? std::chrono::duration_cast<std::chrono::microseconds>(*p.latency).count() : -1;
+    e.session = p.session ? 1 : 0;
+    e.idle_ms = p.last_received
+                    ? std::chrono::duration_cast<std::chrono::milliseconds>(now - *p.last_received).count()
+                    : -1;
+    e.datagrams_sent = p.traffic.datagrams_sent;
+    e.bytes_sent = p.traffic.bytes_sent;
+    e.datagrams_received = p.traffic.datagrams_received;
+    e.bytes_received = p.traffic.bytes_received;
+    e.frames_sent = p.traffic.frames_sent;
+    e.frame_bytes_sent = p.traffic.frame_bytes_sent;
+    e.frames_received = p.traffic.frames_received;
+    e.frame_bytes_received = p.traffic.frame_bytes_received;
+    std::memcpy(out + i * size, &e, std::min(size, sizeof e));
+  }
+  return static_cast<int>(list.size());
 }
 
 int weft_node_set_faults(weft_node* node, const struct weft_fault_config* faults) {

@@ -226,6 +226,12 @@ std::optional<WireNode::Stats> NodeRuntime::stats() const {
   return wire_->stats();
 }
 
+std::vector<node::PeerStats> NodeRuntime::peer_stats() const {
+  std::lock_guard control(control_);
+  if (!wire_) return {};
+  return wire_->peer_stats();
+}
+
 bool NodeRuntime::online() const {
   std::lock_guard control(control_);
   if (!wire_) return false;

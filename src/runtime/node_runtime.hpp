@@ -94,6 +94,8 @@ class NodeRuntime final : private WireNodeObserver {
   [[nodiscard]] EventQueue& events() noexcept { return *events_; }
   // nullopt when stopped.
   [[nodiscard]] std::optional<WireNode::Stats> stats() const;
+  // Every root and peer (empty when stopped); a snapshot, not for the data path.
+  [[nodiscard]] std::vector<node::PeerStats> peer_stats() const;
   // Whether any root has acknowledged our registration (false when stopped).
   [[nodiscard]] bool online() const;
 

@@ -182,6 +182,8 @@ TEST_F(NodeApi, EveryEntryPointChecksItsHandle) {
     EXPECT_EQ(weft_node_next_event(bad, &e, 0), -1);
     EXPECT_EQ(weft_node_event_fd(bad), -1);
     EXPECT_EQ(weft_node_get_stats(bad, &st, sizeof st), -1);
+    EXPECT_EQ(weft_node_peers(bad, nullptr, 0, sizeof(weft_peer_stats)), -1);
+    EXPECT_EQ(weft_node_set_faults(bad, nullptr), -1);
     EXPECT_EQ(weft_errno, EBADF);
     weft_node_free(bad);  // ignored
   }
@@ -415,6 +417,34 @@ TEST_F(NodeApi, StartJoinAddressStopStartLeave) {
   EXPECT_GT(st.datagrams_received, 0U);
   EXPECT_GE(st.handshakes_completed, 2U);  // the root and the controller
   EXPECT_EQ(st.events_lost, 0U);
+  EXPECT_GT(st.bytes_received, st.datagrams_received);
+  EXPECT_GT(st.datagrams_sent, 0U);
+  EXPECT_EQ(st.peers, 2U);
+
+  // The root first, then the controller: both with sessions; the controller
+  // directly reached, having sent us its config.
+  weft_peer_stats peers[4]{};
+  ASSERT_EQ(weft_node_peers(n, peers, 4, sizeof(weft_peer_stats)), 2);
+  EXPECT_EQ(peers[0].is_root, 1);
+  EXPECT_EQ(peers[0].session, 1);
+  EXPECT_EQ(peers[1].is_root, 0);
+  EXPECT_EQ(peers[1].node, net >> 24U);
+  EXPECT_EQ(peers[1].session, 1);
+  EXPECT_EQ(peers[1].path, WEFT_PATH_DIRECT);
+  EXPECT_EQ(peers[1].endpoint.ss_family, AF_INET);
+  EXPECT_GT(peers[1].frames_received, 0U);
+  EXPECT_GT(peers[1].frames_sent, 0U);
+  EXPECT_GE(peers[1].idle_ms, 0);
+  EXPECT_GT(peers[1].bytes_received, peers[1].frame_bytes_received);
+  // A caller built against a shorter struct: entries that far apart, the rest untouched.
+  constexpr std::size_t kOld = offsetof(weft_peer_stats, datagrams_sent);
+  std::vector<unsigned char> old(3 * kOld, 0xab);
+  ASSERT_EQ(weft_node_peers(n, reinterpret_cast<weft_peer_stats*>(old.data()), 2, kOld), 2);  // NOLINT
+  weft_peer_stats second{};
+  std::memcpy(&second, old.data() + kOld, kOld);
+  EXPECT_EQ(second.node, net >> 24U);
+  EXPECT_EQ(old[2 * kOld], 0xab);
+  EXPECT_EQ(weft_node_peers(n, nullptr, 0, sizeof(weft_peer_stats)), 2);
 
   // Stopped: no addresses, and waiting says why.
   ASSERT_EQ(weft_node_stop(n), 0);
