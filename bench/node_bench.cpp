@@ -25,10 +25,7 @@
 // Figures: see bench/README.md. Loopback only.
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,15 +40,16 @@
 #include <thread>
 #include <vector>
 
+#include "integration/child_process.hpp"
 #include "runtime/wire_endpoint.hpp"
 #include "service/controller_service.hpp"
 #include "service/root_service.hpp"
 #include "tcp_measure.hpp"
 #include "weft/weft.h"
 
-extern char** environ;
-
 namespace {
+
+using weft::integration::ChildProcess;
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -197,49 +195,6 @@ int child(const std::string& mode, const std::string& dir, const char* root, std
 
 // ---- the parent
 
-struct Child {
-  pid_t pid{-1};
-  FILE* in{nullptr};   // its stdin
-  FILE* out{nullptr};  // its stdout
-
-  static Child spawn(const std::vector<std::string>& args) {
-    int to_child[2];
-    int from_child[2];
-    if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0) std::exit(1);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, to_child[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, from_child[1], 1);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));  // NOLINT
-    argv.push_back(nullptr);
-    Child c;
-    if (posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) std::exit(1);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(to_child[0]);
-    ::close(from_child[1]);
-    c.in = ::fdopen(to_child[1], "w");
-    c.out = ::fdopen(from_child[0], "r");
-    return c;
-  }
-  std::string line() const {
-    char buf[512];
-    if (std::fgets(buf, sizeof buf, out) == nullptr) return "";
-    std::string s(buf);
-    if (!s.empty() && s.back() == '\n') s.pop_back();
-    return s;
-  }
-  void send(const std::string& l) const {
-    std::fputs((l + "\n").c_str(), in);
-    std::fflush(in);
-  }
-  void finish() {
-    std::fclose(in);
-    ::waitpid(pid, nullptr, 0);
-    std::fclose(out);
-  }
-};
-
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
@@ -257,8 +212,9 @@ struct TcpOptions {
 int tcp_over_overlay(const std::string& dir, const std::string& root_line, const std::string& net_text,
                      std::uint64_t net, const TcpOptions& o) {
   using namespace weft::bench;
-  Child server = Child::spawn({self_path(), "--child", "serve", dir + "/serve", root_line, net_text, "0"});
-  const std::string serving = server.line();
+  auto server = ChildProcess::spawn({self_path(), "--child", "serve", dir + "/serve", root_line, net_text, "0"});
+  if (!server) return 1;
+  const std::string serving = server->read_line();
   if (serving.rfind("serving ", 0) != 0) return 1;
   weft_node* n = make_node(dir + "/client", root_line.c_str());
   sockaddr_storage ss{};
@@ -288,8 +244,8 @@ int tcp_over_overlay(const std::string& dir, const std::string& root_line, const
   std::printf("  %-34s %10.1f %10.1f %7.2f\n", "1-byte round trip p99 us", wr.p99_us, kr.p99_us, wr.p99_us / kr.p99_us);
   std::printf("  %-34s %10.0f %10.0f %7.2f\n", "connections/s (connect+1B+close)", wc, kc, wc / kc);
   std::fflush(stdout);
-  server.send("done");
-  server.finish();
+  server->write_line("done");
+  server.reset();
   weft_node_free(n);
   return 0;
 }
@@ -322,12 +278,13 @@ int parent(int runs, int idle_seconds, const TcpOptions& tcp) {
 
   std::printf("weft-node-bench: root and controller in the parent (pid %d), nodes in children\n",
               ::getpid());
-  Child starter = Child::spawn({self_path(), "--child", "start", dir, root_line, net_text,
-                                std::to_string(runs)});
+  auto starter = ChildProcess::spawn({self_path(), "--child", "start", dir, root_line, net_text,
+                                      std::to_string(runs)});
+  if (!starter) return 1;
   std::vector<double> cold;
   std::vector<double> warm;
   for (int i = 0; i < runs; ++i) {
-    std::istringstream in(starter.line());
+    std::istringstream in(starter->read_line());
     std::string word;
     double c = 0;
     double w = 0;
@@ -338,37 +295,37 @@ int parent(int runs, int idle_seconds, const TcpOptions& tcp) {
     cold.push_back(c);
     warm.push_back(w);
   }
-  starter.finish();
+  starter.reset();
   std::printf("start -> IPv4 address, median of %d (max):\n", runs);
   std::printf("  warm state (weft_node_start -> address)           %8.1f ms (%.1f)\n", median(warm),
               *std::max_element(warm.begin(), warm.end()));
   std::printf("  cold state (weft_node_create, new identity -> address) %5.1f ms (%.1f)\n",
               median(cold), *std::max_element(cold.begin(), cold.end()));
 
-  Child server = Child::spawn({self_path(), "--child", "idle-server", dir + "/server", root_line,
+  auto server = ChildProcess::spawn({self_path(), "--child", "idle-server", dir + "/server", root_line,
                                net_text, "0"});
-  Child client = Child::spawn({self_path(), "--child", "idle-client", dir + "/client", root_line,
+  auto client = ChildProcess::spawn({self_path(), "--child", "idle-client", dir + "/client", root_line,
                                net_text, "0"});
-  const long rss_before = std::stol(client.line().substr(11));
-  (void)server.line();  // rss-before
-  const std::string server_address = server.line();
-  (void)client.line();  // its address
-  (void)server.line();  // listening
-  client.send(server_address.substr(8));
-  if (client.line() != "idle" || server.line() != "idle") return 1;
-  const double cpu0 = cpu_seconds(client.pid);
+  const long rss_before = std::stol(client->read_line().substr(11));
+  (void)server->read_line();  // rss-before
+  const std::string server_address = server->read_line();
+  (void)client->read_line();  // its address
+  (void)server->read_line();  // listening
+  client->write_line(server_address.substr(8));
+  if (client->read_line() != "idle" || server->read_line() != "idle") return 1;
+  const double cpu0 = cpu_seconds(client->pid());
   const auto t0 = Clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
-  const double cpu = cpu_seconds(client.pid) - cpu0;
+  const double cpu = cpu_seconds(client->pid()) - cpu0;
   const double wall = ms_since(t0) / 1000.0;
-  const long rss = rss_kib(client.pid);
+  const long rss = rss_kib(client->pid());
   std::printf("idle node (one network, one peer) over %.0f s:\n", wall);
   std::printf("  CPU  %.3f s = %.3f%% of a core (clock ticks of %ld Hz)\n", cpu, 100.0 * cpu / wall,
               ::sysconf(_SC_CLK_TCK));
   std::printf("  RSS  %.1f MB (the same process before its node: %.1f MB)\n", static_cast<double>(rss) / 1024.0,
               static_cast<double>(rss_before) / 1024.0);
-  client.finish();
-  server.finish();
+  client.reset();
+  server.reset();
   if (tcp_over_overlay(dir, root_line, net_text, net->id.value(), tcp) != 0) return 1;
   (*controller)->stop();
   (*root)->stop();
