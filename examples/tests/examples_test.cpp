@@ -56,13 +56,13 @@ class ExamplesTest : public ::testing::Test {
     char tmpl[] = "/tmp/weft-examples-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    root_ = ExampleProcess::spawn(
+    root_ = spawn_example(
         {WEFT_WEFTD_PATH, "--root", "--state", dir_ + "/root", "--listen", "127.0.0.1:0"});
     ASSERT_NE(root_, nullptr);
     const auto r = words(root_->expect_line("root "));
     ASSERT_EQ(r.size(), 2U);
     root_line_ = r[1];
-    controller_ = ExampleProcess::spawn({WEFT_WEFTD_PATH, "--controller", "--state",
+    controller_ = spawn_example({WEFT_WEFTD_PATH, "--controller", "--state",
                                          dir_ + "/controller", "--listen", "127.0.0.1:0",
                                          "--use-root", root_line_, "--admin-port", "0"});
     ASSERT_NE(controller_, nullptr);
@@ -85,7 +85,7 @@ class ExamplesTest : public ::testing::Test {
     std::vector<std::string> argv{WEFT_CLI_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(), {"--api", api_, "--token-file", dir_ + "/controller/admin.token"});
-    auto p = ExampleProcess::spawn(argv);
+    auto p = spawn_example(argv);
     std::string line;
     return p && p->read_line(line) ? line : "";
   }
@@ -105,7 +105,7 @@ class ExamplesTest : public ::testing::Test {
                                   "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     Example& e = examples_.emplace_back();
-    e.process = ExampleProcess::spawn(argv);
+    e.process = spawn_example(argv);
     if (!e.process) return e;
     const auto node = words(e.process->expect_line("node "));
     if (node.size() != 2) return e;
