@@ -9,29 +9,18 @@
 #include <csignal>
 #include <cstdlib>
 #include <deque>
-#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "example_process.hpp"
+#include "integration/lab.hpp"
 
 namespace weft::examples_test {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::vector<std::string> words(const std::string& line) {
-  std::vector<std::string> w;
-  std::size_t i = 0;
-  while (i <= line.size()) {
-    const std::size_t j = std::min(line.find(' ', i), line.size());
-    w.push_back(line.substr(i, j - i));
-    i = j + 1;
-  }
-  return w;
-}
+using integration::words;
 
 // Bytes of every value, '\n' and '\0' included.
 std::string random_bytes(std::size_t n, unsigned seed) {
@@ -53,42 +42,20 @@ class ExamplesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::signal(SIGPIPE, SIG_IGN);  // a program that exits early must not end the test
-    char tmpl[] = "/tmp/weft-examples-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    root_ = spawn_example(
-        {WEFT_WEFTD_PATH, "--root", "--state", dir_ + "/root", "--listen", "127.0.0.1:0"});
-    ASSERT_NE(root_, nullptr);
-    const auto r = words(root_->expect_line("root "));
-    ASSERT_EQ(r.size(), 2U);
-    root_line_ = r[1];
-    controller_ = spawn_example({WEFT_WEFTD_PATH, "--controller", "--state",
-                                         dir_ + "/controller", "--listen", "127.0.0.1:0",
-                                         "--use-root", root_line_, "--admin-port", "0"});
-    ASSERT_NE(controller_, nullptr);
-    const auto port = words(controller_->expect_line("admin-port "));
-    ASSERT_EQ(port.size(), 2U);
-    api_ = "http://127.0.0.1:" + port[1];
+    lab_ = std::make_unique<integration::Lab>(WEFT_WEFTD_PATH, WEFT_CLI_PATH);
+    ASSERT_TRUE(lab_->ready());
+    dir_ = lab_->dir();
+    root_line_ = lab_->root_line();
     net_ = cli({"network", "create", "examples", "--pool", "10.77.0.0/24"});
     ASSERT_EQ(net_.size(), 16U) << net_;
   }
 
   void TearDown() override {
     examples_.clear();
-    controller_.reset();
-    root_.reset();
-    fs::remove_all(dir_);
+    lab_.reset();
   }
 
-  // The weft CLI against the controller: its first line of output.
-  std::string cli(std::vector<std::string> args) {
-    std::vector<std::string> argv{WEFT_CLI_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--api", api_, "--token-file", dir_ + "/controller/admin.token"});
-    auto p = spawn_example(argv);
-    std::string line;
-    return p && p->read_line(line) ? line : "";
-  }
+  std::string cli(std::vector<std::string> args) { return lab_->cli(std::move(args)); }
 
   // Starts an example with the common flags (its own state, loopback only),
   // authorizes its node as the "node" line names it and waits for its address.
@@ -116,11 +83,9 @@ class ExamplesTest : public ::testing::Test {
     return e;
   }
 
+  std::unique_ptr<integration::Lab> lab_;
   std::string dir_;
-  std::unique_ptr<ExampleProcess> root_;
-  std::unique_ptr<ExampleProcess> controller_;
   std::string root_line_;
-  std::string api_;
   std::string net_;
   std::deque<Example> examples_;  // start() hands out references
 };

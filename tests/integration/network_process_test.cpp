@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "integration/child_process.hpp"
+#include "integration/lab.hpp"
 #include "support/build_kind.hpp"
 
 namespace weft::integration {
@@ -24,41 +25,18 @@ namespace fs = std::filesystem;
 class NetworkProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/weft-net-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    root_ = ChildProcess::spawn(
-        {WEFT_WEFTD_PATH, "--root", "--state", dir_ + "/root", "--listen", "127.0.0.1:0"});
-    ASSERT_NE(root_, nullptr);
-    const auto r = words(expect_line(*root_, "root "));
-    ASSERT_EQ(r.size(), 2U);
-    root_line_ = r[1];
-    controller_ = ChildProcess::spawn({WEFT_WEFTD_PATH, "--controller", "--state",
-                                       dir_ + "/controller", "--listen", "127.0.0.1:0",
-                                       "--use-root", root_line_, "--admin-port", "0"});
-    ASSERT_NE(controller_, nullptr);
-    ASSERT_FALSE(expect_line(*controller_, "controller ").empty());
-    const auto port = words(expect_line(*controller_, "admin-port "));
-    ASSERT_EQ(port.size(), 2U);
-    api_ = "http://127.0.0.1:" + port[1];
-    token_ = dir_ + "/controller/admin.token";
+    lab_ = std::make_unique<Lab>(WEFT_WEFTD_PATH, WEFT_CLI_PATH);
+    ASSERT_TRUE(lab_->ready());
+    dir_ = lab_->dir();
+    root_line_ = lab_->root_line();
   }
 
   void TearDown() override {
     members_.clear();
-    if (controller_) controller_->terminate();
-    if (root_) root_->terminate();
-    fs::remove_all(dir_);
+    lab_.reset();
   }
 
-  // Runs the weft CLI against the controller; its first line of output.
-  std::string cli(std::vector<std::string> args) {
-    std::vector<std::string> argv{WEFT_CLI_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--api", api_, "--token-file", token_});
-    auto p = ChildProcess::spawn(argv);
-    return p ? p->read_line() : "";
-  }
+  std::string cli(std::vector<std::string> args) { return lab_->cli(std::move(args)); }
 
   struct Member {
     std::unique_ptr<ChildProcess> process;
@@ -102,12 +80,9 @@ class NetworkProcessTest : public ::testing::Test {
     return j;
   }
 
+  std::unique_ptr<Lab> lab_;
   std::string dir_;
-  std::unique_ptr<ChildProcess> root_;
-  std::unique_ptr<ChildProcess> controller_;
   std::string root_line_;
-  std::string api_;
-  std::string token_;
   std::deque<Member> members_;  // start_member() hands out references
 };
 
