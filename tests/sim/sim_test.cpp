@@ -14,37 +14,6 @@ namespace {
 
 Instant at(Duration d) { return Instant{} + d; }
 
-struct World {
-  explicit World(std::uint64_t seed) : net(seed) {}
-  SimNetwork net;
-  std::vector<std::unique_ptr<SimRoot>> roots;
-  std::vector<std::unique_ptr<SimNode>> nodes;
-  std::size_t next_identity = 0;
-
-  SimRoot& add_root(std::uint8_t n) {
-    roots.push_back(std::make_unique<SimRoot>(net, identity(next_identity++),
-                                              ep(100, 64, 0, n, 9993), 1000 + n));
-    return *roots.back();
-  }
-  std::vector<node::RootEntry> root_entries() const {
-    std::vector<node::RootEntry> v;
-    for (const auto& r : roots) v.push_back(r->entry());
-    return v;
-  }
-  // A node behind its own NAT (or public if nat is empty).
-  SimNode& add_node(std::optional<NatType> nat, LinkConfig link = {}) {
-    const auto i = static_cast<std::uint8_t>(nodes.size() + 1);
-    wire::Endpoint local = ep(100, 64, 1, i, 9993);
-    if (nat) {
-      const int k = net.add_nat(*nat);
-      local = ep(10, static_cast<std::uint8_t>(k), 0, 2, 9993);
-    }
-    nodes.push_back(std::make_unique<SimNode>(net, identity(next_identity++), local, root_entries(),
-                                              5000 + i, link));
-    return *nodes.back();
-  }
-};
-
 bool direct(SimNode& a, SimNode& b, Instant now) {
   return a.node().route(now, b.address()).kind == node::Route::Kind::direct &&
          b.node().route(now, a.address()).kind == node::Route::Kind::direct;
@@ -60,7 +29,7 @@ class ConePairs : public ::testing::TestWithParam<std::tuple<NatType, NatType>> 
 
 TEST_P(ConePairs, ReachADirectPathThroughRendezvousWithinOneSecond) {
   const auto [nat_a, nat_b] = GetParam();
-  World w(42);
+  SimWorld w(42);
   w.add_root(1);
   SimNode& a = w.add_node(nat_a);
   SimNode& b = w.add_node(nat_b);
@@ -108,7 +77,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          NatType::port_restricted)));
 
 TEST(Sim, SymmetricNatsOnBothSidesFallBackToRelayAndKeepWorking) {
-  World w(7);
+  SimWorld w(7);
   SimRoot& root = w.add_root(1);
   SimNode& a = w.add_node(NatType::symmetric);
   SimNode& b = w.add_node(NatType::symmetric);
@@ -131,7 +100,7 @@ TEST(Sim, SymmetricNatsOnBothSidesFallBackToRelayAndKeepWorking) {
 }
 
 TEST(Sim, ARootGoingDownLeavesDirectPathsAndLookupsUseTheOtherRoot) {
-  World w(9);
+  SimWorld w(9);
   SimRoot& r1 = w.add_root(1);
   w.add_root(2);
   SimNode& a = w.add_node(NatType::port_restricted);
@@ -163,7 +132,7 @@ TEST(Sim, ARootGoingDownLeavesDirectPathsAndLookupsUseTheOtherRoot) {
 TEST(Sim, APathDyingMovesTrafficToAnotherPath) {
   // Two nodes on one LAN behind one NAT: the LAN path and the hairpin path
   // through the NAT's public address both work; then the LAN path breaks.
-  World w(11);
+  SimWorld w(11);
   w.add_root(1);
   const int nat = w.net.add_nat(NatType::full_cone, 120s);
   const auto lan = [&](std::uint8_t h) {
@@ -212,7 +181,7 @@ TEST(Sim, APathDyingMovesTrafficToAnotherPath) {
 }
 
 TEST(Sim, RekeyUnderContinuousTrafficLosesNoPacket) {
-  World w(13);
+  SimWorld w(13);
   w.add_root(1);
   SimNode& a = w.add_node(NatType::port_restricted);
   SimNode& b = w.add_node(NatType::full_cone);
@@ -233,7 +202,7 @@ TEST(Sim, RekeyUnderContinuousTrafficLosesNoPacket) {
 }
 
 TEST(Sim, AHundredNodesAllReachEachOther) {
-  World w(17);
+  SimWorld w(17);
   w.add_root(1);
   const NatType kinds[] = {NatType::full_cone, NatType::address_restricted,
                            NatType::port_restricted};
@@ -270,7 +239,7 @@ TEST(Sim, AHundredNodesAllReachEachOther) {
 }
 
 TEST(Sim, ReplayedAndForgedPacketsFromANewEndpointNeverMoveTraffic) {
-  World w(21);
+  SimWorld w(21);
   w.add_root(1);
   SimNode& a = w.add_node(NatType::full_cone);
   SimNode& b = w.add_node(NatType::full_cone);
@@ -310,7 +279,7 @@ TEST(Sim, ReplayedAndForgedPacketsFromANewEndpointNeverMoveTraffic) {
 }
 
 std::uint64_t lossy_run(std::uint64_t seed) {
-  World w(seed);
+  SimWorld w(seed);
   w.add_root(1);
   const LinkConfig lossy{20ms, 15ms, 0.05, 2'000'000};
   SimNode& a = w.add_node(NatType::port_restricted, lossy);

@@ -87,4 +87,29 @@ Bytes frame_bytes(NodeId from, NodeId to, std::uint32_t seq, std::size_t size) {
   return b;
 }
 
+SimRoot& SimWorld::add_root(std::uint8_t n) {
+  roots.push_back(std::make_unique<SimRoot>(net, identity(next_identity++), ep(100, 64, 0, n, 9993),
+                                            1000 + n));
+  return *roots.back();
+}
+
+std::vector<node::RootEntry> SimWorld::root_entries() const {
+  std::vector<node::RootEntry> v;
+  for (const auto& r : roots) v.push_back(r->entry());
+  return v;
+}
+
+SimNode& SimWorld::add_node(std::optional<NatType> nat, LinkConfig link,
+                            const std::function<void(node::NodeConfig&)>& configure) {
+  const auto i = static_cast<std::uint8_t>(nodes.size() + 1);
+  wire::Endpoint local = ep(100, 64, 1, i, 9993);
+  if (nat) {
+    const int k = net.add_nat(*nat);
+    local = ep(10, static_cast<std::uint8_t>(k), 0, 2, 9993);
+  }
+  nodes.push_back(std::make_unique<SimNode>(net, identity(next_identity++), local, root_entries(),
+                                            seed_base + i, link, configure));
+  return *nodes.back();
+}
+
 }  // namespace weft::sim

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,25 @@ class SimNode final : public node::NodeHost {
   crypto::SeededRng rng_;
   std::unique_ptr<node::Node> node_;
   Instant scheduled_{Instant::max()};
+};
+
+// Roots and nodes on one SimNetwork: roots at 100.64.0.n, public nodes at
+// 100.64.1.i, a NATed node at 10.k.0.2 behind its own NAT k. Node i's rng is
+// seeded with seed_base + i.
+struct SimWorld {
+  explicit SimWorld(std::uint64_t seed, std::uint64_t node_seed_base = 5000)
+      : net(seed), seed_base(node_seed_base) {}
+  SimNetwork net;
+  std::uint64_t seed_base;
+  std::vector<std::unique_ptr<SimRoot>> roots;
+  std::vector<std::unique_ptr<SimNode>> nodes;
+  std::size_t next_identity = 0;
+
+  SimRoot& add_root(std::uint8_t n);
+  [[nodiscard]] std::vector<node::RootEntry> root_entries() const;
+  // A public node (nat empty), or one behind its own NAT.
+  SimNode& add_node(std::optional<NatType> nat, LinkConfig link = {},
+                    const std::function<void(node::NodeConfig&)>& configure = {});
 };
 
 // A frame whose bytes name its sender, receiver and sequence number.

@@ -19,38 +19,6 @@ namespace {
 
 Instant at(Duration d) { return Instant{} + d; }
 
-struct World {
-  explicit World(std::uint64_t seed) : net(seed) {}
-  SimNetwork net;
-  std::vector<std::unique_ptr<SimRoot>> roots;
-  std::vector<std::unique_ptr<SimNode>> nodes;
-  std::size_t next_identity = 0;
-
-  SimRoot& add_root(std::uint8_t n) {
-    roots.push_back(std::make_unique<SimRoot>(net, identity(next_identity++),
-                                              ep(100, 64, 0, n, 9993), 1000 + n));
-    return *roots.back();
-  }
-  std::vector<node::RootEntry> root_entries() const {
-    std::vector<node::RootEntry> v;
-    for (const auto& r : roots) v.push_back(r->entry());
-    return v;
-  }
-  // A public node, or one behind its own NAT.
-  SimNode& add_node(std::optional<NatType> nat, LinkConfig link = {},
-                    const std::function<void(node::NodeConfig&)>& configure = {}) {
-    const auto i = static_cast<std::uint8_t>(nodes.size() + 1);
-    wire::Endpoint local = ep(100, 64, 1, i, 9993);
-    if (nat) {
-      const int k = net.add_nat(*nat);
-      local = ep(10, static_cast<std::uint8_t>(k), 0, 2, 9993);
-    }
-    nodes.push_back(std::make_unique<SimNode>(net, identity(next_identity++), local, root_entries(),
-                                              7000 + i, link, configure));
-    return *nodes.back();
-  }
-};
-
 // What `n` reports about `peer`.
 node::PeerStats of(SimNode& n, NodeId peer, Instant now) {
   for (const auto& s : n.node().peer_stats(now))
@@ -95,7 +63,7 @@ constexpr std::size_t kSizes[] = {1, 60, 500, 1300};  // each fits one data mess
 void rare_probes(node::NodeConfig& c) { c.paths.probe_interval = 60s; }
 
 TEST(NodeStats, FramesAndDatagramsOnADirectPathAreCountedExactlyOnBothSides) {
-  World w(31);
+  SimWorld w(31, 7000);
   SimRoot& root = w.add_root(1);
   SimNode& a = w.add_node(std::nullopt, {}, rare_probes);
   SimNode& b = w.add_node(std::nullopt, {}, rare_probes);
@@ -174,7 +142,7 @@ TEST(NodeStats, FramesAndDatagramsOnADirectPathAreCountedExactlyOnBothSides) {
 }
 
 TEST(NodeStats, AFragmentedFrameIsOneFrameAndEveryFragmentsDatagram) {
-  World w(32);
+  SimWorld w(32, 7000);
   w.add_root(1);
   SimNode& a = w.add_node(std::nullopt, {}, rare_probes);
   SimNode& b = w.add_node(std::nullopt, {}, rare_probes);
@@ -215,7 +183,7 @@ TEST(NodeStats, AFragmentedFrameIsOneFrameAndEveryFragmentsDatagram) {
 }
 
 TEST(NodeStats, RelayedTrafficCountsForThePeerWithTheRelayHeaderAndNamesTheRoot) {
-  World w(33);
+  SimWorld w(33, 7000);
   SimRoot& root = w.add_root(1);
   SimNode& a = w.add_node(NatType::symmetric);
   SimNode& b = w.add_node(NatType::symmetric);
@@ -261,7 +229,7 @@ TEST(NodeStats, RelayedTrafficCountsForThePeerWithTheRelayHeaderAndNamesTheRoot)
 }
 
 TEST(NodeStats, LatencyIsTheSimulatedRoundTripOfProbesAndRegistrations) {
-  World w(34);
+  SimWorld w(34, 7000);
   w.add_root(1);  // 10 ms its side
   SimNode& a = w.add_node(std::nullopt, LinkConfig{10ms});
   SimNode& b = w.add_node(std::nullopt, LinkConfig{25ms});
@@ -287,7 +255,7 @@ TEST(NodeStats, LatencyIsTheSimulatedRoundTripOfProbesAndRegistrations) {
 }
 
 TEST(NodeStats, RefusedDatagramsAreDropsByReasonAndNoPeersTraffic) {
-  World w(35);
+  SimWorld w(35, 7000);
   w.add_root(1);
   SimNode& a = w.add_node(std::nullopt);
   SimNode& b = w.add_node(std::nullopt);
@@ -351,7 +319,7 @@ TEST(NodeStats, RefusedDatagramsAreDropsByReasonAndNoPeersTraffic) {
 }
 
 TEST(NodeStats, APeerBeingLookedUpIsListedWithItsWaitingFramesUncounted) {
-  World w(36);
+  SimWorld w(36, 7000);
   w.add_root(1);
   SimNode& a = w.add_node(std::nullopt);
   w.net.run_until(at(2s));
