@@ -115,13 +115,14 @@ void NodeRuntime::stop() noexcept {
   if (!wire_) return;
   {
     std::lock_guard lock(mutex_);
-    running_ = false;
-    state_by_network_.clear();
+    running_ = false;  // waiters leave now
   }
   changed_.notify_all();
   wire_->stop();
   ports_.clear();  // the I/O thread is gone: nothing delivers to them any more
   wire_.reset();
+  std::lock_guard lock(mutex_);
+  state_by_network_.clear();  // after the join: the I/O thread may have added to it until then
 }
 
 Result<void> NodeRuntime::set_faults(std::optional<tap::FaultConfig> faults) {
