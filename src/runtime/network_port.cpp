@@ -4,14 +4,10 @@
 
 namespace weft::runtime {
 
-namespace {
-
 stack::IpAddress ip_of(const vnet::Address& a) {
   if (a.ipv6) return stack::IpAddress::v6(std::span<const std::byte, 16>(a.bytes));
   return stack::IpAddress::v4(std::span<const std::byte, 4>(a.bytes.data(), 4));
 }
-
-}  // namespace
 
 Result<std::unique_ptr<NetworkPort>> NetworkPort::open(WireNode& node, NetworkId network, Mac mac,
                                                        std::size_t mtu,

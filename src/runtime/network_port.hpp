@@ -16,6 +16,9 @@
 
 namespace weft::runtime {
 
+// An address a controller assigned, as the stack names it.
+[[nodiscard]] stack::IpAddress ip_of(const vnet::Address& a);
+
 // One joined network's port into this process's stack: a Tap whose network
 // side is the WireNode and whose stack side is an lwIP netif with the member's
 // derived MAC, the network's MTU, and the addresses its controller assigned.

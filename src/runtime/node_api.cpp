@@ -17,9 +17,11 @@
 #include "runtime/api_error.hpp"
 #include "runtime/directory_state.hpp"
 #include "runtime/memory_state.hpp"
+#include "runtime/network_port.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/wire_endpoint.hpp"
 #include "socket/errno_map.hpp"
+#include "socket/sockaddr.hpp"
 #include "weft/weft.h"
 
 struct weft_node {
@@ -156,19 +158,12 @@ std::unique_ptr<StateStore> make_state(const weft_node_config& c) {
   return std::make_unique<weft::runtime::MemoryState>();
 }
 
+// An assigned address in the kernel's form (port 0).
 void to_sockaddr(const weft::vnet::Address& a, sockaddr_storage& out) {
   out = {};
-  if (a.ipv6) {
-    sockaddr_in6 in6{};
-    in6.sin6_family = AF_INET6;
-    std::memcpy(&in6.sin6_addr, a.bytes.data(), 16);
-    std::memcpy(&out, &in6, sizeof in6);
-  } else {
-    sockaddr_in in{};
-    in.sin_family = AF_INET;
-    std::memcpy(&in.sin_addr, a.bytes.data(), 4);
-    std::memcpy(&out, &in, sizeof in);
-  }
+  socklen_t len = sizeof out;
+  (void)weft::socket::to_sockaddr({weft::runtime::ip_of(a), 0},
+                                  reinterpret_cast<sockaddr*>(&out), &len);  // NOLINT
 }
 
 int kind_of(weft::node::NodeEvent::Kind k) {

@@ -184,10 +184,14 @@ std::vector<NetworkId> NodeRuntime::networks() const {
   return {networks_.begin(), networks_.end()};
 }
 
+bool NodeRuntime::joined(NetworkId network) const {
+  std::lock_guard control(control_);
+  return networks_.contains(network);
+}
+
 Result<vnet::Address> NodeRuntime::wait_for_address(NetworkId network, bool ipv6,
                                                     Duration timeout) {
-  if (const auto joined = networks(); std::ranges::find(joined, network) == joined.end())
-    return Error::invalid_state;
+  if (!joined(network)) return Error::invalid_state;
   std::unique_lock lock(mutex_);
   Result<vnet::Address> result = Error::timed_out;
   changed_.wait_for(lock, timeout, [&] {

@@ -76,6 +76,7 @@ class NodeRuntime final : private WireNodeObserver {
   Result<void> join(NetworkId network);
   Result<void> leave(NetworkId network);
   [[nodiscard]] std::vector<NetworkId> networks() const;
+  [[nodiscard]] bool joined(NetworkId network) const;
 
   // Blocks until `network` has an address of the family (ipv6 or not) or
   // `timeout` passes: Error::timed_out; Error::not_authorized if the
