@@ -11,4 +11,6 @@ socket::SocketTable& sockets() {
   return *table;
 }
 
+stack::StackDriver& stack_driver() { return stack::lwip::LwipStack::instance(); }
+
 }  // namespace weft::runtime

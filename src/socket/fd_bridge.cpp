@@ -80,7 +80,11 @@ Result<int> FdBridge::adopt(std::shared_ptr<stack::Socket> socket) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return Error::io;
   osdep::UniqueFd app(pair[0]);
-  osdep::UniqueFd ours(pair[1]);
+  WEFT_TRY(attach(std::move(socket), osdep::UniqueFd(pair[1])));
+  return app.release();
+}
+
+Result<void> FdBridge::attach(std::shared_ptr<stack::Socket> socket, osdep::UniqueFd ours) {
   if (::fcntl(ours.get(), F_SETFL, ::fcntl(ours.get(), F_GETFL) | O_NONBLOCK) != 0) return Error::io;
   auto link = std::make_unique<Link>();
   link->bridge = this;
@@ -93,7 +97,7 @@ Result<int> FdBridge::adopt(std::shared_ptr<stack::Socket> socket) {
   }
   std::uint64_t one = 1;
   (void)!::write(event_.get(), &one, sizeof one);
-  return app.release();
+  return {};
 }
 
 void FdBridge::run() {

@@ -38,6 +38,9 @@ class FdBridge {
 
   // Returns the application's end (the caller owns and closes it).
   Result<int> adopt(std::shared_ptr<stack::Socket> socket);
+  // Bridges `socket` to `ours`, the bridge's end of an AF_UNIX stream pair the
+  // caller made (whose other end it may have handed out already).
+  Result<void> attach(std::shared_ptr<stack::Socket> socket, osdep::UniqueFd ours);
 
  private:
   struct Link;

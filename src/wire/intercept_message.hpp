@@ -1,0 +1,167 @@
+#pragma once
+
+// The intercept protocol (docs/intercept.md): what libweft-preload.so and
+// weftd's intercept server say to each other over AF_UNIX SOCK_SEQPACKET.
+// Every message is fixed-size (a request or reply may carry one fd with
+// SCM_RIGHTS); an info reply is followed by prefix records. All integers are
+// big-endian. Both ends parse what the other sends: the daemon must survive
+// any bytes a program writes, the preload any bytes a wrong peer sends.
+//
+// Socket address (20 bytes):
+//   0  1  family   0 none, 4 IPv4, 6 IPv6
+//   1  1  reserved zero
+//   2  2  port
+//   4 16  address  IPv4 in the first 4 bytes, the rest zero
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/result.hpp"
+
+namespace weft::wire {
+
+inline constexpr std::uint8_t kInterceptVersion = 1;
+
+struct SocketAddress {
+  bool ipv6{false};
+  std::uint16_t port{0};
+  ByteArray<16> bytes{};  // IPv4 in the first 4
+
+  static constexpr std::size_t kSize = 20;
+  // nullopt for "none" (family 0).
+  static Result<std::optional<SocketAddress>> parse(ByteSpan b) noexcept;
+  static void emit(const std::optional<SocketAddress>& a, MutableByteSpan out) noexcept;
+  bool operator==(const SocketAddress&) const = default;
+};
+
+enum class InterceptOp : std::uint8_t {
+  info = 1,        // -> reply + prefix records: what addresses are virtual
+  bind = 2,        // address -> reply + fd: a bound virtual socket (stream: not yet
+                   //   listening or connected; dgram: its data channel)
+  listen = 3,      // fd (bound) + backlog -> reply + fd: the listener's channel
+  connect = 4,     // [fd (bound)] + address -> reply + fd: stream: the connection
+                   //   (non-blocking: EINPROGRESS now, a second reply later);
+                   //   dgram (fd required): reply, no fd
+  set_option = 5,  // fd + level/name/value -> reply
+  get_option = 6,  // fd + level/name -> reply.value
+  query = 7,       // fd -> reply: type, family, local, peer
+  shutdown = 8,    // fd (listener) -> reply
+};
+
+enum class SocketType : std::uint8_t { stream = 1, datagram = 2 };
+
+// Options read off the program's kernel socket when it becomes virtual.
+inline constexpr std::uint32_t kOptReuseAddr = 1u << 0;
+inline constexpr std::uint32_t kOptNoDelay = 1u << 1;
+inline constexpr std::uint32_t kOptKeepAlive = 1u << 2;
+inline constexpr std::uint32_t kOptAll = kOptReuseAddr | kOptNoDelay | kOptKeepAlive;
+
+// Request (64 bytes):
+//   0  1  version   1
+//   1  1  op        InterceptOp
+//   2  1  type      SocketType
+//   3  1  flags     bit 0: non-blocking (connect)
+//   4  1  family    the program's socket: 4 or 6
+//   5  3  reserved  zero
+//   8 20  address   SocketAddress (bind, connect)
+//  28  4  level     option level (set/get_option); backlog (listen)
+//  32  4  name      option name
+//  36  4  value     option value (set_option)
+//  40  4  options   kOpt* bits (bind, connect)
+//  44 20  reserved  zero
+struct InterceptRequest {
+  static constexpr std::uint8_t kNonBlocking = 1;
+  static constexpr std::size_t kSize = 64;
+
+  InterceptOp op{InterceptOp::info};
+  SocketType type{SocketType::stream};
+  std::uint8_t flags{0};
+  bool ipv6{false};
+  std::optional<SocketAddress> address;
+  std::int32_t level{0};
+  std::int32_t name{0};
+  std::int32_t value{0};
+  std::uint32_t options{0};
+
+  static Result<InterceptRequest> parse(ByteSpan b) noexcept;
+  static constexpr std::size_t buffer_len() noexcept { return kSize; }
+  void emit(MutableByteSpan out) const noexcept;
+  bool operator==(const InterceptRequest&) const = default;
+};
+
+// What a query says the socket is.
+enum class QueryKind : std::int32_t { bound = 1, listener = 2, stream = 3, datagram = 4 };
+
+// Reply (64 bytes):
+//   0  1  version   1
+//   1  1  type      SocketType of the socket asked about (query), else 0
+//   2  1  family    4 or 6 (query), else 0
+//   3  1  reserved  zero
+//   4  4  error     0 or a positive errno value
+//   8 20  local     SocketAddress
+//  28 20  peer      SocketAddress
+//  48  4  value     option value (get_option); prefix records following (info);
+//                   QueryKind (query)
+//  52 12  reserved  zero
+struct InterceptReply {
+  static constexpr std::size_t kSize = 64;
+
+  std::optional<SocketType> type;
+  bool ipv6{false};
+  std::int32_t error{0};
+  std::optional<SocketAddress> local;
+  std::optional<SocketAddress> peer;
+  std::int32_t value{0};
+
+  static Result<InterceptReply> parse(ByteSpan b) noexcept;
+  static constexpr std::size_t buffer_len() noexcept { return kSize; }
+  void emit(MutableByteSpan out) const noexcept;
+  bool operator==(const InterceptReply&) const = default;
+};
+
+// A virtual prefix of an info reply (28 bytes):
+//   0  8  network   id
+//   8  1  family    4 or 6
+//   9  1  length    prefix length (≤ 32 or ≤ 128)
+//  10  2  reserved  zero
+//  12 16  address
+struct VirtualPrefix {
+  static constexpr std::size_t kSize = 28;
+  static constexpr std::size_t kMaxCount = 256;
+
+  std::uint64_t network{0};
+  bool ipv6{false};
+  std::uint8_t length{0};
+  ByteArray<16> bytes{};
+
+  static Result<VirtualPrefix> parse(ByteSpan b) noexcept;
+  void emit(MutableByteSpan out) const noexcept;
+  // Whether `address` (same family) lies inside.
+  [[nodiscard]] bool contains(bool v6, const ByteArray<16>& address) const noexcept;
+  bool operator==(const VirtualPrefix&) const = default;
+};
+
+// An info reply: the reply then `value` records, in one message.
+Result<std::vector<VirtualPrefix>> parse_prefixes(ByteSpan records, std::size_t count) noexcept;
+
+// What the daemon sends on a listener's channel per accepted connection, with
+// the connection's fd (40 bytes): local SocketAddress, peer SocketAddress.
+struct AcceptNotice {
+  static constexpr std::size_t kSize = 40;
+  SocketAddress local;
+  SocketAddress peer;
+
+  static Result<AcceptNotice> parse(ByteSpan b) noexcept;
+  static constexpr std::size_t buffer_len() noexcept { return kSize; }
+  void emit(MutableByteSpan out) const noexcept;
+  bool operator==(const AcceptNotice&) const = default;
+};
+
+// Every message on a datagram socket's channel, both ways, starts with a
+// SocketAddress: the destination (program → daemon; "none" on a connected
+// socket) or the source (daemon → program); the payload follows.
+inline constexpr std::size_t kDatagramHeaderSize = SocketAddress::kSize;
+
+}  // namespace weft::wire

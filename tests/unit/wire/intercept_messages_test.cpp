@@ -1,0 +1,132 @@
+// The intercept protocol's messages against literal bytes (docs/intercept.md).
+#include <gtest/gtest.h>
+
+#include "unit/wire/wire_hex.hpp"
+#include "wire/intercept_message.hpp"
+
+namespace weft::wire {
+namespace {
+
+using testing::emit_bytes;
+using testing::hex;
+
+SocketAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d, std::uint16_t port) {
+  SocketAddress s;
+  s.bytes[0] = std::byte{a};
+  s.bytes[1] = std::byte{b};
+  s.bytes[2] = std::byte{c};
+  s.bytes[3] = std::byte{d};
+  s.port = port;
+  return s;
+}
+
+TEST(InterceptRequest, ConnectLiteralRoundTrip) {
+  const Bytes bytes = hex(
+      "01 04 01 01 06 000000"
+      "| 04 00 1f90 0a930102 000000000000000000000000"
+      "| 00000000 | 00000000 | 00000000 | 00000002"
+      "| 0000000000000000000000000000000000000000");
+  auto q = InterceptRequest::parse(bytes);
+  ASSERT_TRUE(q) << name(q.error());
+  EXPECT_EQ(q->op, InterceptOp::connect);
+  EXPECT_EQ(q->type, SocketType::stream);
+  EXPECT_EQ(q->flags, InterceptRequest::kNonBlocking);
+  EXPECT_TRUE(q->ipv6);
+  ASSERT_TRUE(q->address);
+  EXPECT_EQ(*q->address, v4(10, 147, 1, 2, 8080));
+  EXPECT_EQ(q->options, kOptNoDelay);
+  EXPECT_EQ(emit_bytes(*q), bytes);
+}
+
+TEST(InterceptRequest, RejectsWhatDoesNotParse) {
+  InterceptRequest q;
+  q.op = InterceptOp::listen;
+  q.level = 128;
+  q.address = v4(10, 147, 1, 2, 80);
+  Bytes good = emit_bytes(q);
+  ASSERT_TRUE(InterceptRequest::parse(good));
+  EXPECT_EQ(InterceptRequest::parse(ByteSpan(good).first(63)).error(), Error::truncated);
+  Bytes longer = good;
+  longer.push_back(std::byte{0});
+  EXPECT_EQ(InterceptRequest::parse(longer).error(), Error::too_large);
+  auto with = [&](std::size_t at, std::uint8_t v) {
+    Bytes b = good;
+    b[at] = std::byte{v};
+    return InterceptRequest::parse(b);
+  };
+  EXPECT_EQ(with(0, 2).error(), Error::unsupported_version);
+  EXPECT_EQ(with(1, 0).error(), Error::malformed);   // op 0
+  EXPECT_EQ(with(1, 9).error(), Error::malformed);   // op 9
+  EXPECT_EQ(with(2, 3).error(), Error::malformed);   // type
+  EXPECT_EQ(with(3, 2).error(), Error::malformed);   // unknown flag
+  EXPECT_EQ(with(4, 5).error(), Error::malformed);   // family
+  EXPECT_EQ(with(6, 1).error(), Error::malformed);   // reserved
+  EXPECT_EQ(with(8, 7).error(), Error::malformed);   // address family
+  EXPECT_EQ(with(9, 1).error(), Error::malformed);   // address reserved
+  EXPECT_EQ(with(8, 0).error(), Error::malformed);   // a "none" address with bytes set
+  EXPECT_EQ(with(43, 8).error(), Error::malformed);  // unknown option bit
+  EXPECT_EQ(with(63, 1).error(), Error::malformed);  // reserved tail
+}
+
+TEST(InterceptReply, LiteralRoundTrip) {
+  const Bytes bytes = hex(
+      "01 01 06 00 | 00000073"
+      "| 06 00 0050 fd000000000000000000000000000001"
+      "| 00 00 0000 00000000000000000000000000000000"
+      "| 00000002 | 000000000000000000000000");
+  auto r = InterceptReply::parse(bytes);
+  ASSERT_TRUE(r) << name(r.error());
+  EXPECT_EQ(r->type, SocketType::stream);
+  EXPECT_TRUE(r->ipv6);
+  EXPECT_EQ(r->error, 115);  // EINPROGRESS
+  ASSERT_TRUE(r->local);
+  EXPECT_TRUE(r->local->ipv6);
+  EXPECT_EQ(r->local->port, 80);
+  EXPECT_FALSE(r->peer);
+  EXPECT_EQ(r->value, 2);
+  EXPECT_EQ(emit_bytes(*r), bytes);
+  Bytes negative = bytes;
+  negative[4] = std::byte{0x80};
+  EXPECT_EQ(InterceptReply::parse(negative).error(), Error::malformed);
+}
+
+TEST(VirtualPrefix, ContainsAndRecords) {
+  VirtualPrefix p;
+  p.network = 0x8056c2e21c000001;
+  p.length = 20;
+  p.bytes[0] = std::byte{10};
+  p.bytes[1] = std::byte{147};
+  p.bytes[2] = std::byte{0x10};
+  EXPECT_TRUE(p.contains(false, v4(10, 147, 0x1f, 9, 0).bytes));
+  EXPECT_FALSE(p.contains(false, v4(10, 147, 0x20, 9, 0).bytes));
+  EXPECT_FALSE(p.contains(true, v4(10, 147, 0x1f, 9, 0).bytes));
+  Bytes two(2 * VirtualPrefix::kSize);
+  p.emit(MutableByteSpan(two).first(VirtualPrefix::kSize));
+  p.emit(MutableByteSpan(two).subspan(VirtualPrefix::kSize));
+  EXPECT_EQ(Bytes(two.begin(), two.begin() + 12), hex("8056c2e21c000001 04 14 0000"));
+  auto back = parse_prefixes(two, 2);
+  ASSERT_TRUE(back);
+  EXPECT_EQ((*back)[1], p);
+  EXPECT_EQ(parse_prefixes(two, 3).error(), Error::truncated);
+  EXPECT_EQ(parse_prefixes(two, 1).error(), Error::too_large);
+  EXPECT_EQ(parse_prefixes({}, VirtualPrefix::kMaxCount + 1).error(), Error::too_large);
+  two[9] = std::byte{33};  // an IPv4 prefix longer than 32
+  EXPECT_EQ(parse_prefixes(two, 2).error(), Error::malformed);
+}
+
+TEST(AcceptNotice, LiteralRoundTripAndBothAddressesRequired) {
+  const Bytes bytes = hex(
+      "04 00 1f90 0a930102 000000000000000000000000"
+      "| 04 00 c350 0a930103 000000000000000000000000");
+  auto n = AcceptNotice::parse(bytes);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->local, v4(10, 147, 1, 2, 8080));
+  EXPECT_EQ(n->peer, v4(10, 147, 1, 3, 50000));
+  EXPECT_EQ(emit_bytes(*n), bytes);
+  Bytes no_peer = bytes;
+  std::fill(no_peer.begin() + 20, no_peer.end(), std::byte{0});
+  EXPECT_EQ(AcceptNotice::parse(no_peer).error(), Error::malformed);
+}
+
+}  // namespace
+}  // namespace weft::wire
