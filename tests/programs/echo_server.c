@@ -38,7 +38,7 @@ typedef struct Conn {
   Source src;
   struct Conn* prev; /* every open connection, so the exit frees them */
   struct Conn* next;
-  size_t start;  /* pending echo is buf[start, end) */
+  size_t start; /* pending echo is buf[start, end) */
   size_t end;
   int read_eof;
   uint8_t buf[kConnBuffer];

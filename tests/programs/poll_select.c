@@ -58,7 +58,8 @@ static void wait_ready(Waiter how, int fd, int want_write, int* readable, int* w
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) prog_fail_errno(how == kByPoll ? "poll" : "select");
-    if (n == 0) prog_fail("%s: nothing ready in %d ms", how == kByPoll ? "poll" : "select", kWaitMs);
+    if (n == 0)
+      prog_fail("%s: nothing ready in %d ms", how == kByPoll ? "poll" : "select", kWaitMs);
     return;
   }
 }
@@ -152,24 +153,30 @@ int main(int argc, char** argv) {
   struct sockaddr_storage local;
   socklen_t llen = sizeof local;
   if (getsockname(fd, (struct sockaddr*)&local, &llen) != 0) prog_fail_errno("getsockname");
-  if (local.ss_family != family) prog_fail("local address family %d, expected %d", local.ss_family, family);
+  if (local.ss_family != family)
+    prog_fail("local address family %d, expected %d", local.ss_family, family);
   if (prog_addr_port((struct sockaddr*)&local) == 0) prog_fail("local port is 0");
   char ltext[80];
   char ptext[80];
-  prog_say("names ok local=%s peer=%s", prog_addr_text((struct sockaddr*)&local, ltext, sizeof ltext),
+  prog_say("names ok local=%s peer=%s",
+           prog_addr_text((struct sockaddr*)&local, ltext, sizeof ltext),
            prog_addr_text((const struct sockaddr*)&server.ss, ptext, sizeof ptext));
 
-  if (int_opt(fd, SOL_SOCKET, SO_TYPE, "SO_TYPE") != SOCK_STREAM) prog_fail("SO_TYPE is not SOCK_STREAM");
+  if (int_opt(fd, SOL_SOCKET, SO_TYPE, "SO_TYPE") != SOCK_STREAM)
+    prog_fail("SO_TYPE is not SOCK_STREAM");
   const int domain = int_opt(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN");
   if (domain != family) prog_fail("SO_DOMAIN is %d, expected %d", domain, family);
   const int proto = int_opt(fd, SOL_SOCKET, SO_PROTOCOL, "SO_PROTOCOL");
   if (proto != IPPROTO_TCP) prog_fail("SO_PROTOCOL is %d, expected IPPROTO_TCP", proto);
-  if (int_opt(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY") != 0) prog_fail("TCP_NODELAY is set by default");
+  if (int_opt(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY") != 0)
+    prog_fail("TCP_NODELAY is set by default");
   const int one = 1;
-  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) prog_fail_errno("setsockopt TCP_NODELAY");
+  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+    prog_fail_errno("setsockopt TCP_NODELAY");
   const int nodelay = int_opt(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY");
   if (nodelay != 1) prog_fail("TCP_NODELAY reads back %d after setting 1", nodelay);
-  prog_say("sockopts ok type=SOCK_STREAM domain=%s nodelay=1", family == AF_INET ? "AF_INET" : "AF_INET6");
+  prog_say("sockopts ok type=SOCK_STREAM domain=%s nodelay=1",
+           family == AF_INET ? "AF_INET" : "AF_INET6");
 
   if ((fcntl(fd, F_GETFL) & O_NONBLOCK) != 0) prog_fail("a new socket is already O_NONBLOCK");
   set_nonblock(fd, 1);

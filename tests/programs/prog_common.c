@@ -110,7 +110,8 @@ const char* prog_addr_text(const struct sockaddr* sa, char* buf, size_t len) {
 }
 
 uint16_t prog_addr_port(const struct sockaddr* sa) {
-  if (sa->sa_family == AF_INET) return ntohs(((const struct sockaddr_in*)(const void*)sa)->sin_port);
+  if (sa->sa_family == AF_INET)
+    return ntohs(((const struct sockaddr_in*)(const void*)sa)->sin_port);
   if (sa->sa_family == AF_INET6) {
     return ntohs(((const struct sockaddr_in6*)(const void*)sa)->sin6_port);
   }

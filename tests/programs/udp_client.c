@@ -76,7 +76,8 @@ static void by_sendto(int fd, const ProgAddr* server) {
         done = identify(g_reply, (size_t)r, "recvfrom") == i;
       }
     }
-    if (!done) prog_fail("sendto: no echo of the %zu-byte datagram after %d tries", kSizes[i], kTries);
+    if (!done)
+      prog_fail("sendto: no echo of the %zu-byte datagram after %d tries", kSizes[i], kTries);
     prog_say("sendto ok size=%zu", kSizes[i]);
   }
 }
@@ -124,7 +125,8 @@ static void by_sendmsg(int fd, const ProgAddr* server) {
 static void by_connected(const ProgAddr* server) {
   const int fd = socket(prog_family(server), SOCK_DGRAM, 0);
   if (fd < 0) prog_fail_errno("socket");
-  if (connect(fd, (const struct sockaddr*)&server->ss, server->len) != 0) prog_fail_errno("connect");
+  if (connect(fd, (const struct sockaddr*)&server->ss, server->len) != 0)
+    prog_fail_errno("connect");
   struct sockaddr_storage peer;
   socklen_t plen = sizeof peer;
   if (getpeername(fd, (struct sockaddr*)&peer, &plen) != 0) prog_fail_errno("getpeername");
