@@ -5,8 +5,9 @@ namespace weft::cli {
 // The CLI's exit codes, documented in `weft --help`.
 enum class ExitCode : int {
   ok = 0,
-  failure = 1,  // the command ran and what it checked or did failed
-  usage = 2,    // the command line was wrong
+  failure = 1,    // the command ran and what it checked or did failed
+  usage = 2,      // the command line was wrong
+  no_daemon = 3,  // the command needs weftd and none answers at the control socket
 };
 
 }  // namespace weft::cli

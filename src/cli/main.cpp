@@ -6,15 +6,19 @@
 #include "cli/exit_code.hpp"
 #include "cli/identity_commands.hpp"
 #include "cli/network_commands.hpp"
+#include "cli/node_commands.hpp"
 
 namespace {
 
 int run(int argc, char** argv) {
-  CLI::App app{"weft: drive a Weft node\n\nExit codes: 0 ok, 1 failure, 2 usage error.", "weft"};
+  CLI::App app{
+      "weft: drive a Weft node\n\nExit codes: 0 ok, 1 failure, 2 usage error, 3 weftd not running.",
+      "weft"};
   app.set_version_flag("--version", "weft " WEFT_VERSION);
   app.require_subcommand(1);
   weft::cli::add_identity_commands(app);
   weft::cli::add_network_commands(app);
+  weft::cli::add_node_commands(app);
 
   try {
     app.parse(argc, argv);

@@ -11,7 +11,7 @@
 
 namespace weft::osdep {
 
-// Blocks a thread until one of its fds is readable or another thread calls
+// Blocks a thread until one of its fds is readable (or writable, if asked) or another thread calls
 // wake(). An epoll set plus an eventfd: this is how a thread that owns a socket
 // is stopped — its owner calls wake() and joins it, nobody polls a flag.
 //
@@ -30,6 +30,10 @@ class Poller {
   // its registration.
   Result<void> add(int fd, std::uint64_t token) noexcept;
   Result<void> remove(int fd) noexcept;
+  // Switches a registered fd between reporting readable (the default) and
+  // reporting writable (for a writer waiting for room; level-triggered, so
+  // switch back once the output is out).
+  Result<void> want_write(int fd, std::uint64_t token, bool write) noexcept;
 
   // Waits until something is ready; no timeout waits forever. A timeout that
   // expires returns an empty Ready. Interrupted waits (EINTR) are resumed.

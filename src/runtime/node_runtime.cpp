@@ -225,6 +225,23 @@ std::vector<vnet::Address> NodeRuntime::addresses(NetworkId network) const {
   return it->second.addresses;
 }
 
+NodeRuntime::NetworkStatus NodeRuntime::network_status(NetworkId network) const {
+  std::lock_guard lock(mutex_);
+  const auto it = state_by_network_.find(network);
+  if (it == state_by_network_.end()) return NetworkStatus::requesting;
+  if (it->second.refused)
+    return *it->second.refused == node::NodeEvent::Kind::network_not_found
+               ? NetworkStatus::not_found
+               : NetworkStatus::denied;
+  return it->second.ready ? NetworkStatus::ready : NetworkStatus::requesting;
+}
+
+std::optional<osdep::Endpoint> NodeRuntime::local() const {
+  std::lock_guard control(control_);
+  if (!wire_) return std::nullopt;
+  return wire_->local();
+}
+
 std::optional<WireNode::Stats> NodeRuntime::stats() const {
   std::lock_guard control(control_);
   if (!wire_) return std::nullopt;
@@ -278,9 +295,15 @@ void NodeRuntime::on_event(const node::NodeEvent& event) {
       std::lock_guard lock(mutex_);
       NetworkState& st = state_by_network_[network];
       switch (event.kind) {
-        case Kind::network_ready: st.refused.reset(); break;
+        case Kind::network_ready:
+          st.ready = true;
+          st.refused.reset();
+          break;
         case Kind::network_denied:
-        case Kind::network_not_found: st.refused = event.kind; break;
+        case Kind::network_not_found:
+          st.ready = false;
+          st.refused = event.kind;
+          break;
         case Kind::address_assigned:
           if (event.address && port != nullptr && port->add_address(*event.address))
             st.addresses.push_back(*event.address);

@@ -86,6 +86,10 @@ class NodeRuntime final : private WireNodeObserver {
   Result<vnet::Address> wait_for_address(NetworkId network, bool ipv6, Duration timeout);
   // The addresses `network` has now (empty when stopped).
   [[nodiscard]] std::vector<vnet::Address> addresses(NetworkId network) const;
+  // Where a joined network stands: waiting for its first config (also when
+  // stopped), ready (frames flow), or refused by its controller.
+  enum class NetworkStatus : std::uint8_t { requesting, ready, denied, not_found };
+  [[nodiscard]] NetworkStatus network_status(NetworkId network) const;
 
   // Development: outbound frames on every network pass a FaultLine (loss,
   // reordering, duplication, corruption, delay). Only while stopped
@@ -99,6 +103,8 @@ class NodeRuntime final : private WireNodeObserver {
   [[nodiscard]] std::vector<node::PeerStats> peer_stats() const;
   // Whether any root has acknowledged our registration (false when stopped).
   [[nodiscard]] bool online() const;
+  // The UDP endpoint the node is bound to (nullopt when stopped).
+  [[nodiscard]] std::optional<osdep::Endpoint> local() const;
 
   [[nodiscard]] NodeId address() const noexcept { return identity_.address(); }
   [[nodiscard]] const crypto::Identity& identity() const noexcept { return identity_; }
@@ -108,6 +114,7 @@ class NodeRuntime final : private WireNodeObserver {
  private:
   struct NetworkState {
     std::vector<vnet::Address> addresses;
+    bool ready{false};
     std::optional<node::NodeEvent::Kind> refused;  // network_denied / network_not_found
   };
 

@@ -1,6 +1,6 @@
-// weftd: the Weft daemon. For now it serves as a root (`weftd --root`) or as
-// a network controller on the peer layer (`weftd --controller`); the node
-// service for unmodified programs comes next.
+// weftd: the Weft daemon. By default the node service (a user's node, driven
+// through the control API: docs/operations.md); `weftd --root` serves as a
+// root, `weftd --controller` as a network controller on the peer layer.
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -8,15 +8,22 @@
 
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/log.hpp"
 #include "osdep/endpoint.hpp"
+#include "osdep/files.hpp"
+#include "osdep/state_dir.hpp"
 #include "runtime/identity_store.hpp"
 #include "runtime/wire_endpoint.hpp"
 #include "service/controller_service.hpp"
+#include "service/node_service.hpp"
 #include "service/root_service.hpp"
+#include "service/weftd_config.hpp"
 
 namespace {
 
@@ -111,15 +118,124 @@ int run_controller(const std::string& state, const std::string& listen,
   return 0;
 }
 
+struct NodeOptions {
+  std::string state;
+  std::string config_file;     // empty: <state>/weftd.json if it exists
+  std::string control_socket;  // empty: <state>/control.sock
+  std::vector<std::string> roots;
+  std::string listen;                     // empty: the file's, else kNodeListen
+  std::optional<weft::log::Level> level;  // --log-level (applied already)
+};
+
+// Any port: a node serves no one at a fixed address (its roots tell peers
+// where it is, and punching finds a path), and a fixed one would collide with
+// a second user's node or a root on the same host. All IPv4 interfaces, so
+// peers on the LAN can reach it directly.
+constexpr const char* kNodeListen = "0.0.0.0:0";
+
+int run_node(NodeOptions o) {
+  if (o.state.empty()) {
+    auto dir = weft::osdep::default_state_dir();
+    if (!dir) {
+      fmt::print(stderr, "weftd: no state directory: pass --state DIR (or set HOME)\n");
+      return kExitUsage;
+    }
+    o.state = *dir;
+  }
+  // The file: named with --config (must exist), else <state>/weftd.json if there.
+  weft::service::WeftdConfig file;
+  const bool named = !o.config_file.empty();
+  const std::string path = named ? o.config_file : o.state + "/weftd.json";
+  if (auto text = weft::osdep::read_file(path, 64 * 1024); text) {
+    auto parsed = weft::service::parse_weftd_config(*text);
+    if (auto* e = std::get_if<std::string>(&parsed)) {
+      fmt::print(stderr, "weftd: {}: {}\n", path, *e);
+      return kExitUsage;
+    }
+    file = std::get<weft::service::WeftdConfig>(parsed);
+  } else if (named || text.error() != weft::Error::not_found) {
+    const weft::Error e = text.error();
+    fmt::print(stderr, "weftd: {}: {}\n", path, weft::message(e));
+    return e == weft::Error::not_found || e == weft::Error::too_large ? kExitUsage : kExitFailure;
+  }
+  if (!o.level && file.log_level) weft::log::set_level(*file.log_level);
+
+  weft::service::NodeServiceConfig config;
+  config.state_dir = o.state;
+  config.control_socket = o.control_socket;
+  if (!o.listen.empty()) {
+    auto bind = weft::osdep::Endpoint::parse(o.listen);
+    if (!bind) {
+      fmt::print(stderr, "weftd: --listen {}: not an endpoint (e.g. 0.0.0.0:0)\n", o.listen);
+      return kExitUsage;
+    }
+    config.bind = *bind;
+  } else {
+    config.bind = file.listen.value_or(weft::osdep::Endpoint::parse(kNodeListen).value());
+  }
+  if (!o.roots.empty()) {
+    for (const auto& text : o.roots) {
+      auto r = weft::runtime::parse_root_entry(text);
+      if (!r) {
+        fmt::print(stderr, "weftd: --use-root {}: {} (expected IDENTITY@ENDPOINT)\n", text,
+                   weft::message(r.error()));
+        return kExitUsage;
+      }
+      config.roots.push_back(*r);
+    }
+  } else if (file.roots) {
+    config.roots = *file.roots;
+  }
+  if (config.roots.empty())
+    weft::log::warn("weftd",
+                    "no roots configured: this node cannot find other nodes; add \"roots\" to "
+                    "{}/weftd.json or pass --use-root",
+                    o.state);
+
+  const sigset_t stop = block_stop_signals();
+  auto service = weft::service::NodeService::start(config);
+  if (!service) {
+    const weft::Error e = service.error();
+    if (e == weft::Error::busy) {
+      const auto pid = weft::service::NodeService::holder(o.state);
+      fmt::print(stderr, "weftd: another weftd (pid {}) is using {}\n",
+                 pid ? std::to_string(*pid) : std::string("?"), o.state);
+    } else {
+      fmt::print(stderr, "weftd: node in {}: {}\n", o.state, weft::message(e));
+    }
+    return kExitFailure;
+  }
+  auto& runtime = (*service)->runtime();
+  const auto local = runtime.local();
+  fmt::print("node {}@{}\ncontrol {}\n", runtime.identity().public_identity().to_string(),
+             local ? local->to_string() : std::string("-"), (*service)->control_socket());
+  std::fflush(stdout);
+  weft::log::info("weftd", "node {} on {}, control API at {}", runtime.address().to_string(),
+                  local ? local->to_string() : std::string("-"), (*service)->control_socket());
+
+  int sig = 0;
+  sigwait(&stop, &sig);
+  weft::log::info("weftd", "signal {}: stopping", sig);
+  (*service)->stop();
+  return 0;
+}
+
 int run(int argc, char** argv) {
-  CLI::App app{"weftd: the Weft daemon\n\nExit codes: 0 ok, 1 failure, 2 usage error.", "weftd"};
+  CLI::App app{
+      "weftd: the Weft daemon. By default the node service: this user's node, driven with "
+      "`weft status|peers|networks|join|leave` over the control socket (docs/operations.md).\n\n"
+      "Exit codes: 0 ok (also after SIGTERM/SIGINT), 1 failure, 2 usage or configuration error.",
+      "weftd"};
   app.set_version_flag("--version", "weftd " WEFT_VERSION);
   bool root = false;
   bool controller = false;
   std::string state;
-  std::string listen = "0.0.0.0:9993";
+  std::string listen;
   std::vector<std::string> roots;
   int admin_port = 9440;
+  std::string config_file;
+  std::string control_socket;
+  std::string log_level;
   app.add_flag("--root", root, "Serve as a root: registrations, lookups, rendezvous, relay");
   app.add_flag("--controller", controller,
                "Serve as a network controller (members reach it over the peer layer; admin "
@@ -127,19 +243,49 @@ int run(int argc, char** argv) {
   app.add_option("--use-root", roots, "A root to register with: IDENTITY@ENDPOINT (repeatable)");
   app.add_option("--admin-port", admin_port, "Controller admin API port on 127.0.0.1 (0: any)")
       ->capture_default_str();
-  app.add_option("--state", state, "State directory (identity; created 0700 if missing)")
-      ->required();
-  app.add_option("--listen", listen, "UDP endpoint to serve on")->capture_default_str();
+  app.add_option("--state", state,
+                 "State directory (identity; created 0700 if missing). Node: default "
+                 "$XDG_STATE_HOME/weft, else $HOME/.local/state/weft; --root, --controller: "
+                 "required");
+  app.add_option("--listen", listen,
+                 "UDP endpoint to serve on (node: 0.0.0.0:0; --root, --controller: 0.0.0.0:9993)");
+  app.add_option("--config", config_file,
+                 "Node: a JSON configuration file (default: STATE/weftd.json if present)");
+  app.add_option("--control-socket", control_socket,
+                 "Node: the control API's Unix socket (default: STATE/control.sock)");
+  app.add_option("--log-level", log_level, "error, warn, info (default) or debug");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
   }
-  if (root == controller) {
-    fmt::print(stderr, "weftd: choose --root or --controller (the node service comes later)\n");
+  std::optional<weft::log::Level> level;
+  if (!log_level.empty()) {
+    level = weft::log::parse_level(log_level);
+    if (!level) {
+      fmt::print(stderr, "weftd: --log-level {}: use error, warn, info or debug\n", log_level);
+      return kExitUsage;
+    }
+    weft::log::set_level(*level);
+  }
+  if (root && controller) {
+    fmt::print(stderr, "weftd: choose --root or --controller, not both\n");
     return kExitUsage;
   }
+  if (!root && !controller) {
+    return run_node({.state = state,
+                     .config_file = config_file,
+                     .control_socket = control_socket,
+                     .roots = roots,
+                     .listen = listen,
+                     .level = level});
+  }
+  if (state.empty()) {
+    fmt::print(stderr, "weftd: --state DIR is required with --root and --controller\n");
+    return kExitUsage;
+  }
+  if (listen.empty()) listen = "0.0.0.0:9993";
   return root ? run_root(state, listen) : run_controller(state, listen, roots, admin_port);
 }
 

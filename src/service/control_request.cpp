@@ -1,0 +1,96 @@
+#include "service/control_request.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <utility>
+
+namespace weft::service {
+
+namespace {
+
+using Command = ControlRequest::Command;
+
+constexpr std::array<std::pair<std::string_view, Command>, 6> kCommands{{
+    {"status", Command::status},
+    {"peers", Command::peers},
+    {"networks", Command::networks},
+    {"join", Command::join},
+    {"leave", Command::leave},
+    {"stats", Command::stats},
+}};
+
+// A request is one flat object: anything nested ('[' or '{' inside it,
+// outside strings) is refused before the JSON parser builds a tree for it.
+bool flat(std::string_view line) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : line) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > 1) return false;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+ControlError error(Error code, std::string message) { return {code, std::move(message)}; }
+
+}  // namespace
+
+std::string_view name(Command command) noexcept {
+  for (const auto& [text, c] : kCommands)
+    if (c == command) return text;
+  return "?";
+}
+
+std::variant<ControlRequest, ControlError> parse_control_request(std::string_view line) {
+  if (line.size() > kMaxControlLine)
+    return error(Error::too_large, "request longer than 65536 bytes");
+  if (!flat(line)) return error(Error::malformed, "a request is a flat JSON object");
+  const auto j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded()) return error(Error::malformed, "not JSON");
+  if (!j.is_object()) return error(Error::malformed, "a request is a JSON object");
+  const auto cmd = j.find("cmd");
+  if (cmd == j.end() || !cmd->is_string())
+    return error(Error::malformed, "\"cmd\" (a string) is missing");
+  const auto& text = cmd->get_ref<const std::string&>();
+  std::optional<Command> command;
+  for (const auto& [t, c] : kCommands)
+    if (t == text) command = c;
+  if (!command) return error(Error::unsupported, "unknown cmd \"" + text.substr(0, 64) + "\"");
+
+  ControlRequest request;
+  request.command = *command;
+  const bool takes_network = *command == Command::join || *command == Command::leave;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "cmd") continue;
+    if (key != "network" || !takes_network)
+      return error(Error::invalid_argument,
+                   "unknown key \"" + key.substr(0, 64) + "\" for " + std::string(name(*command)));
+  }
+  if (takes_network) {
+    const auto net = j.find("network");
+    if (net == j.end() || !net->is_string())
+      return error(Error::invalid_argument, "\"network\" (16 hex digits) is missing");
+    auto id = NetworkId::parse(net->get_ref<const std::string&>());
+    if (!id)
+      return error(Error::invalid_argument, "\"network\" is not a network id (16 hex digits)");
+    request.network = *id;
+  }
+  return request;
+}
+
+}  // namespace weft::service

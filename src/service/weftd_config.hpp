@@ -1,0 +1,28 @@
+#pragma once
+
+// weftd's optional configuration file (docs/operations.md, "weftd
+// configuration"): a JSON object with the keys below, every one optional.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/log.hpp"
+#include "node/node.hpp"
+#include "osdep/endpoint.hpp"
+
+namespace weft::service {
+
+struct WeftdConfig {
+  std::optional<std::vector<node::RootEntry>> roots;  // "roots": ["IDENTITY@HOST:PORT", ...]
+  std::optional<osdep::Endpoint> listen;              // "listen": "0.0.0.0:0"
+  std::optional<log::Level> log_level;                // "log_level": "info"
+};
+
+// The file's settings, or a one-line message naming the key that is wrong
+// (unknown, wrong type, or a value that does not parse).
+std::variant<WeftdConfig, std::string> parse_weftd_config(std::string_view text);
+
+}  // namespace weft::service

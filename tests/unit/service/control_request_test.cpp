@@ -1,0 +1,82 @@
+#include "service/control_request.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <variant>
+
+#include "service/weftd_config.hpp"
+
+namespace weft::service {
+namespace {
+
+using Command = ControlRequest::Command;
+
+ControlRequest ok(std::string_view line) {
+  auto r = parse_control_request(line);
+  EXPECT_TRUE(std::holds_alternative<ControlRequest>(r))
+      << line << ": " << std::get<ControlError>(r).message;
+  return std::holds_alternative<ControlRequest>(r) ? std::get<ControlRequest>(r) : ControlRequest{};
+}
+
+ControlError bad(std::string_view line) {
+  auto r = parse_control_request(line);
+  EXPECT_TRUE(std::holds_alternative<ControlError>(r)) << line;
+  return std::holds_alternative<ControlError>(r) ? std::get<ControlError>(r) : ControlError{};
+}
+
+TEST(ControlRequest, ParsesEveryCommand) {
+  EXPECT_EQ(ok(R"({"cmd":"status"})").command, Command::status);
+  EXPECT_EQ(ok(R"({"cmd":"peers"})").command, Command::peers);
+  EXPECT_EQ(ok(R"({"cmd":"networks"})").command, Command::networks);
+  EXPECT_EQ(ok(R"( {"cmd" : "stats"} )").command, Command::stats);
+  const auto join = ok(R"({"cmd":"join","network":"8056c2e21c000001"})");
+  EXPECT_EQ(join.command, Command::join);
+  ASSERT_TRUE(join.network);
+  EXPECT_EQ(join.network->to_string(), "8056c2e21c000001");
+  EXPECT_EQ(ok(R"({"network":"8056c2e21c000001","cmd":"leave"})").command, Command::leave);
+}
+
+TEST(ControlRequest, RefusesWithAMessageNamingTheProblem) {
+  EXPECT_EQ(bad("not json").code, Error::malformed);
+  EXPECT_EQ(bad("").code, Error::malformed);
+  EXPECT_EQ(bad(R"(["cmd","status"])").code, Error::malformed);
+  EXPECT_EQ(bad(R"({"cmd":{"x":1}})").code, Error::malformed);  // nested
+  EXPECT_EQ(bad(std::string(10000, '[')).code, Error::malformed);
+  EXPECT_EQ(bad(R"({"cmd":7})").message, "\"cmd\" (a string) is missing");
+  EXPECT_EQ(bad(R"({"cmd":"reboot"})").code, Error::unsupported);
+  const auto extra = bad(R"({"cmd":"status","network":"8056c2e21c000001"})");
+  EXPECT_EQ(extra.code, Error::invalid_argument);
+  EXPECT_EQ(extra.message, "unknown key \"network\" for status");
+  EXPECT_EQ(bad(R"({"cmd":"join"})").message, "\"network\" (16 hex digits) is missing");
+  EXPECT_EQ(bad(R"({"cmd":"join","network":"xyz"})").code, Error::invalid_argument);
+  EXPECT_EQ(bad(std::string(kMaxControlLine + 1, ' ')).code, Error::too_large);
+  // Brackets inside strings are text, not nesting.
+  EXPECT_EQ(bad(R"({"cmd":"[[{{"})").code, Error::unsupported);
+}
+
+TEST(WeftdConfig, ReadsEveryKeyAndNamesTheWrongOne) {
+  const auto empty = parse_weftd_config("{}");
+  ASSERT_TRUE(std::holds_alternative<WeftdConfig>(empty));
+  EXPECT_FALSE(std::get<WeftdConfig>(empty).roots);
+  const auto full =
+      parse_weftd_config(R"({"listen":"127.0.0.1:0","log_level":"debug","roots":[]})");
+  ASSERT_TRUE(std::holds_alternative<WeftdConfig>(full));
+  EXPECT_EQ(std::get<WeftdConfig>(full).listen->to_string(), "127.0.0.1:0");
+  EXPECT_EQ(std::get<WeftdConfig>(full).log_level, log::Level::debug);
+  const auto error = [](std::string_view text) {
+    auto r = parse_weftd_config(text);
+    return std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : std::string("ok");
+  };
+  EXPECT_EQ(error(R"({"colour":"red"})"),
+            "unknown key \"colour\" (known: roots, listen, log_level)");
+  EXPECT_EQ(error(R"({"roots":"x"})"), "\"roots\" must be a list of strings");
+  EXPECT_NE(error(R"({"roots":["nope"]})").find("\"roots\"[0]"), std::string::npos);
+  EXPECT_NE(error(R"({"listen":"nowhere"})").find("\"listen\""), std::string::npos);
+  EXPECT_NE(error(R"({"log_level":"loud"})").find("\"log_level\""), std::string::npos);
+  EXPECT_EQ(error("[1]"), "the file must hold one JSON object");
+  EXPECT_EQ(error("{"), "not valid JSON");
+}
+
+}  // namespace
+}  // namespace weft::service
