@@ -27,7 +27,7 @@ using test_support::SockAddr;
 
 // Empty when `host` can be bound; otherwise why not.
 std::string unusable(const std::string& host) {
-  const UniqueFd s(::socket(family_of(host), SOCK_STREAM, 0));
+  const UniqueFd s(::socket(family_of(host), SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!s) return "no " + host + " socket: " + std::strerror(errno);
   SockAddr a = SockAddr::make(host, 0);
   if (::bind(s.get(), a.get(), a.len) != 0)
@@ -60,6 +60,9 @@ TEST_P(SocketPrograms, EveryClientAgainstPyAsyncioServerInTurn) {
 TEST_P(SocketPrograms, AllClientsAtOnceAgainstEchoServer) {
   check_clients_at_once(runner_, runner_, server_kinds()[0]);
 }
+TEST_P(SocketPrograms, AllClientsAtOnceAgainstPySelectorsServer) {
+  check_clients_at_once(runner_, runner_, server_kinds()[1]);
+}
 TEST_P(SocketPrograms, AllClientsAtOnceAgainstPyAsyncioServer) {
   check_clients_at_once(runner_, runner_, server_kinds()[2]);
 }
@@ -67,7 +70,7 @@ TEST_P(SocketPrograms, AllClientsAtOnceAgainstPyAsyncioServer) {
 // A bound socket that does not listen: a SYN to it is answered with a reset,
 // and no other program can take the port meanwhile.
 TEST_P(SocketPrograms, NonBlockingConnectToNoListenerIsRefused) {
-  const UniqueFd s(::socket(family_of(GetParam()), SOCK_STREAM, 0));
+  const UniqueFd s(::socket(family_of(GetParam()), SOCK_STREAM | SOCK_CLOEXEC, 0));
   ASSERT_TRUE(s);
   SockAddr a = SockAddr::make(GetParam(), 0);
   ASSERT_EQ(::bind(s.get(), a.get(), a.len), 0);
@@ -83,8 +86,8 @@ class FlippingEcho {
 
   explicit FlippingEcho(const std::string& host) {
     SockAddr a = SockAddr::make(host, 0);
-    tcp_.reset(::socket(a.family(), SOCK_STREAM, 0));
-    udp_.reset(::socket(a.family(), SOCK_DGRAM, 0));
+    tcp_.reset(::socket(a.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+    udp_.reset(::socket(a.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (::bind(tcp_.get(), a.get(), a.len) != 0 || ::listen(tcp_.get(), 8) != 0 ||
         ::getsockname(tcp_.get(), a.get(), &a.len) != 0 ||
         ::bind(udp_.get(), a.get(), a.len) != 0) {
@@ -98,7 +101,7 @@ class FlippingEcho {
   // Accepts one connection and echoes it, flipped, until the client goes.
   void serve_tcp() {
     if (!readable(tcp_.get())) return;
-    const UniqueFd c(::accept(tcp_.get(), nullptr, nullptr));
+    const UniqueFd c(::accept4(tcp_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     std::size_t offset = 0;
     char buf[65536];
     while (readable(c.get())) {

@@ -17,6 +17,7 @@ The pattern is tests/programs/prog_common.c's (stream 30 + connection index).
 """
 import asyncio
 import errno
+import os
 import selectors
 import signal
 import socket
@@ -118,7 +119,6 @@ def selectors_server(host, port):
                     sel.register(conn, selectors.EVENT_READ, "conn")
                     clients += 1
                 elif key.data == "stdin":
-                    import os
                     if not os.read(key.fd, 256):
                         raise Stop()
                 else:
@@ -242,7 +242,6 @@ async def asyncio_server_main(host, port):
         loop.add_signal_handler(sig, stop.set)
 
     def on_stdin():
-        import os
         if not os.read(sys.stdin.fileno(), 256):
             stop.set()
     try:
