@@ -6,6 +6,7 @@
 #include "cli/exit_code.hpp"
 #include "cli/identity_commands.hpp"
 #include "cli/network_commands.hpp"
+#include "cli/run_command.hpp"
 #include "cli/node_commands.hpp"
 
 namespace {
@@ -19,6 +20,7 @@ int run(int argc, char** argv) {
   weft::cli::add_identity_commands(app);
   weft::cli::add_network_commands(app);
   weft::cli::add_node_commands(app);
+  weft::cli::add_run_command(app);
 
   try {
     app.parse(argc, argv);

@@ -115,6 +115,41 @@ Result<void> apply_options(stack::Socket& s, std::uint32_t options) {
   return {};
 }
 
+struct HeldWritability {
+  std::size_t filler{0};
+  int sndbuf{0};
+};
+
+// Makes the program's end of a stream pair unwritable (poll says no POLLOUT)
+// by shrinking its send buffer and filling it; release_writability undoes it.
+Result<HeldWritability> hold_writability(int app) {
+  HeldWritability h;
+  socklen_t len = sizeof h.sndbuf;
+  if (::getsockopt(app, SOL_SOCKET, SO_SNDBUF, &h.sndbuf, &len) != 0) return Error::io;
+  const int smallest = 1;  // the kernel raises it to its minimum
+  if (::setsockopt(app, SOL_SOCKET, SO_SNDBUF, &smallest, sizeof smallest) != 0) return Error::io;
+  std::array<std::byte, 1024> zeros{};
+  for (;;) {
+    const ssize_t n = ::send(app, zeros.data(), zeros.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n <= 0) break;
+    h.filler += static_cast<std::size_t>(n);
+  }
+  if (h.filler == 0) return Error::io;
+  return h;
+}
+
+void release_writability(int app, int ours, std::size_t filler, int sndbuf) {
+  std::array<std::byte, 1024> sink{};
+  while (filler > 0) {
+    const ssize_t n = ::recv(ours, sink.data(), std::min(filler, sink.size()), MSG_DONTWAIT);
+    if (n <= 0) break;  // cannot happen: the filler was queued before anything else
+    filler -= static_cast<std::size_t>(n);
+  }
+  // getsockopt reported the doubled value the kernel keeps; it doubles what it is given.
+  const int restore = sndbuf / 2;
+  (void)::setsockopt(app, SOL_SOCKET, SO_SNDBUF, &restore, sizeof restore);
+}
+
 struct Pair {
   osdep::UniqueFd app;
   osdep::UniqueFd ours;
@@ -164,6 +199,8 @@ struct InterceptServer::Socket final : stack::Waker {
   osdep::UniqueFd bridge_end;
   std::uint64_t client{0};
   bool nonblocking{false};
+  std::size_t filler{0};  // non-blocking: bytes holding the program's end unwritable
+  int app_sndbuf{0};      // its send buffer before that
 
   void wake() noexcept override {
     if (!queued.exchange(true)) server->mark_ready(id);
@@ -562,14 +599,19 @@ void InterceptServer::do_connect(Client& c, const InterceptRequest& q, Socket* b
   s->client = c.id;
   s->nonblocking = (q.flags & InterceptRequest::kNonBlocking) != 0;
   if (s->nonblocking) {
-    // The program's socket becomes the pair now; the outcome follows on this
-    // client (SO_ERROR asks for it). Bytes written meanwhile wait in the pair.
+    // The program's socket becomes the pair now, and must not look writable
+    // before the connection is up (programs poll for POLLOUT, then ask
+    // SO_ERROR or connect again): its send buffer is filled until
+    // finish_connect drains it. The outcome follows on this client.
+    auto held = hold_writability(pair->app.get());
+    if (!held) return reply(c, error_reply(held.error()));
+    s->filler = held->filler;
+    s->app_sndbuf = held->sndbuf;
     InterceptReply r = error_reply(EINPROGRESS);
     r.peer = q.address;
     reply(c, r, pair->app.get());
-  } else {
-    s->app_end = std::move(pair->app);
   }
+  s->app_end = std::move(pair->app);
   Socket* added = add_socket(std::move(s));
   if (added == nullptr) return reply(c, error_reply(EIO));
   c.connecting = added->id;
@@ -593,20 +635,29 @@ void InterceptServer::finish_connect(Socket& s) {
   osdep::UniqueFd bridge_end = std::move(s.bridge_end);
   const ino_t app_ino = s.app_ino;
   const bool ipv6 = s.ipv6;
+  const std::size_t filler = s.filler;
+  const int app_sndbuf = s.app_sndbuf;
   std::shared_ptr<stack::Socket> sock = release_socket(s.id);
-  if (r.error == 0) {
-    if (auto attached = bridge_->attach(sock, std::move(bridge_end)); attached) {
-      register_stream(app_ino, sock, ipv6);
-    } else {
-      r = error_reply(attached.error());
-    }
-  }
-  if (r.error != 0) sock->abort();  // and bridge_end closes: a program holding the pair reads EOF
+
+  // The outcome first, so a program woken by POLLOUT (below) finds it waiting;
+  // a non-blocking connect's program has the fd already.
   if (auto it = clients_.find(client); it != clients_.end()) {
     it->second->connecting = 0;
-    reply(*it->second, r, r.error == 0 ? app_end.get() : -1);
+    reply(*it->second, r, r.error == 0 && filler == 0 ? app_end.get() : -1);
     close_client(client);
   }
+  if (r.error != 0) {
+    sock->abort();  // and the pair closes: a program holding it reads EOF
+    return;
+  }
+  // Before the bridge reads the pair: it must never see the filler.
+  if (filler != 0) release_writability(app_end.get(), bridge_end.get(), filler, app_sndbuf);
+  if (auto attached = bridge_->attach(sock, std::move(bridge_end)); !attached) {
+    log::warn("intercept", "bridging a connection: {}", message(attached.error()));
+    sock->abort();
+    return;
+  }
+  register_stream(app_ino, sock, ipv6);
 }
 
 void InterceptServer::on_stack(Socket& s) {

@@ -3,8 +3,24 @@
 #include "base/log.hpp"
 #include "osdep/files.hpp"
 #include "runtime/directory_state.hpp"
+#include "runtime/sockets.hpp"
 
 namespace weft::service {
+
+std::vector<wire::VirtualPrefix> virtual_prefixes(const runtime::NodeRuntime& runtime) {
+  std::vector<wire::VirtualPrefix> out;
+  for (const NetworkId n : runtime.networks()) {
+    for (const vnet::Address& a : runtime.addresses(n)) {
+      wire::VirtualPrefix p;
+      p.network = n.value();
+      p.ipv6 = a.ipv6;
+      p.length = a.prefix;
+      p.bytes = a.bytes;
+      out.push_back(p);
+    }
+  }
+  return out;
+}
 
 Result<std::unique_ptr<NodeService>> NodeService::start(NodeServiceConfig config) {
   WEFT_TRY(osdep::make_directories(config.state_dir, 0700));
@@ -28,7 +44,13 @@ Result<std::unique_ptr<NodeService>> NodeService::start(NodeServiceConfig config
   auto control = ControlServer::start(std::move(co), *self->control_handler_);
   if (!control) return control.error();
   self->control_ = std::move(*control);
-  // Further servers over the runtime (the intercept's) start here, after it.
+
+  InterceptServerConfig ic;
+  ic.path = config.intercept_socket.empty() ? config.state_dir + "/intercept.sock" : config.intercept_socket;
+  ic.prefixes = [rt = self->runtime_.get()] { return virtual_prefixes(*rt); };
+  auto intercept = InterceptServer::start(std::move(ic), runtime::stack_driver());
+  if (!intercept) return intercept.error();
+  self->intercept_ = std::move(*intercept);
   return self;
 }
 
@@ -38,6 +60,7 @@ void NodeService::stop() noexcept {
   if (stopped_) return;
   stopped_ = true;
   // Every server before the runtime (further ones stop here too).
+  intercept_.reset();
   if (control_) control_->stop();
   if (runtime_) runtime_->stop();
 }

@@ -10,6 +10,7 @@
 #include "osdep/pid_lock.hpp"
 #include "runtime/node_runtime.hpp"
 #include "service/control_server.hpp"
+#include "service/intercept_server.hpp"
 #include "service/node_control.hpp"
 
 namespace weft::service {
@@ -18,9 +19,14 @@ struct NodeServiceConfig {
   // identity.secret, networks, weftd.pid, control.sock; created 0700 if missing.
   std::string state_dir;
   std::string control_socket;  // empty: <state_dir>/control.sock
+  std::string intercept_socket;  // empty: <state_dir>/intercept.sock
   std::vector<node::RootEntry> roots;
   osdep::Endpoint bind{osdep::Endpoint::parse("0.0.0.0:0").value()};
 };
+
+// The virtual networks' prefixes (each assigned address with its prefix
+// length): what the intercept treats as virtual.
+std::vector<wire::VirtualPrefix> virtual_prefixes(const runtime::NodeRuntime& runtime);
 
 // weftd's default role: one node (a runtime::NodeRuntime over a DirectoryState
 // in the state directory) for this user, driven through the control API.
@@ -42,6 +48,7 @@ class NodeService {
 
   [[nodiscard]] runtime::NodeRuntime& runtime() noexcept { return *runtime_; }
   [[nodiscard]] const std::string& control_socket() const noexcept { return control_->path(); }
+  [[nodiscard]] const std::string& intercept_socket() const noexcept { return intercept_->path(); }
 
   [[nodiscard]] static std::string pid_file(const std::string& state_dir) {
     return state_dir + "/weftd.pid";
@@ -59,6 +66,7 @@ class NodeService {
   std::unique_ptr<runtime::NodeRuntime> runtime_;
   std::unique_ptr<NodeControl> control_handler_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<InterceptServer> intercept_;
   bool stopped_{false};
 };
 

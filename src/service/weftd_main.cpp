@@ -207,8 +207,9 @@ int run_node(NodeOptions o) {
   }
   auto& runtime = (*service)->runtime();
   const auto local = runtime.local();
-  fmt::print("node {}@{}\ncontrol {}\n", runtime.identity().public_identity().to_string(),
-             local ? local->to_string() : std::string("-"), (*service)->control_socket());
+  fmt::print("node {}@{}\ncontrol {}\nintercept {}\n", runtime.identity().public_identity().to_string(),
+             local ? local->to_string() : std::string("-"), (*service)->control_socket(),
+             (*service)->intercept_socket());
   std::fflush(stdout);
   weft::log::info("weftd", "node {} on {}, control API at {}", runtime.address().to_string(),
                   local ? local->to_string() : std::string("-"), (*service)->control_socket());

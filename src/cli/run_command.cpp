@@ -1,0 +1,140 @@
+#include "cli/run_command.hpp"
+
+#include <fmt/core.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/network_id.hpp"
+#include "cli/control_client.hpp"
+#include "cli/exit_code.hpp"
+#include "osdep/unique_fd.hpp"
+
+namespace weft::cli {
+
+namespace {
+
+struct RunOptions {
+  ControlOptions control;
+  std::vector<std::string> networks;
+  std::string wildcard = "virtual";
+  std::vector<std::string> command;
+};
+
+[[noreturn]] void fail(ExitCode code, const std::string& message) {
+  fmt::print(stderr, "weft run: {}\n", message);
+  throw CLI::RuntimeError(static_cast<int>(code));
+}
+
+// The library next to this build's weft, else where `cmake --install` put it;
+// $WEFT_PRELOAD wins.
+std::string preload_path() {
+  if (const char* p = std::getenv("WEFT_PRELOAD"); p != nullptr && *p != '\0') return p;
+  for (const char* candidate : {WEFT_PRELOAD_BUILD_PATH, WEFT_PRELOAD_INSTALL_PATH}) {
+    std::error_code ec;
+    if (std::filesystem::exists(candidate, ec)) return candidate;
+  }
+  fail(ExitCode::failure,
+       fmt::format("libweft-preload.so is neither at {} nor at {}; set WEFT_PRELOAD to its path",
+                   WEFT_PRELOAD_BUILD_PATH, WEFT_PRELOAD_INSTALL_PATH));
+}
+
+std::string intercept_socket(const ControlOptions& options) {
+  const std::string control = ControlClient::socket_path(options);
+  if (control.empty()) fail(ExitCode::usage, "no state directory: pass --state DIR");
+  return (std::filesystem::path(control).parent_path() / "intercept.sock").string();
+}
+
+void check_reachable(const std::string& path) {
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sun.sun_path) fail(ExitCode::usage, "socket path too long: " + path);
+  std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
+  osdep::UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sun), sizeof sun) != 0) {
+    fail(ExitCode::no_daemon,
+         fmt::format("no weftd serves programs at {} ({}); start it with: weftd --state DIR", path,
+                     std::strerror(errno)));
+  }
+}
+
+void run(const RunOptions& o) {
+  if (o.command.empty()) fail(ExitCode::usage, "nothing to run: weft run -- PROGRAM ARGS...");
+  if (o.wildcard != "virtual" && o.wildcard != "kernel")
+    fail(ExitCode::usage, "--wildcard is virtual or kernel");
+  std::vector<std::string> ids;
+  for (const auto& n : o.networks) {
+    auto id = NetworkId::parse(n);
+    if (!id) fail(ExitCode::usage, fmt::format("--network {}: not a network id (16 hex digits)", n));
+    ids.push_back(id->to_string());
+  }
+  const std::string socket = intercept_socket(o.control);
+  check_reachable(socket);
+
+  // The prefixes now, so the program knows what is virtual even if the daemon
+  // dies while it runs (its virtual sockets then fail instead of leaking to
+  // the kernel's routes).
+  ControlClient control(o.control);
+  const auto reply = control.call({{"cmd", "networks"}});
+  std::string prefixes;
+  for (const auto& n : reply.value("networks", nlohmann::json::array())) {
+    const std::string id = n.value("id", "");
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
+    for (const auto& a : n.value("addresses", nlohmann::json::array())) {
+      if (!prefixes.empty()) prefixes += ',';
+      prefixes += a.get<std::string>();
+    }
+  }
+
+  std::string preload = preload_path();
+  if (const char* existing = std::getenv("LD_PRELOAD"); existing != nullptr && *existing != '\0')
+    preload += std::string(":") + existing;
+  std::string joined;
+  for (const auto& id : ids) joined += (joined.empty() ? "" : ",") + id;
+  ::setenv("LD_PRELOAD", preload.c_str(), 1);
+  ::setenv("WEFT_SOCKET", socket.c_str(), 1);
+  ::setenv("WEFT_PREFIXES", prefixes.c_str(), 1);
+  ::setenv("WEFT_WILDCARD", o.wildcard.c_str(), 1);
+  if (joined.empty()) ::unsetenv("WEFT_NETWORKS");
+  else ::setenv("WEFT_NETWORKS", joined.c_str(), 1);
+
+  std::vector<char*> argv;
+  for (const auto& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execvp(argv[0], argv.data());
+  // As a shell reports it: 127 not found, 126 found but not runnable.
+  const int err = errno;
+  fmt::print(stderr, "weft run: {}: {}\n", o.command[0], std::strerror(err));
+  throw CLI::RuntimeError(err == ENOENT ? 127 : 126);
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  auto* cmd = app.add_subcommand(
+      "run",
+      "Run an unmodified program on the virtual networks: its sockets to their addresses go "
+      "through weftd (binding the wildcard address listens on them too). Exit codes: the "
+      "program's own; 3 no daemon; 126/127 the program could not be started");
+  cmd->add_option("--state", options->control.state, "weftd's state directory (default: WEFT_STATE, "
+                                                      "else $XDG_STATE_HOME/weft, else $HOME/.local/state/weft)");
+  cmd->add_option("--socket", options->control.socket, "weftd's control socket (instead of --state)");
+  cmd->add_option("--network", options->networks, "Only this network's addresses are virtual (repeatable)");
+  cmd->add_option("--wildcard", options->wildcard,
+                  "Where bind(2) to the wildcard address listens: virtual (default) or kernel")
+      ->capture_default_str();
+  cmd->add_option("command", options->command, "PROGRAM ARGS... (after --)")->required();
+  cmd->callback([options] { run(*options); });
+}
+
+}  // namespace weft::cli
