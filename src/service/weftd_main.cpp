@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <optional>
 #include <string>
@@ -134,6 +135,10 @@ struct NodeOptions {
 constexpr const char* kNodeListen = "0.0.0.0:0";
 
 int run_node(NodeOptions o) {
+  // The same lookup as the weft CLI's, so both find one directory.
+  if (const char* env = std::getenv("WEFT_STATE");
+      o.state.empty() && env != nullptr && *env != '\0')
+    o.state = env;
   if (o.state.empty()) {
     auto dir = weft::osdep::default_state_dir();
     if (!dir) {
@@ -246,8 +251,8 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--state", state,
                  "State directory (identity; created 0700 if missing). Node: default "
-                 "$XDG_STATE_HOME/weft, else $HOME/.local/state/weft; --root, --controller: "
-                 "required");
+                 "$WEFT_STATE, else $XDG_STATE_HOME/weft, else $HOME/.local/state/weft; --root, "
+                 "--controller: required");
   app.add_option("--listen", listen,
                  "UDP endpoint to serve on (node: 0.0.0.0:0; --root, --controller: 0.0.0.0:9993)");
   app.add_option("--config", config_file,

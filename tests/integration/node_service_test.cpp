@@ -368,6 +368,33 @@ TEST_F(NodeServiceTest, TheCliWithNoDaemonSaysHowToStartOne) {
   EXPECT_NE(r.out.find("weftd --state " + state_), std::string::npos) << r.out;
 }
 
+TEST_F(NodeServiceTest, WeftdAndTheCliAgreeOnTheDefaultStateDirectory) {
+  const std::string xdg = lab_->dir() + "/xdg";
+  const std::vector<std::string> env{"/usr/bin/env", "-u", "WEFT_STATE", "XDG_STATE_HOME=" + xdg};
+  std::vector<std::string> argv = env;
+  argv.insert(argv.end(), {WEFT_WEFTD_PATH, "--listen", "127.0.0.1:0"});
+  auto p = ChildProcess::spawn(argv, ChildProcess::Ending::terminate);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->expect_line("control "), "control " + xdg + "/weft/control.sock");
+  argv = env;
+  argv.insert(argv.end(), {WEFT_CLI_PATH, "status"});
+  const Outcome r = run(argv);
+  EXPECT_EQ(r.code, 0) << r.out;
+  // WEFT_STATE, for both, wins over the default.
+  const std::vector<std::string> other{"/usr/bin/env", "WEFT_STATE=" + state_};
+  argv = other;
+  argv.insert(argv.end(), {WEFT_CLI_PATH, "status"});
+  EXPECT_EQ(run(argv).code, 3);
+  argv = other;
+  argv.insert(argv.end(), {WEFT_WEFTD_PATH, "--listen", "127.0.0.1:0"});
+  auto q = ChildProcess::spawn(argv, ChildProcess::Ending::terminate);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->expect_line("control "), "control " + state_ + "/control.sock");
+  argv = other;
+  argv.insert(argv.end(), {WEFT_CLI_PATH, "status"});
+  EXPECT_EQ(run(argv).code, 0);
+}
+
 TEST_F(NodeServiceTest, TheConfigFileIsReadAndItsMistakesNamed) {
   fs::create_directories(state_);
   {
