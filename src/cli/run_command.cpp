@@ -74,7 +74,8 @@ void run(const RunOptions& o) {
   std::vector<std::string> ids;
   for (const auto& n : o.networks) {
     auto id = NetworkId::parse(n);
-    if (!id) fail(ExitCode::usage, fmt::format("--network {}: not a network id (16 hex digits)", n));
+    if (!id)
+      fail(ExitCode::usage, fmt::format("--network {}: not a network id (16 hex digits)", n));
     ids.push_back(id->to_string());
   }
   const std::string socket = intercept_socket(o.control);
@@ -95,17 +96,21 @@ void run(const RunOptions& o) {
     }
   }
 
+  // After what is preloaded already: a sanitizer's runtime must stay first, and
+  // a shim the user put there keeps its precedence.
   std::string preload = preload_path();
   if (const char* existing = std::getenv("LD_PRELOAD"); existing != nullptr && *existing != '\0')
-    preload += std::string(":") + existing;
+    preload = std::string(existing) + ":" + preload;
   std::string joined;
   for (const auto& id : ids) joined += (joined.empty() ? "" : ",") + id;
   ::setenv("LD_PRELOAD", preload.c_str(), 1);
   ::setenv("WEFT_SOCKET", socket.c_str(), 1);
   ::setenv("WEFT_PREFIXES", prefixes.c_str(), 1);
   ::setenv("WEFT_WILDCARD", o.wildcard.c_str(), 1);
-  if (joined.empty()) ::unsetenv("WEFT_NETWORKS");
-  else ::setenv("WEFT_NETWORKS", joined.c_str(), 1);
+  if (joined.empty())
+    ::unsetenv("WEFT_NETWORKS");
+  else
+    ::setenv("WEFT_NETWORKS", joined.c_str(), 1);
 
   std::vector<char*> argv;
   for (const auto& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
@@ -126,10 +131,13 @@ void add_run_command(CLI::App& app) {
       "Run an unmodified program on the virtual networks: its sockets to their addresses go "
       "through weftd (binding the wildcard address listens on them too). Exit codes: the "
       "program's own; 3 no daemon; 126/127 the program could not be started");
-  cmd->add_option("--state", options->control.state, "weftd's state directory (default: WEFT_STATE, "
-                                                      "else $XDG_STATE_HOME/weft, else $HOME/.local/state/weft)");
-  cmd->add_option("--socket", options->control.socket, "weftd's control socket (instead of --state)");
-  cmd->add_option("--network", options->networks, "Only this network's addresses are virtual (repeatable)");
+  cmd->add_option("--state", options->control.state,
+                  "weftd's state directory (default: WEFT_STATE, "
+                  "else $XDG_STATE_HOME/weft, else $HOME/.local/state/weft)");
+  cmd->add_option("--socket", options->control.socket,
+                  "weftd's control socket (instead of --state)");
+  cmd->add_option("--network", options->networks,
+                  "Only this network's addresses are virtual (repeatable)");
   cmd->add_option("--wildcard", options->wildcard,
                   "Where bind(2) to the wildcard address listens: virtual (default) or kernel")
       ->capture_default_str();

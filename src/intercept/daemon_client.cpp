@@ -68,7 +68,8 @@ Result<std::size_t> receive(int connection, std::span<std::byte> buf, osdep::Uni
     n = real::recvmsg(connection, &msg, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
   for (cmsghdr* h = CMSG_FIRSTHDR(&msg); h != nullptr; h = CMSG_NXTHDR(&msg, h)) {
-    if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS && h->cmsg_len >= CMSG_LEN(sizeof(int))) {
+    if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
+        h->cmsg_len >= CMSG_LEN(sizeof(int))) {
       int passed = -1;
       std::memcpy(&passed, CMSG_DATA(h), sizeof passed);
       fd.reset(passed);
@@ -139,16 +140,19 @@ Result<std::vector<wire::VirtualPrefix>> info() {
   request.op = wire::InterceptOp::info;
   std::array<std::byte, wire::InterceptRequest::kSize> out{};
   request.emit(out);
-  if (real::send(connection->get(), out.data(), out.size(), MSG_NOSIGNAL) < 0) return Error::connection_refused;
-  Bytes in(wire::InterceptReply::kSize + wire::VirtualPrefix::kMaxCount * wire::VirtualPrefix::kSize + 1);
+  if (real::send(connection->get(), out.data(), out.size(), MSG_NOSIGNAL) < 0)
+    return Error::connection_refused;
+  Bytes in(wire::InterceptReply::kSize +
+           wire::VirtualPrefix::kMaxCount * wire::VirtualPrefix::kSize + 1);
   osdep::UniqueFd passed;
   auto n = receive(connection->get(), in, passed);
   if (!n) return n.error();
   if (*n < wire::InterceptReply::kSize) return Error::malformed;
   auto reply = wire::InterceptReply::parse(ByteSpan(in).first(wire::InterceptReply::kSize));
   if (!reply || reply->value < 0) return Error::malformed;
-  return wire::parse_prefixes(ByteSpan(in).subspan(wire::InterceptReply::kSize, *n - wire::InterceptReply::kSize),
-                              static_cast<std::size_t>(reply->value));
+  return wire::parse_prefixes(
+      ByteSpan(in).subspan(wire::InterceptReply::kSize, *n - wire::InterceptReply::kSize),
+      static_cast<std::size_t>(reply->value));
 }
 
 }  // namespace weft::intercept::daemon

@@ -27,7 +27,8 @@ namespace daemon {
 // the connection stays open in *keep for a second reply (non-blocking connect).
 // Error::connection_refused when no daemon answers (and a one-line hint goes to
 // stderr, once per process); Error::malformed when the reply does not parse.
-Result<Answer> call(const wire::InterceptRequest& request, int fd = -1, osdep::UniqueFd* keep = nullptr);
+Result<Answer> call(const wire::InterceptRequest& request, int fd = -1,
+                    osdep::UniqueFd* keep = nullptr);
 
 // The second reply on a kept connection (blocks until it comes).
 Result<Answer> second_reply(int connection);

@@ -21,7 +21,8 @@ void FdRegistry::flags(int fd, const VirtualSocket* s) {
   if (fd < 0 || static_cast<std::size_t>(fd) >= kFast) return;
   const auto i = static_cast<std::size_t>(fd);
   virtual_[i].store(s != nullptr, std::memory_order_release);
-  datagram_[i].store(s != nullptr && s->kind == VirtualSocket::Kind::datagram, std::memory_order_release);
+  datagram_[i].store(s != nullptr && s->kind == VirtualSocket::Kind::datagram,
+                     std::memory_order_release);
 }
 
 std::optional<VirtualSocket> FdRegistry::get(int fd) {

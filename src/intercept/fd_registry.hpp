@@ -19,8 +19,8 @@ struct VirtualSocket {
   bool ipv6{false};  // the family the program asked for
   std::optional<wire::SocketAddress> local;
   std::optional<wire::SocketAddress> peer;  // stream; datagram once connected
-  int pending{-1};   // non-blocking connect: the daemon connection the outcome comes on
-  int so_error{0};   // the outcome, once read and until SO_ERROR reports it
+  int pending{-1};  // non-blocking connect: the daemon connection the outcome comes on
+  int so_error{0};  // the outcome, once read and until SO_ERROR reports it
 };
 
 // fd -> VirtualSocket for this process. Inherited by fork (a copy of memory);

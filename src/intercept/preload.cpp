@@ -66,7 +66,8 @@ std::optional<InetSocket> inet_socket(int fd) {
   len = sizeof type;
   if (real::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return std::nullopt;
   if (type != SOCK_STREAM && type != SOCK_DGRAM) return std::nullopt;
-  return InetSocket{domain == AF_INET6, type == SOCK_STREAM ? SocketType::stream : SocketType::datagram};
+  return InetSocket{domain == AF_INET6,
+                    type == SOCK_STREAM ? SocketType::stream : SocketType::datagram};
 }
 
 // sockaddr -> SocketAddress; an IPv4-mapped IPv6 address becomes IPv4 (the
@@ -131,7 +132,8 @@ void from_wire(const std::optional<SocketAddress>& a, bool app_ipv6, sockaddr* s
 
 bool is_loopback(const SocketAddress& a) {
   if (!a.ipv6) return a.bytes[0] == std::byte{127};
-  return std::all_of(a.bytes.begin(), a.bytes.begin() + 15, [](std::byte b) { return b == std::byte{0}; }) &&
+  return std::all_of(a.bytes.begin(), a.bytes.begin() + 15,
+                     [](std::byte b) { return b == std::byte{0}; }) &&
          a.bytes[15] == std::byte{1};
 }
 
@@ -250,8 +252,8 @@ std::optional<VirtualSocket> lookup(int fd) {
   if (auto v = FdRegistry::instance().get(fd)) return v;
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
-  if (real::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 || ss.ss_family != AF_UNIX ||
-      len != sizeof(sa_family_t))
+  if (real::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 ||
+      ss.ss_family != AF_UNIX || len != sizeof(sa_family_t))
     return std::nullopt;
   auto a = daemon::call(request(InterceptOp::query, SocketType::stream, false), fd);
   if (!a || a->reply.error != 0 || !a->reply.type) return std::nullopt;
@@ -274,7 +276,8 @@ SocketType type_of(const VirtualSocket& v) {
   return v.kind == Kind::datagram ? SocketType::datagram : SocketType::stream;
 }
 
-int option_call(int fd, const VirtualSocket& v, InterceptOp op, int level, int name, int value, int* out) {
+int option_call(int fd, const VirtualSocket& v, InterceptOp op, int level, int name, int value,
+                int* out) {
   auto q = request(op, type_of(v), v.ipv6);
   q.level = level;
   q.name = name;
@@ -290,8 +293,8 @@ bool forwarded_option(const VirtualSocket& v, int level, int name) {
   if (level == SOL_SOCKET)
     return name == SO_REUSEADDR || name == SO_KEEPALIVE || name == SO_RCVBUF || name == SO_SNDBUF;
   if (level == IPPROTO_TCP)
-    return v.kind != Kind::datagram &&
-           (name == TCP_NODELAY || name == TCP_KEEPIDLE || name == TCP_KEEPINTVL || name == TCP_KEEPCNT);
+    return v.kind != Kind::datagram && (name == TCP_NODELAY || name == TCP_KEEPIDLE ||
+                                        name == TCP_KEEPINTVL || name == TCP_KEEPCNT);
   return false;
 }
 
@@ -304,12 +307,13 @@ int write_int(void* value, socklen_t* len, int v) {
 
 // --- datagrams: the address travels in front of each payload --------------
 
-ssize_t datagram_send(int fd, const VirtualSocket& v, const iovec* iov, std::size_t count, int flags,
-                      const sockaddr* to, socklen_t to_len) {
+ssize_t datagram_send(int fd, const VirtualSocket& v, const iovec* iov, std::size_t count,
+                      int flags, const sockaddr* to, socklen_t to_len) {
   std::optional<SocketAddress> dest;
   if (to != nullptr) {
     dest = to_wire(to, to_len);
-    if (!dest) return fail(to->sa_family == AF_INET || to->sa_family == AF_INET6 ? EINVAL : EAFNOSUPPORT);
+    if (!dest)
+      return fail(to->sa_family == AF_INET || to->sa_family == AF_INET6 ? EINVAL : EAFNOSUPPORT);
   } else if (!v.peer) {
     return fail(EDESTADDRREQ);
   }
@@ -330,8 +334,8 @@ ssize_t datagram_send(int fd, const VirtualSocket& v, const iovec* iov, std::siz
   return n - static_cast<ssize_t>(header.size());
 }
 
-ssize_t datagram_recv(int fd, const VirtualSocket& v, const iovec* iov, std::size_t count, int flags,
-                      sockaddr* from, socklen_t* from_len, int* msg_flags) {
+ssize_t datagram_recv(int fd, const VirtualSocket& v, const iovec* iov, std::size_t count,
+                      int flags, sockaddr* from, socklen_t* from_len, int* msg_flags) {
   if (count + 1 > kMaxIov) return fail(EMSGSIZE);
   std::array<std::byte, wire::kDatagramHeaderSize> header{};
   std::array<iovec, kMaxIov> all{};
@@ -340,7 +344,8 @@ ssize_t datagram_recv(int fd, const VirtualSocket& v, const iovec* iov, std::siz
   msghdr msg{};
   msg.msg_iov = all.data();
   msg.msg_iovlen = count + 1;
-  const ssize_t n = real::recvmsg(fd, &msg, flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL));
+  const ssize_t n =
+      real::recvmsg(fd, &msg, flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL));
   if (n < 0) return -1;
   if (n == 0) return fail(ECONNRESET);  // the daemon closed its end: it is gone
   if (static_cast<std::size_t>(n) < header.size()) return fail(EIO);
@@ -360,8 +365,10 @@ using namespace weft::intercept;  // NOLINT: the interposers below are the C ABI
 
 WEFT_EXPORT int bind(int fd, const sockaddr* addr, socklen_t len) {
   auto address = to_wire(addr, len);
-  if (!address || is_loopback(*address) || FdRegistry::instance().any(fd)) return real::bind(fd, addr, len);
-  if (is_any(*address) ? !wildcard_is_virtual() : !is_virtual(*address)) return real::bind(fd, addr, len);
+  if (!address || is_loopback(*address) || FdRegistry::instance().any(fd))
+    return real::bind(fd, addr, len);
+  if (is_any(*address) ? !wildcard_is_virtual() : !is_virtual(*address))
+    return real::bind(fd, addr, len);
   auto k = inet_socket(fd);
   if (!k) return real::bind(fd, addr, len);
   return bind_virtual(fd, *k, *address);
@@ -399,14 +406,16 @@ WEFT_EXPORT int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   if (n < 0) return -1;  // EAGAIN on a non-blocking listener, EINTR...
   weft::osdep::UniqueFd conn;
   for (cmsghdr* h = CMSG_FIRSTHDR(&msg); h != nullptr; h = CMSG_NXTHDR(&msg, h)) {
-    if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS && h->cmsg_len >= CMSG_LEN(sizeof(int))) {
+    if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
+        h->cmsg_len >= CMSG_LEN(sizeof(int))) {
       int passed = -1;
       std::memcpy(&passed, CMSG_DATA(h), sizeof passed);
       conn.reset(passed);
     }
   }
   if (n == 0) return fail(EINVAL);  // the daemon closed the listener: it is gone
-  auto notice = weft::wire::AcceptNotice::parse(weft::ByteSpan(buf.data(), static_cast<std::size_t>(n)));
+  auto notice =
+      weft::wire::AcceptNotice::parse(weft::ByteSpan(buf.data(), static_cast<std::size_t>(n)));
   if (!notice || !conn) return fail(ECONNABORTED);
   if ((flags & SOCK_NONBLOCK) != 0 && real::fcntl(conn.get(), F_SETFL, O_NONBLOCK) != 0) return -1;
   VirtualSocket s;
@@ -495,20 +504,23 @@ WEFT_EXPORT int getpeername(int fd, sockaddr* addr, socklen_t* len) {
   if (!v) return real::getpeername(fd, addr, len);
   if (addr == nullptr || len == nullptr) return fail(EFAULT);
   *v = settle(fd, *v, false);
-  if (!v->peer || v->pending >= 0 || v->kind == Kind::listener || v->kind == Kind::bound) return fail(ENOTCONN);
+  if (!v->peer || v->pending >= 0 || v->kind == Kind::listener || v->kind == Kind::bound)
+    return fail(ENOTCONN);
   from_wire(v->peer, v->ipv6, addr, len);
   return 0;
 }
 
 WEFT_EXPORT int getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
   auto v = level == SOL_SOCKET || level == IPPROTO_TCP || level == IPPROTO_IPV6 ? lookup(fd)
-                                                                                 : std::nullopt;
+                                                                                : std::nullopt;
   if (!v) return real::getsockopt(fd, level, name, value, len);
   if (level == SOL_SOCKET) {
     switch (name) {
-      case SO_TYPE: return write_int(value, len, v->kind == Kind::datagram ? SOCK_DGRAM : SOCK_STREAM);
+      case SO_TYPE:
+        return write_int(value, len, v->kind == Kind::datagram ? SOCK_DGRAM : SOCK_STREAM);
       case SO_DOMAIN: return write_int(value, len, v->ipv6 ? AF_INET6 : AF_INET);
-      case SO_PROTOCOL: return write_int(value, len, v->kind == Kind::datagram ? IPPROTO_UDP : IPPROTO_TCP);
+      case SO_PROTOCOL:
+        return write_int(value, len, v->kind == Kind::datagram ? IPPROTO_UDP : IPPROTO_TCP);
       case SO_ACCEPTCONN: return write_int(value, len, v->kind == Kind::listener ? 1 : 0);
       case SO_ERROR: {
         auto s = settle(fd, *v, true);
@@ -528,8 +540,9 @@ WEFT_EXPORT int getsockopt(int fd, int level, int name, void* value, socklen_t* 
 }
 
 WEFT_EXPORT int setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
-  auto v = level == SOL_SOCKET || level == IPPROTO_TCP || level == IPPROTO_IPV6 ? FdRegistry::instance().get(fd)
-                                                                                 : std::nullopt;
+  auto v = level == SOL_SOCKET || level == IPPROTO_TCP || level == IPPROTO_IPV6
+               ? FdRegistry::instance().get(fd)
+               : std::nullopt;
   if (!v) return real::setsockopt(fd, level, name, value, len);
   if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY && v->ipv6) {
     // Virtual IPv6 sockets are IPv6-only (docs/intercept.md); asking for that is fine.
@@ -573,7 +586,9 @@ int after_dup_to(int fd, int to, int result) {
 }  // namespace
 
 WEFT_EXPORT int dup2(int fd, int to) { return after_dup_to(fd, to, real::dup2(fd, to)); }
-WEFT_EXPORT int dup3(int fd, int to, int flags) { return after_dup_to(fd, to, real::dup3(fd, to, flags)); }
+WEFT_EXPORT int dup3(int fd, int to, int flags) {
+  return after_dup_to(fd, to, real::dup3(fd, to, flags));
+}
 
 namespace {
 int fcntl_common(int fd, int cmd, long arg) {
@@ -619,7 +634,8 @@ std::optional<VirtualSocket> datagram_for(int fd, const sockaddr* to, socklen_t 
 
 }  // namespace
 
-WEFT_EXPORT ssize_t sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* to, socklen_t to_len) {
+WEFT_EXPORT ssize_t sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* to,
+                           socklen_t to_len) {
   auto v = datagram_for(fd, to, to_len);
   if (!v) return real::sendto(fd, buf, n, flags, to, to_len);
   iovec iov{const_cast<void*>(buf), n};
@@ -651,8 +667,10 @@ WEFT_EXPORT ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
                        static_cast<const sockaddr*>(msg->msg_name), msg->msg_namelen);
 }
 
-WEFT_EXPORT ssize_t recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* from, socklen_t* from_len) {
-  if (!FdRegistry::instance().is_datagram(fd)) return real::recvfrom(fd, buf, n, flags, from, from_len);
+WEFT_EXPORT ssize_t recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* from,
+                             socklen_t* from_len) {
+  if (!FdRegistry::instance().is_datagram(fd))
+    return real::recvfrom(fd, buf, n, flags, from, from_len);
   auto v = FdRegistry::instance().get(fd);
   if (!v) return real::recvfrom(fd, buf, n, flags, from, from_len);
   iovec iov{buf, n};
@@ -677,14 +695,15 @@ WEFT_EXPORT ssize_t readv(int fd, const iovec* iov, int count) {
 }
 
 WEFT_EXPORT ssize_t recvmsg(int fd, msghdr* msg, int flags) {
-  if (msg == nullptr || !FdRegistry::instance().is_datagram(fd)) return real::recvmsg(fd, msg, flags);
+  if (msg == nullptr || !FdRegistry::instance().is_datagram(fd))
+    return real::recvmsg(fd, msg, flags);
   auto v = FdRegistry::instance().get(fd);
   if (!v) return real::recvmsg(fd, msg, flags);
   socklen_t name_len = msg->msg_namelen;
   int out_flags = 0;
   const ssize_t n = datagram_recv(fd, *v, msg->msg_iov, msg->msg_iovlen, flags,
-                                  static_cast<sockaddr*>(msg->msg_name), msg->msg_name ? &name_len : nullptr,
-                                  &out_flags);
+                                  static_cast<sockaddr*>(msg->msg_name),
+                                  msg->msg_name ? &name_len : nullptr, &out_flags);
   if (n >= 0) {
     if (msg->msg_name != nullptr) msg->msg_namelen = name_len;
     msg->msg_controllen = 0;

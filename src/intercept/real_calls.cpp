@@ -26,10 +26,10 @@ F next(const char* name) {
 
 }  // namespace
 
-#define WEFT_REAL(name, ret, params, args)                               \
-  ret name params {                                                      \
-    static const auto fn = next<ret(*) params>(#name);                   \
-    return fn args;                                                      \
+#define WEFT_REAL(name, ret, params, args)             \
+  ret name params {                                    \
+    static const auto fn = next<ret(*) params>(#name); \
+    return fn args;                                    \
   }
 
 WEFT_REAL(close, int, (int fd), (fd))

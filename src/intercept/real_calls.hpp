@@ -27,7 +27,8 @@ int getsockopt(int fd, int level, int name, void* value, socklen_t* len);
 int setsockopt(int fd, int level, int name, const void* value, socklen_t len);
 ssize_t sendmsg(int fd, const msghdr* msg, int flags);
 ssize_t recvmsg(int fd, msghdr* msg, int flags);
-ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* addr, socklen_t alen);
+ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* addr,
+               socklen_t alen);
 ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* addr, socklen_t* alen);
 ssize_t send(int fd, const void* buf, size_t len, int flags);
 ssize_t recv(int fd, void* buf, size_t len, int flags);

@@ -33,10 +33,12 @@ std::optional<wire::VirtualPrefix> parse_prefix(std::string_view text) {
   const std::string length(text.substr(slash + 1));
   wire::VirtualPrefix p;
   p.ipv6 = address.find(':') != std::string::npos;
-  if (::inet_pton(p.ipv6 ? AF_INET6 : AF_INET, address.c_str(), p.bytes.data()) != 1) return std::nullopt;
+  if (::inet_pton(p.ipv6 ? AF_INET6 : AF_INET, address.c_str(), p.bytes.data()) != 1)
+    return std::nullopt;
   char* end = nullptr;
   const long n = std::strtol(length.c_str(), &end, 10);
-  if (end == length.c_str() || *end != '\0' || n < 0 || n > (p.ipv6 ? 128 : 32)) return std::nullopt;
+  if (end == length.c_str() || *end != '\0' || n < 0 || n > (p.ipv6 ? 128 : 32))
+    return std::nullopt;
   p.length = static_cast<std::uint8_t>(n);
   return p;
 }

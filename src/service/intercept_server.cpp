@@ -210,10 +210,12 @@ struct InterceptServer::Socket final : stack::Waker {
 struct InterceptServer::Stream {
   std::weak_ptr<stack::Socket> sock;
   bool ipv6{false};
+  bool nodelay{false};  // TCP_NODELAY as the program set it
 };
 
 InterceptServer::InterceptServer(InterceptServerConfig config, stack::StackDriver& driver,
-                                 osdep::UniqueFd listen, osdep::UniqueFd epoll, osdep::UniqueFd event,
+                                 osdep::UniqueFd listen, osdep::UniqueFd epoll,
+                                 osdep::UniqueFd event,
                                  std::unique_ptr<socket::FdBridge> bridge) noexcept
     : config_(std::move(config)),
       driver_(driver),
@@ -227,7 +229,8 @@ Result<std::unique_ptr<InterceptServer>> InterceptServer::start(InterceptServerC
                                                                 stack::StackDriver& driver) {
   sockaddr_un sun{};
   sun.sun_family = AF_UNIX;
-  if (config.path.empty() || config.path.size() >= sizeof sun.sun_path) return Error::invalid_argument;
+  if (config.path.empty() || config.path.size() >= sizeof sun.sun_path)
+    return Error::invalid_argument;
   std::memcpy(sun.sun_path, config.path.c_str(), config.path.size() + 1);
 
   osdep::UniqueFd listen(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -247,9 +250,9 @@ Result<std::unique_ptr<InterceptServer>> InterceptServer::start(InterceptServerC
   if (!ep || !ev) return Error::io;
   auto bridge = socket::FdBridge::start();
   if (!bridge) return bridge.error();
-  std::unique_ptr<InterceptServer> s(new InterceptServer(std::move(config), driver, std::move(listen),
-                                                         std::move(ep), std::move(ev),
-                                                         std::move(bridge).value()));
+  std::unique_ptr<InterceptServer> s(new InterceptServer(std::move(config), driver,
+                                                         std::move(listen), std::move(ep),
+                                                         std::move(ev), std::move(bridge).value()));
   WEFT_TRY(s->watch_fd(s->event_.get(), kEventToken, EPOLLIN));
   WEFT_TRY(s->watch_fd(s->listen_.get(), kListenToken, EPOLLIN));
   s->thread_ = std::thread([p = s.get()] { p->run(); });
@@ -275,14 +278,17 @@ InterceptServer::~InterceptServer() {
 }
 
 InterceptServer::Stats InterceptServer::stats() const noexcept {
-  return Stats{requests_.load(), malformed_.load(), peers_refused_.load(), datagrams_dropped_.load()};
+  return Stats{requests_.load(), malformed_.load(), peers_refused_.load(),
+               datagrams_dropped_.load()};
 }
 
-Result<void> InterceptServer::watch_fd(int fd, std::uint64_t tok, std::uint32_t events, bool modify) {
+Result<void> InterceptServer::watch_fd(int fd, std::uint64_t tok, std::uint32_t events,
+                                       bool modify) {
   epoll_event e{};
   e.events = events;
   e.data.u64 = tok;
-  if (::epoll_ctl(epoll_.get(), modify ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) != 0) return Error::io;
+  if (::epoll_ctl(epoll_.get(), modify ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) != 0)
+    return Error::io;
   return {};
 }
 
@@ -342,10 +348,11 @@ void InterceptServer::accept_clients() {
     if (!fd) return;  // EAGAIN, or a connection that died before we took it
     ucred cred{};
     socklen_t len = sizeof cred;
-    if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != ::getuid()) {
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+        cred.uid != ::getuid()) {
       peers_refused_.fetch_add(1, std::memory_order_relaxed);
       log::warn("intercept", "refused a connection from uid {} (only {} may connect)", cred.uid,
-                    ::getuid());
+                ::getuid());
       continue;
     }
     if (clients_.size() >= config_.max_requests) {
@@ -391,8 +398,10 @@ void InterceptServer::serve(Client& c) {
     for (std::size_t i = 0; i < count; ++i) {
       int fd = -1;
       std::memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof fd);
-      if (i == 0 && !passed) passed.reset(fd);
-      else ::close(fd);  // more than the one fd a request may carry
+      if (i == 0 && !passed)
+        passed.reset(fd);
+      else
+        ::close(fd);  // more than the one fd a request may carry
     }
   }
   if (n <= 0) {
@@ -416,7 +425,8 @@ void InterceptServer::serve(Client& c) {
   const std::uint64_t id = c.id;
   handle(c, *request, std::move(passed));
   // A client whose answer is complete is done; one waiting for a connect stays.
-  if (auto it = clients_.find(id); it != clients_.end() && it->second->connecting == 0) close_client(id);
+  if (auto it = clients_.find(id); it != clients_.end() && it->second->connecting == 0)
+    close_client(id);
 }
 
 void InterceptServer::reply(Client& c, const InterceptReply& r, int fd) {
@@ -466,14 +476,15 @@ void InterceptServer::handle(Client& c, const InterceptRequest& q, osdep::Unique
 
 void InterceptServer::do_info(Client& c) {
   auto prefixes = config_.prefixes ? config_.prefixes() : std::vector<wire::VirtualPrefix>{};
-  if (prefixes.size() > wire::VirtualPrefix::kMaxCount) prefixes.resize(wire::VirtualPrefix::kMaxCount);
+  if (prefixes.size() > wire::VirtualPrefix::kMaxCount)
+    prefixes.resize(wire::VirtualPrefix::kMaxCount);
   Bytes buf(InterceptReply::kSize + prefixes.size() * wire::VirtualPrefix::kSize);
   InterceptReply r;
   r.value = static_cast<std::int32_t>(prefixes.size());
   r.emit(MutableByteSpan(buf).first(InterceptReply::kSize));
   for (std::size_t i = 0; i < prefixes.size(); ++i)
-    prefixes[i].emit(MutableByteSpan(buf).subspan(InterceptReply::kSize + i * wire::VirtualPrefix::kSize,
-                                                  wire::VirtualPrefix::kSize));
+    prefixes[i].emit(MutableByteSpan(buf).subspan(
+        InterceptReply::kSize + i * wire::VirtualPrefix::kSize, wire::VirtualPrefix::kSize));
   (void)::send(c.fd.get(), buf.data(), buf.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
@@ -520,7 +531,14 @@ void InterceptServer::register_stream(ino_t ino, std::shared_ptr<stack::Socket> 
   if (streams_.size() >= 64 && streams_.size() % 64 == 0) {
     std::erase_if(streams_, [](const auto& kv) { return kv.second.sock.expired(); });
   }
-  streams_[ino] = Stream{std::move(sock), ipv6};
+  // Nagle's algorithm is off in the stack for a bridged connection: the bridge
+  // already sends whatever the program wrote meanwhile in one go, and lwIP's
+  // Nagle (stricter than Linux's) held a write's short tail for the peer's
+  // delayed ACK, stalling request/response programs up to 250 ms. The program
+  // still reads back the TCP_NODELAY it set (docs/intercept.md).
+  const auto nodelay = sock->get_option(stack::Option::no_delay);
+  (void)sock->set_option(stack::Option::no_delay, 1);
+  streams_[ino] = Stream{std::move(sock), ipv6, nodelay && *nodelay != 0};
 }
 
 void InterceptServer::do_bind(Client& c, const InterceptRequest& q) {
@@ -564,7 +582,8 @@ void InterceptServer::do_connect(Client& c, const InterceptRequest& q, Socket* b
   if (!q.address) return reply(c, error_reply(EINVAL));
   const auto remote = to_endpoint(*q.address);
   if (q.type == SocketType::datagram) {
-    if (bound == nullptr || bound->kind != Socket::Kind::datagram) return reply(c, error_reply(EBADF));
+    if (bound == nullptr || bound->kind != Socket::Kind::datagram)
+      return reply(c, error_reply(EBADF));
     if (auto r = bound->sock->connect(remote); !r) return reply(c, error_reply(r.error()));
     InterceptReply r;
     r.local = local_of(*bound->sock);
@@ -580,13 +599,15 @@ void InterceptServer::do_connect(Client& c, const InterceptRequest& q, Socket* b
     sock = release_socket(bound->id);
   } else {
     if (sockets_.size() >= config_.max_sockets) return reply(c, error_reply(ENOBUFS));
-    auto opened = driver_.open(stack::Transport::tcp, q.address->ipv6 ? stack::Family::v6 : stack::Family::v4);
+    auto opened = driver_.open(stack::Transport::tcp,
+                               q.address->ipv6 ? stack::Family::v6 : stack::Family::v4);
     if (!opened) return reply(c, error_reply(opened.error()));
     sock = std::move(opened).value();
     if (auto r = apply_options(*sock, q.options); !r) return reply(c, error_reply(r.error()));
   }
   auto started = sock->connect(remote);
-  if (!started && started.error() != Error::in_progress) return reply(c, error_reply(started.error()));
+  if (!started && started.error() != Error::in_progress)
+    return reply(c, error_reply(started.error()));
   auto pair = make_pair(SOCK_STREAM);
   if (!pair) return reply(c, error_reply(pair.error()));
 
@@ -712,7 +733,8 @@ void InterceptServer::on_stack(Socket& s) {
             // (lwIP's backlog fills next), resume when the channel drains.
             s.accepted.push_front(std::move(child));
             s.channel_full = true;
-            (void)watch_fd(s.channel.get(), token(kChannelKind, s.id), EPOLLIN | EPOLLRDHUP | EPOLLOUT, true);
+            (void)watch_fd(s.channel.get(), token(kChannelKind, s.id),
+                           EPOLLIN | EPOLLRDHUP | EPOLLOUT, true);
             return;
           }
           child->abort();
@@ -727,10 +749,13 @@ void InterceptServer::on_stack(Socket& s) {
       std::size_t full = 0;
       for (;;) {
         stack::Endpoint from;
-        auto n = s.sock->recv_from(MutableByteSpan(buffer_).subspan(wire::kDatagramHeaderSize), from, &full);
+        auto n = s.sock->recv_from(MutableByteSpan(buffer_).subspan(wire::kDatagramHeaderSize),
+                                   from, &full);
         if (!n) return;
-        SocketAddress::emit(to_address(from), MutableByteSpan(buffer_).first(wire::kDatagramHeaderSize));
-        if (::send(s.channel.get(), buffer_.data(), wire::kDatagramHeaderSize + *n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        SocketAddress::emit(to_address(from),
+                            MutableByteSpan(buffer_).first(wire::kDatagramHeaderSize));
+        if (::send(s.channel.get(), buffer_.data(), wire::kDatagramHeaderSize + *n,
+                   MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
           // As a kernel UDP socket drops what its full receive buffer cannot take.
           datagrams_dropped_.fetch_add(1, std::memory_order_relaxed);
           if (errno != EAGAIN && errno != ENOBUFS) return close_socket(s.id);
@@ -748,7 +773,8 @@ void InterceptServer::on_channel(Socket& s, std::uint32_t events) {
     if (sockets_.find(s.id) == sockets_.end()) return;
   }
   for (;;) {
-    const ssize_t n = ::recv(s.channel.get(), buffer_.data(), buffer_.size(), MSG_DONTWAIT | MSG_TRUNC);
+    const ssize_t n =
+        ::recv(s.channel.get(), buffer_.data(), buffer_.size(), MSG_DONTWAIT | MSG_TRUNC);
     if (n < 0 && errno == EAGAIN) return;
     if (n <= 0) return close_socket(s.id);  // every process closed the program's end
     if (s.kind != Socket::Kind::datagram) {
@@ -765,7 +791,8 @@ void InterceptServer::on_channel(Socket& s, std::uint32_t events) {
       malformed_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    const ByteSpan payload = ByteSpan(buffer_).subspan(wire::kDatagramHeaderSize, size - wire::kDatagramHeaderSize);
+    const ByteSpan payload =
+        ByteSpan(buffer_).subspan(wire::kDatagramHeaderSize, size - wire::kDatagramHeaderSize);
     auto sent = *to ? s.sock->send_to(payload, to_endpoint(**to)) : s.sock->send(payload);
     if (!sent) datagrams_dropped_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -773,14 +800,22 @@ void InterceptServer::on_channel(Socket& s, std::uint32_t events) {
 
 void InterceptServer::do_option(Client& c, const InterceptRequest& q, ino_t ino) {
   std::shared_ptr<stack::Socket> sock;
+  Stream* stream = nullptr;
   if (Socket* s = find(ino)) {
     sock = s->sock;
   } else if (auto it = streams_.find(ino); it != streams_.end()) {
-    sock = it->second.sock.lock();
+    stream = &it->second;
+    sock = stream->sock.lock();
   }
   if (!sock) return reply(c, error_reply(EBADF));
   auto option = option_of(q.level, q.name);
   if (!option) return reply(c, error_reply(ENOPROTOOPT));
+  if (stream != nullptr && *option == stack::Option::no_delay) {
+    InterceptReply r;  // recorded, not applied: see register_stream
+    if (q.op == InterceptOp::set_option) stream->nodelay = q.value != 0;
+    r.value = stream->nodelay ? 1 : 0;
+    return reply(c, r);
+  }
   if (q.op == InterceptOp::set_option) {
     if (auto r = sock->set_option(*option, q.value); !r) return reply(c, error_reply(r.error()));
     return reply(c, InterceptReply{});

@@ -24,8 +24,8 @@ struct InterceptServerConfig {
   std::string path;  // the AF_UNIX SOCK_SEQPACKET socket programs connect to
   // The virtual networks' prefixes now (called on the server's thread).
   std::function<std::vector<wire::VirtualPrefix>()> prefixes;
-  std::size_t max_sockets{4096};   // virtual sockets held at once (then ENOBUFS)
-  std::size_t max_requests{128};   // request connections open at once (then refused)
+  std::size_t max_sockets{4096};  // virtual sockets held at once (then ENOBUFS)
+  std::size_t max_requests{128};  // request connections open at once (then refused)
 };
 
 // The daemon's end of the intercept (docs/intercept.md): serves the requests of
@@ -57,9 +57,9 @@ class InterceptServer {
 
   struct Stats {
     std::uint64_t requests{0};
-    std::uint64_t malformed{0};         // requests or datagram headers that did not parse
-    std::uint64_t peers_refused{0};     // another uid, or too many connections
-    std::uint64_t datagrams_dropped{0}; // the program's pair was full, or the stack refused
+    std::uint64_t malformed{0};          // requests or datagram headers that did not parse
+    std::uint64_t peers_refused{0};      // another uid, or too many connections
+    std::uint64_t datagrams_dropped{0};  // the program's pair was full, or the stack refused
   };
   [[nodiscard]] Stats stats() const noexcept;
 

@@ -46,7 +46,8 @@ Result<std::unique_ptr<NodeService>> NodeService::start(NodeServiceConfig config
   self->control_ = std::move(*control);
 
   InterceptServerConfig ic;
-  ic.path = config.intercept_socket.empty() ? config.state_dir + "/intercept.sock" : config.intercept_socket;
+  ic.path = config.intercept_socket.empty() ? config.state_dir + "/intercept.sock"
+                                            : config.intercept_socket;
   ic.prefixes = [rt = self->runtime_.get()] { return virtual_prefixes(*rt); };
   auto intercept = InterceptServer::start(std::move(ic), runtime::stack_driver());
   if (!intercept) return intercept.error();

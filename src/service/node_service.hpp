@@ -18,7 +18,7 @@ namespace weft::service {
 struct NodeServiceConfig {
   // identity.secret, networks, weftd.pid, control.sock; created 0700 if missing.
   std::string state_dir;
-  std::string control_socket;  // empty: <state_dir>/control.sock
+  std::string control_socket;    // empty: <state_dir>/control.sock
   std::string intercept_socket;  // empty: <state_dir>/intercept.sock
   std::vector<node::RootEntry> roots;
   osdep::Endpoint bind{osdep::Endpoint::parse("0.0.0.0:0").value()};

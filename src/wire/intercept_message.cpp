@@ -26,7 +26,9 @@ Result<bool> parse_family(std::byte b) noexcept {
   return v == 6;
 }
 
-std::byte family_byte(bool ipv6) noexcept { return std::byte{static_cast<std::uint8_t>(ipv6 ? 6 : 4)}; }
+std::byte family_byte(bool ipv6) noexcept {
+  return std::byte{static_cast<std::uint8_t>(ipv6 ? 6 : 4)};
+}
 
 std::int32_t load_i32(std::span<const std::byte, 4> b) noexcept {
   return static_cast<std::int32_t>(load_be32(b));
@@ -171,7 +173,8 @@ void VirtualPrefix::emit(MutableByteSpan out) const noexcept {
 bool VirtualPrefix::contains(bool v6, const ByteArray<16>& address) const noexcept {
   if (v6 != ipv6) return false;
   const std::size_t full = length / 8;
-  if (!std::equal(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(full), address.begin()))
+  if (!std::equal(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(full),
+                  address.begin()))
     return false;
   const unsigned rest = length % 8;
   if (rest == 0) return true;

@@ -167,6 +167,16 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
     pbuf_free(p);
     return ERR_OK;
   }
+  // lwIP delays the ACK of every other segment by up to 250 ms (Linux: 40 ms,
+  // and not at all while a connection is young). A sender waiting for that ACK
+  // stalls: in slow start (its window allows an odd number of segments) and
+  // behind a short segment (Nagle holds the next short one until this one is
+  // acknowledged). So, like Linux's quick ACKs: the first segments of a
+  // connection, and every short one, are acknowledged at once.
+  if (p->tot_len < pcb->mss || self->quick_acks_ > 0) {
+    tcp_ack_now(pcb);
+    if (self->quick_acks_ > 0) --self->quick_acks_;
+  }
   self->rx_bytes_ += p->tot_len;
   self->held_ += p->tot_len;
   self->rx_.push_back({p, 0});
@@ -179,6 +189,7 @@ err_t TcpSocket::on_sent(void* arg, tcp_pcb* pcb, u16_t /*len*/) {
   auto* self = static_cast<TcpSocket*>(arg);
   if (self == nullptr) return ERR_OK;
   std::lock_guard lock(self->mu_);
+  self->output_locked();  // an acknowledged short segment may let the next one go
   std::size_t old = self->send_space_;
   self->send_space_ = self->send_space_locked();
   bool drained = pcb->unsent == nullptr && pcb->unacked == nullptr;
@@ -195,7 +206,7 @@ void TcpSocket::on_err(void* arg, err_t err) {
   self->dead_ = true;
   if (err != ERR_CLSD) {
     if (self->state_ == State::connecting)
-      self->error_ = err == ERR_RST ? Error::connection_refused
+      self->error_ = err == ERR_RST    ? Error::connection_refused
                      : err == ERR_ABRT ? Error::timed_out
                                        : from_err(err);
     else
@@ -294,8 +305,8 @@ Result<void> TcpSocket::listen(int backlog) {
   if (state_ == State::closed) return Error::bad_handle;
   if (state_ == State::listening) {
     // Linux: a negative backlog (taken as unsigned) or one above somaxconn is
-  // somaxconn; 0 still queues one connection.
-  backlog_ = backlog < 0 ? kMaxBacklog : std::min(static_cast<std::size_t>(backlog), kMaxBacklog);
+    // somaxconn; 0 still queues one connection.
+    backlog_ = backlog < 0 ? kMaxBacklog : std::min(static_cast<std::size_t>(backlog), kMaxBacklog);
     return {};
   }
   if (state_ != State::open || pcb_ == nullptr) return Error::invalid_argument;
@@ -383,9 +394,35 @@ Result<std::size_t> TcpSocket::send(ByteSpan data) {
     return Error::would_block;
   }
   if (e != ERR_OK) return from_err(e);
-  tcp_output(pcb_);
+  output_locked();
   send_space_ = send_space_locked();
   return n;
+}
+
+void TcpSocket::output_locked() {
+  if (pcb_ == nullptr) return;
+  // Nagle's rule as Linux applies it (Minshall's variant): a segment shorter
+  // than the MSS may leave whenever no other short one is unacknowledged.
+  // lwIP's own rule holds it back while ANY data is unacknowledged, so the
+  // tail of a write waits for the ACK of the full segment before it, which a
+  // receiver delaying every second ACK sends 250 ms late: a request/response
+  // exchange of a few segments stalled for that long each time.
+  const bool short_unacked =
+      short_in_flight_ && static_cast<std::int32_t>(pcb_->lastack - short_end_) < 0;
+  if (!nagle_ || short_unacked) {
+    tcp_output(pcb_);
+    return;
+  }
+  const tcp_seg* tail = pcb_->unsent;
+  while (tail != nullptr && tail->next != nullptr) tail = tail->next;
+  const bool tail_short = tail != nullptr && tail->len < pcb_->mss;
+  tcp_nagle_disable(pcb_);
+  tcp_output(pcb_);
+  tcp_nagle_enable(pcb_);
+  if (tail_short && pcb_->unsent == nullptr) {
+    short_in_flight_ = true;
+    short_end_ = pcb_->snd_nxt;
+  }
 }
 
 void TcpSocket::maybe_recved(bool force) {
@@ -422,7 +459,8 @@ std::optional<Result<std::size_t>> TcpSocket::nothing_to_read_locked() noexcept 
   return Error::would_block;
 }
 
-Result<std::size_t> TcpSocket::recv(MutableByteSpan buffer, bool peek, std::size_t* /*datagram_size*/) {
+Result<std::size_t> TcpSocket::recv(MutableByteSpan buffer, bool peek,
+                                    std::size_t* /*datagram_size*/) {
   std::size_t copied = 0;
   {
     std::lock_guard lock(mu_);
@@ -498,7 +536,8 @@ Result<std::size_t> TcpSocket::send_to(ByteSpan data, const Endpoint& /*remote*/
   return send(data);  // BSD ignores the address on a connected stream socket
 }
 
-Result<std::size_t> TcpSocket::recv_from(MutableByteSpan buffer, Endpoint& from, std::size_t* /*datagram_size*/) {
+Result<std::size_t> TcpSocket::recv_from(MutableByteSpan buffer, Endpoint& from,
+                                         std::size_t* /*datagram_size*/) {
   auto r = recv(buffer, false, nullptr);
   if (r) {
     if (auto p = peer_endpoint(); p) from = *p;
@@ -593,12 +632,16 @@ Result<void> TcpSocket::set_option(Option option, int value) {
   bool listener = state_ == State::listening;  // a listen pcb has only the common fields
   switch (option) {
     case Option::reuse_addr:
-      if (value != 0) ip_set_option(pcb_, SOF_REUSEADDR);
-      else ip_reset_option(pcb_, SOF_REUSEADDR);
+      if (value != 0)
+        ip_set_option(pcb_, SOF_REUSEADDR);
+      else
+        ip_reset_option(pcb_, SOF_REUSEADDR);
       return {};
     case Option::keep_alive:
-      if (value != 0) ip_set_option(pcb_, SOF_KEEPALIVE);
-      else ip_reset_option(pcb_, SOF_KEEPALIVE);
+      if (value != 0)
+        ip_set_option(pcb_, SOF_KEEPALIVE);
+      else
+        ip_reset_option(pcb_, SOF_KEEPALIVE);
       return {};
     default: break;
   }
@@ -618,8 +661,11 @@ Result<void> TcpSocket::set_option(Option option, int value) {
       pcb_->keep_cnt = static_cast<u32_t>(value);
       return {};
     case Option::no_delay:
-      if (value != 0) tcp_nagle_disable(pcb_);
-      else tcp_nagle_enable(pcb_);
+      nagle_ = value == 0;
+      if (nagle_)
+        tcp_nagle_enable(pcb_);
+      else
+        tcp_nagle_disable(pcb_);
       return {};
     default: return Error::invalid_argument;
   }

@@ -66,7 +66,8 @@ class TcpSocket final : public WatchedSocket {
   Result<std::size_t> recv(MutableByteSpan buffer, bool peek, std::size_t* datagram_size) override;
   Result<std::size_t> recv_visit(const std::function<std::size_t(ByteSpan)>& visitor) override;
   Result<std::size_t> send_to(ByteSpan data, const Endpoint& remote) override;
-  Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from, std::size_t* datagram_size) override;
+  Result<std::size_t> recv_from(MutableByteSpan buffer, Endpoint& from,
+                                std::size_t* datagram_size) override;
   Result<void> shutdown(bool read, bool write) override;
   void close() noexcept override;
   void abort() noexcept override;
@@ -101,15 +102,18 @@ class TcpSocket final : public WatchedSocket {
   // close() (FIN, or RST with unread data) or abort() (RST).
   void end(bool rst) noexcept;
   // Core held. Returns the pbufs and children to free after unlocking.
-  void close_locked(bool rst, std::deque<Chunk>& rx, std::deque<std::unique_ptr<TcpSocket>>& children) noexcept;
+  void close_locked(bool rst, std::deque<Chunk>& rx,
+                    std::deque<std::unique_ptr<TcpSocket>>& children) noexcept;
   // mu_ held: what a read returns when it cannot take bytes (closed, listening,
   // the pending error, end of stream, would_block); nullopt when bytes wait.
   std::optional<Result<std::size_t>> nothing_to_read_locked() noexcept;
   // Tells lwIP about consumed bytes when enough piled up (or nothing is left).
   void maybe_recved(bool force);
+  // tcp_output with Nagle's rule as Linux has it (core + mu_ held).
+  void output_locked();
   std::size_t send_space_locked() const noexcept;  // core + mu_ held
-  void give_window(tcp_pcb* pcb) noexcept;  // core + mu_ held
-  void grow_send_buffer() noexcept;         // core + mu_ held, once connected
+  void give_window(tcp_pcb* pcb) noexcept;         // core + mu_ held
+  void grow_send_buffer() noexcept;                // core + mu_ held, once connected
   std::uint32_t events_locked() const noexcept;
 
   const Family family_;
@@ -125,10 +129,14 @@ class TcpSocket final : public WatchedSocket {
   bool eof_{false};
   bool rd_shut_{false};
   bool wr_shut_{false};
-  bool dead_{false};                  // the connection is gone (reset, aborted, finished)
-  std::optional<Error> error_;        // SO_ERROR
-  std::size_t send_space_{0};         // free send buffer when last seen, for events()
-  std::size_t send_capacity_{0};      // what the pcb's snd_buf counts down from
+  bool dead_{false};             // the connection is gone (reset, aborted, finished)
+  bool nagle_{true};             // TCP_NODELAY off (core + mu_)
+  bool short_in_flight_{false};  // a short segment was sent; it ends at short_end_
+  std::uint32_t short_end_{0};
+  std::uint8_t quick_acks_{16};         // segments still acknowledged at once (core + mu_)
+  std::optional<Error> error_;          // SO_ERROR
+  std::size_t send_space_{0};           // free send buffer when last seen, for events()
+  std::size_t send_capacity_{0};        // what the pcb's snd_buf counts down from
   std::optional<Endpoint> last_local_;  // getsockname once the pcb is gone (core + mu_)
   std::optional<Endpoint> remote_;      // the peer, once known (core + mu_)
   std::deque<std::unique_ptr<TcpSocket>> accept_q_;

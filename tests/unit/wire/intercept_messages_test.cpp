@@ -10,7 +10,8 @@ namespace {
 using testing::emit_bytes;
 using testing::hex;
 
-SocketAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d, std::uint16_t port) {
+SocketAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d,
+                 std::uint16_t port) {
   SocketAddress s;
   s.bytes[0] = std::byte{a};
   s.bytes[1] = std::byte{b};
@@ -21,11 +22,11 @@ SocketAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d,
 }
 
 TEST(InterceptRequest, ConnectLiteralRoundTrip) {
-  const Bytes bytes = hex(
-      "01 04 01 01 06 000000"
-      "| 04 00 1f90 0a930102 000000000000000000000000"
-      "| 00000000 | 00000000 | 00000000 | 00000002"
-      "| 0000000000000000000000000000000000000000");
+  const Bytes bytes =
+      hex("01 04 01 01 06 000000"
+          "| 04 00 1f90 0a930102 000000000000000000000000"
+          "| 00000000 | 00000000 | 00000000 | 00000002"
+          "| 0000000000000000000000000000000000000000");
   auto q = InterceptRequest::parse(bytes);
   ASSERT_TRUE(q) << name(q.error());
   EXPECT_EQ(q->op, InterceptOp::connect);
@@ -69,11 +70,11 @@ TEST(InterceptRequest, RejectsWhatDoesNotParse) {
 }
 
 TEST(InterceptReply, LiteralRoundTrip) {
-  const Bytes bytes = hex(
-      "01 01 06 00 | 00000073"
-      "| 06 00 0050 fd000000000000000000000000000001"
-      "| 00 00 0000 00000000000000000000000000000000"
-      "| 00000002 | 000000000000000000000000");
+  const Bytes bytes =
+      hex("01 01 06 00 | 00000073"
+          "| 06 00 0050 fd000000000000000000000000000001"
+          "| 00 00 0000 00000000000000000000000000000000"
+          "| 00000002 | 000000000000000000000000");
   auto r = InterceptReply::parse(bytes);
   ASSERT_TRUE(r) << name(r.error());
   EXPECT_EQ(r->type, SocketType::stream);
@@ -115,9 +116,9 @@ TEST(VirtualPrefix, ContainsAndRecords) {
 }
 
 TEST(AcceptNotice, LiteralRoundTripAndBothAddressesRequired) {
-  const Bytes bytes = hex(
-      "04 00 1f90 0a930102 000000000000000000000000"
-      "| 04 00 c350 0a930103 000000000000000000000000");
+  const Bytes bytes =
+      hex("04 00 1f90 0a930102 000000000000000000000000"
+          "| 04 00 c350 0a930103 000000000000000000000000");
   auto n = AcceptNotice::parse(bytes);
   ASSERT_TRUE(n);
   EXPECT_EQ(n->local, v4(10, 147, 1, 2, 8080));

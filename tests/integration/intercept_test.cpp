@@ -1,0 +1,508 @@
+// Unmodified programs on the virtual network (docs/intercept.md): a root, a
+// controller and two node daemons (weftd) on loopback; every program runs
+// through `weft run`, the servers on one node and the clients on the other.
+// The socket programs of tests/programs/, Python's socket/selectors/asyncio,
+// curl against `python3 -m http.server`, netcat (TCP both ways, UDP), Redis;
+// then what goes wrong: no daemon, a daemon killed under a running program,
+// garbage on the intercept socket, another user.
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/child_process.hpp"
+#include "integration/lab.hpp"
+#include "integration/program_runner.hpp"
+#include "integration/socket_program_checks.hpp"
+#include "osdep/unique_fd.hpp"
+#include "support/build_kind.hpp"
+#include "support/pattern.hpp"
+#include "wire/field.hpp"
+#include "wire/intercept_message.hpp"
+
+namespace weft::integration {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kPython = WEFT_PYTHON3;
+
+bool installed(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+
+// In a sanitizer build libweft-preload.so needs the sanitizer's runtime loaded
+// first into programs that were not built with it (curl, python3...).
+std::vector<std::string> sanitizer_env() {
+#ifdef WEFT_SANITIZER_RUNTIME
+  return {"LD_PRELOAD=" WEFT_SANITIZER_RUNTIME, "ASAN_OPTIONS=detect_leaks=0"};
+#else
+  return {};
+#endif
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const std::string& path, const Bytes& data) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
+
+Bytes to_bytes(std::string_view s) {
+  Bytes b(s.size());
+  std::memcpy(b.data(), s.data(), s.size());
+  return b;
+}
+
+std::string as_string(const Bytes& b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+// A program's whole run: its stdout and exit code.
+ProgramRun run_to_end(const std::vector<std::string>& argv) {
+  auto p = ChildProcess::spawn(argv);
+  if (!p) return {};
+  return finish(*p);
+}
+
+// One weftd node service.
+struct Daemon {
+  std::unique_ptr<ChildProcess> process;
+  std::string state;
+  std::string address;  // the node's 10-hex-digit address
+  std::string ip4;      // on the lab network
+  std::string ip6;
+
+  [[nodiscard]] std::vector<std::string> cli(std::vector<std::string> args) const {
+    std::vector<std::string> argv{WEFT_CLI_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--state", state});
+    return argv;
+  }
+
+  // `weft run` on this node (the first word a full path, as ChildProcess wants).
+  [[nodiscard]] std::vector<std::string> run_prefix() const {
+    std::vector<std::string> p;
+    const auto env = sanitizer_env();
+    if (!env.empty()) {
+      p.emplace_back("/usr/bin/env");
+      p.insert(p.end(), env.begin(), env.end());
+    }
+    p.insert(p.end(), {WEFT_CLI_PATH, "run", "--state", state, "--"});
+    return p;
+  }
+  [[nodiscard]] std::vector<std::string> run(std::vector<std::string> program) const {
+    auto argv = run_prefix();
+    argv.insert(argv.end(), program.begin(), program.end());
+    return argv;
+  }
+};
+
+// The lab: a root, a controller, a network and two member daemons with
+// addresses. Built once for the suite (starting daemons costs seconds under
+// sanitizers); tests that break a daemon start their own.
+class World {
+ public:
+  World() : lab_(WEFT_WEFTD_PATH, WEFT_CLI_PATH) {
+    if (!lab_.ready()) return;
+    net_ = lab_.cli({"network", "create", "lab", "--pool", "10.9.0.0/24"});
+    if (net_.size() != 16) return;
+    a_ = start("a");
+    b_ = start("b");
+  }
+
+  [[nodiscard]] bool ready() const { return !a_.ip4.empty() && !b_.ip4.empty(); }
+  [[nodiscard]] const Daemon& a() const { return a_; }
+  [[nodiscard]] const Daemon& b() const { return b_; }
+  [[nodiscard]] const std::string& dir() const { return lab_.dir(); }
+  [[nodiscard]] const std::string& net() const { return net_; }
+
+  // A daemon on the lab network, authorized, with its addresses.
+  Daemon start(const std::string& name) {
+    Daemon d;
+    d.state = lab_.dir() + "/" + name;
+    d.process = ChildProcess::spawn({WEFT_WEFTD_PATH, "--state", d.state, "--use-root",
+                                     lab_.root_line(), "--listen", "127.0.0.1:0"},
+                                    ChildProcess::Ending::terminate);
+    if (!d.process) return d;
+    const auto node = words(d.process->expect_line("node "));
+    if (node.size() != 2 || node[1].size() < 10) return d;
+    d.address = node[1].substr(0, 10);
+    if (d.process->expect_line("intercept ").empty()) return d;
+    if (lab_.cli({"member", "authorize", net_, d.address}).find("authorized") == std::string::npos)
+      return d;
+    if (run_to_end(d.cli({"join", net_})).exit_code != 0) return d;
+    // The controller answers within milliseconds; allow for a loaded machine.
+    for (int i = 0; i < 400 && d.ip4.empty(); ++i) {
+      const auto r = run_to_end(d.cli({"networks", "--json"}));
+      std::string text;
+      for (const auto& l : r.lines) text += l + "\n";
+      const auto j = nlohmann::json::parse(text, nullptr, false);
+      if (!j.is_discarded()) {
+        for (const auto& n : j.value("networks", nlohmann::json::array())) {
+          for (const auto& a : n.value("addresses", nlohmann::json::array())) {
+            const auto s = a.get<std::string>();
+            const auto addr = s.substr(0, s.find('/'));
+            (addr.find(':') == std::string::npos ? d.ip4 : d.ip6) = addr;
+          }
+        }
+      }
+      if (d.ip4.empty()) std::this_thread::sleep_for(50ms);
+    }
+    return d;
+  }
+
+ private:
+  Lab lab_;
+  std::string net_;
+  Daemon a_;
+  Daemon b_;
+};
+
+class InterceptTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { world_ = new World; }
+  static void TearDownTestSuite() {
+    delete world_;
+    world_ = nullptr;
+  }
+  void SetUp() override { ASSERT_TRUE(world_->ready()) << "the lab did not come up"; }
+
+  static ProgramRunner server_on(const Daemon& d) { return ProgramRunner{d.run_prefix(), d.ip4}; }
+  static ProgramRunner client_of(const Daemon& client, const Daemon& server) {
+    return ProgramRunner{client.run_prefix(), server.ip4};
+  }
+
+  static World* world_;
+};
+
+World* InterceptTest::world_ = nullptr;
+
+// --- the socket programs -------------------------------------------------------
+
+TEST_F(InterceptTest, EveryClientProgramAgainstEchoServer) {
+  check_clients_in_turn(server_on(world_->a()), client_of(world_->b(), world_->a()),
+                        server_kinds()[0]);
+}
+
+TEST_F(InterceptTest, EveryClientProgramAgainstPythonSelectorsServer) {
+  check_clients_in_turn(server_on(world_->a()), client_of(world_->b(), world_->a()),
+                        server_kinds()[1]);
+}
+
+TEST_F(InterceptTest, EveryClientProgramAgainstPythonAsyncioServer) {
+  check_clients_in_turn(server_on(world_->b()), client_of(world_->a(), world_->b()),
+                        server_kinds()[2]);
+}
+
+TEST_F(InterceptTest, AllClientProgramsAtOnce) {
+  check_clients_at_once(server_on(world_->a()), client_of(world_->b(), world_->a()),
+                        server_kinds()[0]);
+}
+
+TEST_F(InterceptTest, NonBlockingConnectToNoListenerIsRefused) {
+  check_refused(client_of(world_->b(), world_->a()), "7999");
+}
+
+// --- well-known programs ---------------------------------------------------------
+
+// `python3 -m http.server` on one node, curl on the other; the file byte-exact.
+void fetch_with_curl(const Daemon& server, const Daemon& client, const std::string& dir,
+                     std::uint32_t seed) {
+  const std::size_t size = test_support::kFullSpeedBuild ? 100u << 20 : 8u << 20;
+  const std::string www = dir + "/www-" + server.address;
+  std::filesystem::create_directories(www);
+  const Bytes data = test_support::pattern(size, seed);
+  write_file(www + "/file.bin", data);
+  auto http = ChildProcess::spawn(server.run({kPython, "-u", "-m", "http.server", "0", "--bind",
+                                              server.ip4, "--directory", www}),
+                                  ChildProcess::Ending::terminate);
+  ASSERT_TRUE(http);
+  // "Serving HTTP on 10.9.0.1 port 40123 (http://10.9.0.1:40123/) ..."
+  const auto w = words(http->expect_line("Serving HTTP on "));
+  ASSERT_GE(w.size(), 6U);
+  ASSERT_EQ(w[3], server.ip4);
+  const std::string out = dir + "/fetched-" + client.address;
+  const auto r = run_to_end(client.run({"/usr/bin/curl", "-sS", "--fail", "-o", out,
+                                        "http://" + server.ip4 + ":" + w[5] + "/file.bin"}));
+  EXPECT_EQ(r.exit_code, 0);
+  const std::string got = slurp(out);
+  EXPECT_EQ(got.size(), data.size());
+  EXPECT_TRUE(got == as_string(data)) << "the fetched file differs";
+}
+
+TEST_F(InterceptTest, CurlFetchesFromPythonHttpServer) {
+  if (!installed("/usr/bin/curl"))
+    GTEST_SKIP() << "curl is not installed (scripts/bootstrap.sh installs it)";
+  fetch_with_curl(world_->a(), world_->b(), world_->dir(), 1);
+}
+
+TEST_F(InterceptTest, CurlFetchesFromPythonHttpServerTheOtherWay) {
+  if (!installed("/usr/bin/curl"))
+    GTEST_SKIP() << "curl is not installed (scripts/bootstrap.sh installs it)";
+  fetch_with_curl(world_->b(), world_->a(), world_->dir(), 2);
+}
+
+// nc -l on one node (-d: it reads only the network; its output to a file, as a
+// full stdout pipe would stall the transfer), nc sending a file from the other
+// (both through sh: an exec'd program keeps the intercept).
+void netcat_tcp(const Daemon& server, const Daemon& client, const std::string& dir,
+                const std::string& port) {
+  const Bytes data = test_support::pattern(1u << 20, 7);
+  const std::string in = dir + "/nc-" + client.address + ".in";
+  const std::string out = dir + "/nc-" + server.address + ".out";
+  write_file(in, data);
+  auto listener = ChildProcess::spawn(server.run(
+      {"/bin/sh", "-c", "exec /usr/bin/nc -d -l " + server.ip4 + " " + port + " > " + out}));
+  ASSERT_TRUE(listener);
+  // nc prints nothing when it listens: retry the client until the listener is up.
+  ProgramRun sent;
+  for (int i = 0; i < 100; ++i) {
+    sent = run_to_end(client.run(
+        {"/bin/sh", "-c", "exec /usr/bin/nc -N " + server.ip4 + " " + port + " < " + in}));
+    if (sent.exit_code == 0) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(sent.exit_code, 0);
+  EXPECT_TRUE(listener->exited_within(60s));
+  EXPECT_EQ(listener->wait_exit(), 0);
+  const std::string got = slurp(out);
+  EXPECT_EQ(got.size(), data.size());
+  EXPECT_TRUE(got == as_string(data)) << "nc received different bytes";
+}
+
+TEST_F(InterceptTest, NetcatTcpBothWays) {
+  if (!installed("/usr/bin/nc"))
+    GTEST_SKIP() << "nc is not installed (scripts/bootstrap.sh installs netcat-openbsd)";
+  netcat_tcp(world_->a(), world_->b(), world_->dir(), "9100");
+  netcat_tcp(world_->b(), world_->a(), world_->dir(), "9101");
+}
+
+TEST_F(InterceptTest, NetcatUdp) {
+  if (!installed("/usr/bin/nc"))
+    GTEST_SKIP() << "nc is not installed (scripts/bootstrap.sh installs netcat-openbsd)";
+  const Daemon& a = world_->a();
+  const Daemon& b = world_->b();
+  auto listener = ChildProcess::spawn(a.run({"/usr/bin/nc", "-u", "-l", a.ip4, "9102"}),
+                                      ChildProcess::Ending::terminate);
+  ASSERT_TRUE(listener);
+  std::string line;
+  // A datagram sent before the listener binds is lost, as UDP's would be: resend until one arrives.
+  for (int i = 0; i < 100 && line.empty(); ++i) {
+    (void)run_to_end(b.run(
+        {"/bin/sh", "-c",
+         "printf 'datagram over the overlay\\n' | exec /usr/bin/nc -u -w0 " + a.ip4 + " 9102"}));
+    listener->read_line(line, 100ms);
+  }
+  EXPECT_EQ(line, "datagram over the overlay");
+}
+
+TEST_F(InterceptTest, RedisServerCliAndBenchmark) {
+  if (!installed("/usr/bin/redis-server") || !installed("/usr/bin/redis-cli") ||
+      !installed("/usr/bin/redis-benchmark"))
+    GTEST_SKIP()
+        << "redis is not installed (scripts/bootstrap.sh installs redis-server and redis-tools)";
+  const Daemon& a = world_->a();
+  const Daemon& b = world_->b();
+  auto server = ChildProcess::spawn(
+      a.run({"/usr/bin/redis-server", "--bind", a.ip4, "--port", "6390", "--save", "",
+             "--appendonly", "no", "--protected-mode", "no", "--dir", world_->dir()}),
+      ChildProcess::Ending::terminate);
+  ASSERT_TRUE(server);
+  EXPECT_FALSE(server->expect_line("", 30s).empty());
+  std::vector<std::string> set_line;
+  for (int i = 0; i < 100; ++i) {
+    const auto r = run_to_end(
+        b.run({"/usr/bin/redis-cli", "-h", a.ip4, "-p", "6390", "set", "greeting", "hello"}));
+    if (!r.lines.empty() && r.lines[0] == "OK") {
+      set_line = r.lines;
+      break;
+    }
+    std::this_thread::sleep_for(50ms);  // the server was not listening yet
+  }
+  ASSERT_FALSE(set_line.empty());
+  const auto get =
+      run_to_end(b.run({"/usr/bin/redis-cli", "-h", a.ip4, "-p", "6390", "get", "greeting"}));
+  ASSERT_FALSE(get.lines.empty());
+  EXPECT_EQ(get.lines[0], "hello");
+  const auto bench = run_to_end(b.run({"/usr/bin/redis-benchmark", "-h", a.ip4, "-p", "6390", "-q",
+                                       "-n", "2000", "-c", "8", "-t", "set,get"}));
+  EXPECT_EQ(bench.exit_code, 0);
+  std::string all;
+  for (const auto& l : bench.lines) all += l + "\n";
+  EXPECT_NE(all.find("GET: "), std::string::npos) << all;
+  EXPECT_NE(all.find("requests per second"), std::string::npos) << all;
+}
+
+// --- what goes wrong -----------------------------------------------------------
+
+TEST_F(InterceptTest, WeftRunWithoutADaemonSaysSoAndExits3) {
+  const auto r = run_to_end({"/bin/sh", "-c",
+                             std::string(WEFT_CLI_PATH) + " run --state " + world_->dir() +
+                                 "/nobody -- /bin/true 2>&1; echo rc=$?"});
+  ASSERT_FALSE(r.lines.empty());
+  EXPECT_NE(r.lines[0].find("start it with: weftd"), std::string::npos) << r.lines[0];
+  EXPECT_EQ(r.lines.back(), "rc=3");
+}
+
+// A program whose daemon is gone: its virtual connect is refused with a
+// hint, and never sent to the kernel's routes.
+TEST_F(InterceptTest, ProgramWithoutDaemonGetsRefusedAndAHint) {
+  std::vector<std::string> argv{"/usr/bin/env"};
+  auto env = sanitizer_env();
+  std::string preload = WEFT_PRELOAD_PATH;
+  if (!env.empty()) {
+    preload = env[0].substr(std::strlen("LD_PRELOAD=")) + ":" + preload;
+    argv.push_back(env[1]);
+  }
+  argv.insert(argv.end(),
+              {"LD_PRELOAD=" + preload, "WEFT_SOCKET=" + world_->dir() + "/nowhere.sock",
+               "WEFT_PREFIXES=10.9.0.0/24", kPython, "-c",
+               "import socket,sys\n"
+               "s=socket.socket()\n"
+               "try:\n"
+               "  s.connect(('10.9.0.77', 80)); print('connected')\n"
+               "except OSError as e: print('error', e.errno)\n"
+               "sys.stdout.flush()\n"});
+  // Through sh only to see stderr (the hint) on stdout.
+  argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$@\" 2>&1", "sh"});
+  const auto r = run_to_end(argv);
+  std::string all;
+  for (const auto& l : r.lines) all += l + "\n";
+  EXPECT_NE(all.find("cannot reach weftd"), std::string::npos) << all;
+  EXPECT_NE(all.find("error 111"), std::string::npos) << all;  // ECONNREFUSED
+}
+
+TEST_F(InterceptTest, DaemonKilledUnderARunningProgram) {
+  Daemon c = world_->start("c");
+  ASSERT_FALSE(c.ip4.empty());
+  auto server = ProgramServer::start(server_on(world_->a()), server_kinds()[0]);
+  ASSERT_TRUE(server);
+  // A kernel listener on loopback: the program's kernel sockets must keep working.
+  osdep::UniqueFd kernel(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(kernel.get(), reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(kernel.get(), 4), 0);
+  ASSERT_EQ(::getsockname(kernel.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string script =
+      "import socket,sys\n"
+      "v=socket.create_connection(('" +
+      world_->a().ip4 + "', " + server->port() +
+      "))\n"
+      "print('connected'); sys.stdout.flush()\n"
+      "sys.stdin.readline()\n"
+      "try:\n"
+      "  print('eof' if v.recv(10) == b'' else 'data')\n"
+      "except OSError as e: print('error', e.errno)\n"
+      "k=socket.create_connection(('127.0.0.1', " +
+      std::to_string(ntohs(addr.sin_port)) +
+      "))\n"
+      "print('kernel ok'); sys.stdout.flush()\n"
+      "try:\n"
+      "  socket.create_connection(('" +
+      world_->a().ip4 + "', " + server->port() +
+      ")); print('virtual connected')\n"
+      "except OSError as e: print('virtual error', e.errno)\n";
+  auto program = ChildProcess::spawn(c.run({kPython, "-u", "-c", script}));
+  ASSERT_TRUE(program);
+  EXPECT_EQ(program->read_line(), "connected");
+  c.process->kill();
+  c.process->wait_exit();
+  program->write_line("go");
+  EXPECT_EQ(program->read_line(), "eof");
+  EXPECT_EQ(program->read_line(), "kernel ok");
+  EXPECT_EQ(program->read_line(), "virtual error 111");
+  server->stop_and_check();
+}
+
+osdep::UniqueFd connect_intercept(const Daemon& d) {
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  const std::string path = d.state + "/intercept.sock";
+  std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
+  osdep::UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sun), sizeof sun) != 0) return {};
+  timeval tv{10, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+TEST_F(InterceptTest, GarbageOnTheInterceptSocketIsCutOff) {
+  const Bytes valid = [] {
+    wire::InterceptRequest q;
+    q.op = wire::InterceptOp::info;
+    return wire::emit_bytes(q);
+  }();
+  std::vector<Bytes> garbage = {to_bytes("hello, daemon"), Bytes(64, std::byte{0xff}),
+                                Bytes(65536, std::byte{1}), Bytes(valid.begin(), valid.end() - 1)};
+  Bytes wrong_version = valid;
+  wrong_version[0] = std::byte{9};
+  garbage.push_back(wrong_version);
+  for (const Bytes& g : garbage) {
+    auto fd = connect_intercept(world_->a());
+    ASSERT_TRUE(fd);
+    ::send(fd.get(), g.data(), g.size(), MSG_NOSIGNAL);
+    std::array<std::byte, 128> in{};
+    ssize_t n = ::recv(fd.get(), in.data(), in.size(), 0);
+    if (n == static_cast<ssize_t>(wire::InterceptReply::kSize)) {
+      auto r = wire::InterceptReply::parse(ByteSpan(in.data(), static_cast<std::size_t>(n)));
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->error, EPROTO);
+      n = ::recv(fd.get(), in.data(), in.size(), 0);
+    }
+    EXPECT_EQ(n, 0) << "the daemon kept a connection that sent garbage";
+  }
+  // Still serving: an info request, and a real program.
+  auto fd = connect_intercept(world_->a());
+  ASSERT_TRUE(fd);
+  ASSERT_EQ(::send(fd.get(), valid.data(), valid.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(valid.size()));
+  std::array<std::byte, 4096> in{};
+  const ssize_t n = ::recv(fd.get(), in.data(), in.size(), 0);
+  ASSERT_GE(n, static_cast<ssize_t>(wire::InterceptReply::kSize));
+  auto r = wire::InterceptReply::parse(ByteSpan(in.data(), wire::InterceptReply::kSize));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->error, 0);
+  EXPECT_GE(r->value, 1);  // the lab network's prefixes
+  check_refused(client_of(world_->b(), world_->a()), "7998");
+}
+
+TEST_F(InterceptTest, AnotherUserIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+  const std::string path = world_->a().state + "/intercept.sock";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
+    const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    ::_exit(::connect(fd, reinterpret_cast<const sockaddr*>(&sun), sizeof sun) == 0 ? 1 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "uid 65534 could connect to " << path;
+}
+
+}  // namespace
+}  // namespace weft::integration
