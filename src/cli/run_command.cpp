@@ -10,12 +10,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "base/network_id.hpp"
 #include "cli/control_client.hpp"
+#include "cli/elf_interpreter.hpp"
 #include "cli/exit_code.hpp"
 #include "osdep/unique_fd.hpp"
 
@@ -67,6 +69,40 @@ void check_reachable(const std::string& path) {
   }
 }
 
+// The file execvp would run for `name` (PATH searched as it does), or "".
+std::string resolve(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+    const std::string dir = end == start ? "." : dirs.substr(start, end - start);
+    const std::string candidate = dir + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "";
+}
+
+// A statically linked program never loads the preload: say so (it still runs,
+// with its sockets on the kernel).
+void warn_if_static(const std::string& program) {
+  const std::string path = resolve(program);
+  if (path.empty()) return;  // execvp reports it
+  std::ifstream in(path, std::ios::binary);
+  Bytes start(64 * 1024);
+  in.read(reinterpret_cast<char*>(start.data()), static_cast<std::streamsize>(start.size()));
+  start.resize(static_cast<std::size_t>(in.gcount()));
+  auto dynamic = elf_has_interpreter(start);
+  if (dynamic && !*dynamic) {
+    fmt::print(stderr,
+               "weft run: {} is statically linked: LD_PRELOAD cannot reach it, so its sockets "
+               "stay on the kernel (docs/intercept.md, Limits)\n",
+               path);
+  }
+}
+
 void run(const RunOptions& o) {
   if (o.command.empty()) fail(ExitCode::usage, "nothing to run: weft run -- PROGRAM ARGS...");
   if (o.wildcard != "virtual" && o.wildcard != "kernel")
@@ -112,6 +148,7 @@ void run(const RunOptions& o) {
   else
     ::setenv("WEFT_NETWORKS", joined.c_str(), 1);
 
+  warn_if_static(o.command[0]);
   std::vector<char*> argv;
   for (const auto& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

@@ -369,6 +369,17 @@ TEST_F(InterceptTest, WeftRunWithoutADaemonSaysSoAndExits3) {
   EXPECT_EQ(r.lines.back(), "rc=3");
 }
 
+TEST_F(InterceptTest, WeftRunWarnsThatAStaticProgramIsOutOfReach) {
+  if (!installed("/sbin/ldconfig"))
+    GTEST_SKIP() << "no statically linked program here (/sbin/ldconfig)";
+  const auto r = run_to_end({"/bin/sh", "-c", "exec \"$@\" 2>&1 >/dev/null", "sh", WEFT_CLI_PATH,
+                             "run", "--state", world_->a().state, "--", "/sbin/ldconfig", "-p"});
+  ASSERT_FALSE(r.lines.empty());
+  EXPECT_NE(r.lines[0].find("/sbin/ldconfig is statically linked"), std::string::npos)
+      << r.lines[0];
+  EXPECT_EQ(r.exit_code, 0);  // it still runs, on the kernel's sockets
+}
+
 // A program whose daemon is gone: its virtual connect is refused with a
 // hint, and never sent to the kernel's routes.
 TEST_F(InterceptTest, ProgramWithoutDaemonGetsRefusedAndAHint) {
