@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "intercept/real_calls.hpp"
+#include "osdep/fd_passing.hpp"
 
 namespace weft::intercept::daemon {
 
@@ -56,31 +57,14 @@ Result<osdep::UniqueFd> open_connection() {
 
 // One message: the reply (plus what follows it) and at most one fd.
 Result<std::size_t> receive(int connection, std::span<std::byte> buf, osdep::UniqueFd& fd) {
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  iovec iov{buf.data(), buf.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = real::recvmsg(connection, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  for (cmsghdr* h = CMSG_FIRSTHDR(&msg); h != nullptr; h = CMSG_NXTHDR(&msg, h)) {
-    if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
-        h->cmsg_len >= CMSG_LEN(sizeof(int))) {
-      int passed = -1;
-      std::memcpy(&passed, CMSG_DATA(h), sizeof passed);
-      fd.reset(passed);
-    }
-  }
-  if (n <= 0) {
-    if (n == 0) hint_once(ECONNRESET);
+  auto in = osdep::receive_with_fd(connection, buf, MSG_CMSG_CLOEXEC);
+  if (!in || in->size == 0) {
+    if (in) hint_once(ECONNRESET);
     return Error::connection_refused;  // the daemon went away mid-request
   }
-  if ((msg.msg_flags & MSG_TRUNC) != 0) return Error::malformed;
-  return static_cast<std::size_t>(n);
+  fd = std::move(in->fd);
+  if (in->truncated) return Error::malformed;
+  return in->size;
 }
 
 Result<Answer> parse_answer(std::span<const std::byte> buf, osdep::UniqueFd fd) {
@@ -101,21 +85,7 @@ Result<Answer> call(const wire::InterceptRequest& request, int fd, osdep::Unique
   if (!connection) return connection.error();
   std::array<std::byte, wire::InterceptRequest::kSize> out{};
   request.emit(out);
-  iovec iov{out.data(), out.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  if (fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* h = CMSG_FIRSTHDR(&msg);
-    h->cmsg_level = SOL_SOCKET;
-    h->cmsg_type = SCM_RIGHTS;
-    h->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(h), &fd, sizeof fd);
-  }
-  if (real::sendmsg(connection->get(), &msg, MSG_NOSIGNAL) < 0) return Error::connection_refused;
+  if (!osdep::send_with_fd(connection->get(), out, fd, 0)) return Error::connection_refused;
   std::array<std::byte, wire::InterceptReply::kSize + 1> in{};
   osdep::UniqueFd passed;
   auto n = receive(connection->get(), in, passed);

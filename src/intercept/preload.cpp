@@ -31,6 +31,7 @@
 #include "intercept/fd_registry.hpp"
 #include "intercept/real_calls.hpp"
 #include "intercept/routes.hpp"
+#include "osdep/fd_passing.hpp"
 
 #define WEFT_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -395,28 +396,13 @@ WEFT_EXPORT int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   if (!v) return real::accept4(fd, addr, len, flags);
   if (v->kind != Kind::listener) return fail(EINVAL);
   std::array<std::byte, weft::wire::AcceptNotice::kSize + 1> buf{};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  iovec iov{buf.data(), buf.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  const ssize_t n = real::recvmsg(fd, &msg, (flags & SOCK_CLOEXEC) != 0 ? MSG_CMSG_CLOEXEC : 0);
-  if (n < 0) return -1;  // EAGAIN on a non-blocking listener, EINTR...
-  weft::osdep::UniqueFd conn;
-  for (cmsghdr* h = CMSG_FIRSTHDR(&msg); h != nullptr; h = CMSG_NXTHDR(&msg, h)) {
-    if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
-        h->cmsg_len >= CMSG_LEN(sizeof(int))) {
-      int passed = -1;
-      std::memcpy(&passed, CMSG_DATA(h), sizeof passed);
-      conn.reset(passed);
-    }
-  }
-  if (n == 0) return fail(EINVAL);  // the daemon closed the listener: it is gone
-  auto notice =
-      weft::wire::AcceptNotice::parse(weft::ByteSpan(buf.data(), static_cast<std::size_t>(n)));
-  if (!notice || !conn) return fail(ECONNABORTED);
+  auto in =
+      weft::osdep::receive_with_fd(fd, buf, (flags & SOCK_CLOEXEC) != 0 ? MSG_CMSG_CLOEXEC : 0);
+  if (!in) return -1;  // EAGAIN on a non-blocking listener...: errno as the kernel set it
+  if (in->size == 0) return fail(EINVAL);  // the daemon closed the listener: it is gone
+  weft::osdep::UniqueFd conn = std::move(in->fd);
+  auto notice = weft::wire::AcceptNotice::parse(weft::ByteSpan(buf.data(), in->size));
+  if (!notice || !conn || in->truncated) return fail(ECONNABORTED);
   if ((flags & SOCK_NONBLOCK) != 0 && real::fcntl(conn.get(), F_SETFL, O_NONBLOCK) != 0) return -1;
   VirtualSocket s;
   s.kind = Kind::stream;

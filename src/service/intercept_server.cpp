@@ -16,6 +16,7 @@
 #include <deque>
 
 #include "base/log.hpp"
+#include "osdep/fd_passing.hpp"
 #include "socket/errno_map.hpp"
 
 namespace weft::service {
@@ -382,39 +383,21 @@ void InterceptServer::close_client(std::uint64_t id) {
 
 void InterceptServer::serve(Client& c) {
   std::array<std::byte, InterceptRequest::kSize + 1> buf{};  // +1: an over-long message shows
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  iovec iov{buf.data(), buf.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  const ssize_t n = ::recvmsg(c.fd.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-  osdep::UniqueFd passed;
-  for (cmsghdr* h = CMSG_FIRSTHDR(&msg); h != nullptr; h = CMSG_NXTHDR(&msg, h)) {
-    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
-    const std::size_t count = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (std::size_t i = 0; i < count; ++i) {
-      int fd = -1;
-      std::memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof fd);
-      if (i == 0 && !passed)
-        passed.reset(fd);
-      else
-        ::close(fd);  // more than the one fd a request may carry
-    }
-  }
-  if (n <= 0) {
+  auto in = osdep::receive_with_fd(c.fd.get(), buf, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  if (!in && in.error() == Error::would_block) return;
+  if (!in || in->size == 0) {
     close_client(c.id);
     return;
   }
-  if (c.connecting != 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+  if (c.connecting != 0 || in->truncated) {
     // A second request on one connection, or an over-long message or fd list.
     malformed_.fetch_add(1, std::memory_order_relaxed);
     close_client(c.id);
     return;
   }
-  auto request = InterceptRequest::parse(ByteSpan(buf.data(), static_cast<std::size_t>(n)));
+  osdep::UniqueFd passed = std::move(in->fd);
+  const std::size_t n = in->size;
+  auto request = InterceptRequest::parse(ByteSpan(buf.data(), n));
   requests_.fetch_add(1, std::memory_order_relaxed);
   if (!request) {
     malformed_.fetch_add(1, std::memory_order_relaxed);
@@ -432,23 +415,9 @@ void InterceptServer::serve(Client& c) {
 void InterceptServer::reply(Client& c, const InterceptReply& r, int fd) {
   std::array<std::byte, InterceptReply::kSize> buf{};
   r.emit(buf);
-  iovec iov{buf.data(), buf.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  if (fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* h = CMSG_FIRSTHDR(&msg);
-    h->cmsg_level = SOL_SOCKET;
-    h->cmsg_type = SCM_RIGHTS;
-    h->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(h), &fd, sizeof fd);
-  }
   // A fresh connection with one small message queued: this cannot block. If the
   // program is gone, there is nobody to tell.
-  (void)::sendmsg(c.fd.get(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  (void)osdep::send_with_fd(c.fd.get(), buf, fd, MSG_DONTWAIT);
 }
 
 void InterceptServer::handle(Client& c, const InterceptRequest& q, osdep::UniqueFd passed) {
@@ -714,20 +683,7 @@ void InterceptServer::on_stack(Socket& s) {
         notice.peer = to_address(*peer);
         std::array<std::byte, wire::AcceptNotice::kSize> buf{};
         notice.emit(buf);
-        iovec iov{buf.data(), buf.size()};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        cmsghdr* h = CMSG_FIRSTHDR(&msg);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(sizeof(int));
-        const int app_fd = pair->app.get();
-        std::memcpy(CMSG_DATA(h), &app_fd, sizeof app_fd);
-        if (::sendmsg(s.channel.get(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        if (!osdep::send_with_fd(s.channel.get(), buf, pair->app.get(), MSG_DONTWAIT)) {
           if (errno == EAGAIN) {
             // The program's accept queue is full: keep this one, stop accepting
             // (lwIP's backlog fills next), resume when the channel drains.
