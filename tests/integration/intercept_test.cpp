@@ -47,7 +47,9 @@ bool installed(const std::string& path) { return ::access(path.c_str(), X_OK) ==
 // first into programs that were not built with it (curl, python3...).
 std::vector<std::string> sanitizer_env() {
 #ifdef WEFT_SANITIZER_RUNTIME
-  return {"LD_PRELOAD=" WEFT_SANITIZER_RUNTIME, "ASAN_OPTIONS=detect_leaks=0"};
+  return {"LD_PRELOAD=" WEFT_SANITIZER_RUNTIME, "ASAN_OPTIONS=detect_leaks=0",
+          // Third-party programs are not ours to report on; weftd's threads are.
+          "TSAN_OPTIONS=report_bugs=0"};
 #else
   return {};
 #endif
@@ -388,7 +390,7 @@ TEST_F(InterceptTest, ProgramWithoutDaemonGetsRefusedAndAHint) {
   std::string preload = WEFT_PRELOAD_PATH;
   if (!env.empty()) {
     preload = env[0].substr(std::strlen("LD_PRELOAD=")) + ":" + preload;
-    argv.push_back(env[1]);
+    argv.insert(argv.end(), env.begin() + 1, env.end());
   }
   argv.insert(argv.end(),
               {"LD_PRELOAD=" + preload, "WEFT_SOCKET=" + world_->dir() + "/nowhere.sock",
