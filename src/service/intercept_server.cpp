@@ -346,7 +346,16 @@ void InterceptServer::run() {
 void InterceptServer::accept_clients() {
   for (;;) {
     osdep::UniqueFd fd(::accept4(listen_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-    if (!fd) return;  // EAGAIN, or a connection that died before we took it
+    if (!fd) {
+      if (errno == EMFILE || errno == ENFILE) {
+        // Out of fds: the pending connection would keep the socket readable
+        // and this thread spinning. Stop listening until something closes.
+        log::warn("intercept", "out of file descriptors: new requests wait");
+        (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_.get(), nullptr);
+        listen_paused_ = true;
+      }
+      return;  // EAGAIN, or a connection that died before we took it
+    }
     ucred cred{};
     socklen_t len = sizeof cred;
     if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
@@ -368,9 +377,14 @@ void InterceptServer::accept_clients() {
   }
 }
 
+void InterceptServer::resume_listening() {
+  if (listen_paused_ && watch_fd(listen_.get(), kListenToken, EPOLLIN)) listen_paused_ = false;
+}
+
 void InterceptServer::close_client(std::uint64_t id) {
   auto it = clients_.find(id);
   if (it == clients_.end()) return;
+  resume_listening();
   if (it->second->connecting != 0) {
     // The program gave up (or died) while its connect ran: nobody will take the connection.
     if (auto s = sockets_.find(it->second->connecting); s != sockets_.end()) {
@@ -488,6 +502,7 @@ std::shared_ptr<stack::Socket> InterceptServer::release_socket(std::uint64_t id)
   for (auto& child : s.accepted) child->abort();
   std::shared_ptr<stack::Socket> sock = std::move(s.sock);
   sockets_.erase(it);  // closes our end of the program's pair
+  resume_listening();
   return sock;
 }
 

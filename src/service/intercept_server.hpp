@@ -80,6 +80,7 @@ class InterceptServer {
   void handle(Client& client, const wire::InterceptRequest& request, osdep::UniqueFd passed);
   void reply(Client& client, const wire::InterceptReply& reply, int fd = -1);
   void close_client(std::uint64_t id);
+  void resume_listening();  // after accept4 ran out of fds
   void on_channel(Socket& s, std::uint32_t events);
   void on_stack(Socket& s);
   void finish_connect(Socket& s);
@@ -118,6 +119,7 @@ class InterceptServer {
   std::map<ino_t, std::uint64_t> socket_by_ino_;
   std::map<ino_t, Stream> streams_;  // bridged connections, for options and queries
   std::vector<std::byte> buffer_;
+  bool listen_paused_{false};  // out of fds: the listening socket is not watched
 
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> malformed_{0};
