@@ -284,42 +284,50 @@ void NodeRuntime::on_network_frames(NetworkId network, std::span<const ByteSpan>
 
 void NodeRuntime::on_event(const node::NodeEvent& event) {
   using Kind = node::NodeEvent::Kind;
-  if (event.network) {
-    const NetworkId network = *event.network;
-    if (event.kind == Kind::network_left) {
-      ports_.erase(network);
-      std::lock_guard lock(mutex_);
-      state_by_network_.erase(network);
-    } else {
-      NetworkPort* port = port_for(network);
-      std::lock_guard lock(mutex_);
-      NetworkState& st = state_by_network_[network];
-      switch (event.kind) {
-        case Kind::network_ready:
-          st.ready = true;
-          st.refused.reset();
-          break;
-        case Kind::network_denied:
-        case Kind::network_not_found:
-          st.ready = false;
-          st.refused = event.kind;
-          break;
-        case Kind::address_assigned:
-          if (event.address && port != nullptr && port->add_address(*event.address))
-            st.addresses.push_back(*event.address);
-          break;
-        case Kind::address_removed:
-          if (event.address) {
-            if (port != nullptr) (void)port->remove_address(*event.address);
-            std::erase(st.addresses, *event.address);
-          }
-          break;
-        default: break;
-      }
-    }
-    changed_.notify_all();
+  if (!event.network) {
+    events_->push(event);
+    return;
   }
+  const NetworkId network = *event.network;
+  NetworkPort* port = nullptr;
+  if (event.kind == Kind::network_left) {
+    ports_.erase(network);
+  } else {
+    port = port_for(network);
+  }
+  std::lock_guard lock(mutex_);
+  if (event.kind == Kind::network_left) {
+    state_by_network_.erase(network);
+  } else {
+    NetworkState& st = state_by_network_[network];
+    switch (event.kind) {
+      case Kind::network_ready:
+        st.ready = true;
+        st.refused.reset();
+        break;
+      case Kind::network_denied:
+      case Kind::network_not_found:
+        st.ready = false;
+        st.refused = event.kind;
+        break;
+      case Kind::address_assigned:
+        if (event.address && port != nullptr && port->add_address(*event.address))
+          st.addresses.push_back(*event.address);
+        break;
+      case Kind::address_removed:
+        if (event.address) {
+          if (port != nullptr) (void)port->remove_address(*event.address);
+          std::erase(st.addresses, *event.address);
+        }
+        break;
+      default: break;
+    }
+  }
+  // The event is queued before the state it describes becomes visible to a
+  // waiter (both under mutex_): whoever sees an address (wait_for_address)
+  // finds its event queued, and whoever takes the event finds the address.
   events_->push(event);
+  changed_.notify_all();
 }
 
 }  // namespace weft::runtime
