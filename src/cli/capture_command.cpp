@@ -124,7 +124,12 @@ int run(const Options& o) {
     const int n = ::poll(fds.data(), fds.size(), timeout);
     if (n < 0 && errno != EINTR) fail(ExitCode::failure, "poll failed");
     if (n <= 0) continue;
-    if (fds[1].revents != 0) break;  // Ctrl-C or SIGTERM: stop it
+    if (fds[1].revents != 0) {
+      // Taken, so it is not delivered when the mask is restored on the way out.
+      signalfd_siginfo info{};
+      (void)!::read(signals.fd(), &info, sizeof info);
+      break;  // Ctrl-C or SIGTERM: stop it
+    }
     if (fds[0].revents != 0) break;  // the capture ended by itself, or the daemon went away
   }
   if (client.has_line() || [&] {
