@@ -18,4 +18,11 @@ class SteadyClock final : public Clock {
   [[nodiscard]] Instant now() const noexcept override;
 };
 
+// CLOCK_REALTIME, nanoseconds since the Unix epoch: for stamps a person or
+// another tool reads (pcap records), never for deadlines (it jumps).
+class SystemClock final : public Clock {
+ public:
+  [[nodiscard]] Instant now() const noexcept override;
+};
+
 }  // namespace weft

@@ -67,6 +67,11 @@ ControlClient::ControlClient(const ControlOptions& options) : options_(options) 
 }
 
 nlohmann::json ControlClient::call(const nlohmann::json& request) {
+  send(request);
+  return receive();
+}
+
+void ControlClient::send(const nlohmann::json& request) {
   const std::string line = request.dump() + "\n";
   for (std::size_t off = 0; off < line.size();) {
     const ssize_t n = ::send(fd_.get(), line.data() + off, line.size() - off, MSG_NOSIGNAL);
@@ -74,6 +79,9 @@ nlohmann::json ControlClient::call(const nlohmann::json& request) {
     if (n <= 0) fail(ExitCode::failure, fmt::format("{}: the daemon hung up", path_));
     off += static_cast<std::size_t>(n);
   }
+}
+
+nlohmann::json ControlClient::receive() {
   std::size_t nl = pending_.find('\n');
   while (nl == std::string::npos) {
     char buf[65536];

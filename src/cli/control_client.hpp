@@ -29,6 +29,15 @@ class ControlClient {
   // printed (as JSON with --json, else as a one-line error) and the command
   // exits 1; so is a daemon that hangs up or does not answer.
   nlohmann::json call(const nlohmann::json& request);
+  // Sends one request without waiting for its reply.
+  void send(const nlohmann::json& request);
+  // The next line the daemon sends (a reply, or a line it pushes unasked such
+  // as a capture's end), checked as call() checks a reply. Waits at most 30 s.
+  nlohmann::json receive();
+  // A whole line is already buffered (poll the fd only when not).
+  [[nodiscard]] bool has_line() const { return pending_.find('\n') != std::string::npos; }
+  [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
   // The socket path the options lead to ("" if none: no HOME either).
   static std::string socket_path(const ControlOptions& options);

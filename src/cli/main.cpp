@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "cli/capture_command.hpp"
 #include "cli/exit_code.hpp"
 #include "cli/identity_commands.hpp"
 #include "cli/network_commands.hpp"
@@ -20,6 +21,7 @@ int run(int argc, char** argv) {
   weft::cli::add_identity_commands(app);
   weft::cli::add_network_commands(app);
   weft::cli::add_node_commands(app);
+  weft::cli::add_capture_command(app);
   weft::cli::add_run_command(app);
 
   try {

@@ -41,9 +41,36 @@ NetworkPort::~NetworkPort() {
 }
 
 void NetworkPort::send_frames(std::span<const ByteSpan> frames) {
+  if (capturing_.load(std::memory_order_relaxed)) capture(frames);
   // Not joined any more, or the node stopped: the frames are lost, as on a
   // cable pulled out; the stack's own timers deal with it.
   (void)node_.send_network_frames(network_, frames);
+}
+
+void NetworkPort::capture(std::span<const ByteSpan> frames) {
+  const Instant now = wall_clock_.now();
+  // Held while offering so detach_capture can wait out a batch in flight;
+  // offer() only copies, it never waits for the consumer.
+  std::lock_guard lock(capture_mutex_);
+  for (tap::CaptureQueue* q : captures_) q->offer(frames, now);
+}
+
+void NetworkPort::attach_capture(tap::CaptureQueue& queue) {
+  std::lock_guard lock(capture_mutex_);
+  captures_.push_back(&queue);
+  capturing_.store(true, std::memory_order_relaxed);
+}
+
+void NetworkPort::detach_capture(tap::CaptureQueue& queue) {
+  std::lock_guard lock(capture_mutex_);
+  std::erase(captures_, &queue);
+  capturing_.store(!captures_.empty(), std::memory_order_relaxed);
+}
+
+void NetworkPort::detach_all_captures() {
+  std::lock_guard lock(capture_mutex_);
+  captures_.clear();
+  capturing_.store(false, std::memory_order_relaxed);
 }
 
 Result<void> NetworkPort::add_address(const vnet::Address& address) {

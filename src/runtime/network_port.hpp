@@ -1,16 +1,19 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <vector>
 
 #include "base/bytes.hpp"
+#include "base/clock.hpp"
 #include "base/network_id.hpp"
 #include "base/result.hpp"
 #include "runtime/fault_line.hpp"
 #include "runtime/wire_node.hpp"
 #include "stack/lwip/lwip_netif.hpp"
+#include "tap/capture_queue.hpp"
 #include "tap/tap.hpp"
 #include "vnet/network_switch.hpp"
 
@@ -27,6 +30,13 @@ namespace weft::runtime {
 //            acquisition per batch)
 //   outward: netif's linkoutput batch -> tap -> send_frames -> WireNode, on the
 //            stack's thread (no hop)
+//
+// Captures (weft capture): each attached CaptureQueue is offered every frame of
+// both directions where they meet the network — inward before the tap's checks
+// (what arrived), outward after the fault line if any (what left) — stamped
+// with the wall clock. The two directions run on different threads (the node's
+// I/O thread, the stack's sender), so the queues are guarded by a mutex; with
+// none attached the data path pays one relaxed atomic load per batch.
 // Destroy it only after the WireNode stopped delivering to it.
 class NetworkPort final : private tap::FrameSink {
  public:
@@ -39,7 +49,16 @@ class NetworkPort final : private tap::FrameSink {
   NetworkPort(const NetworkPort&) = delete;
   NetworkPort& operator=(const NetworkPort&) = delete;
 
-  void put(std::span<const ByteSpan> frames) { tap_->put(frames); }
+  void put(std::span<const ByteSpan> frames) {
+    if (capturing_.load(std::memory_order_relaxed)) capture(frames);
+    tap_->put(frames);
+  }
+
+  // Any thread. Once detach returns, no frame of this port is being offered to
+  // `queue` (it may be destroyed).
+  void attach_capture(tap::CaptureQueue& queue);
+  void detach_capture(tap::CaptureQueue& queue);
+  void detach_all_captures();
 
   // What the controller assigned (address_assigned / address_removed events).
   Result<void> add_address(const vnet::Address& address);
@@ -55,6 +74,7 @@ class NetworkPort final : private tap::FrameSink {
  private:
   NetworkPort(WireNode& node, NetworkId network, std::unique_ptr<tap::Tap> tap) noexcept;
   void send_frames(std::span<const ByteSpan> frames) override;
+  void capture(std::span<const ByteSpan> frames);
 
   WireNode& node_;
   NetworkId network_;
@@ -63,6 +83,13 @@ class NetworkPort final : private tap::FrameSink {
   std::unique_ptr<stack::lwip::LwipNetif> netif_;
   mutable std::mutex mutex_;  // addresses_: the I/O thread adds, any thread reads
   std::vector<vnet::Address> addresses_;
+
+  // Relaxed: a frame missed just after attach, or a look at an empty list just
+  // after detach, is harmless; the list itself is only read under the mutex.
+  std::atomic<bool> capturing_{false};
+  std::mutex capture_mutex_;
+  std::vector<tap::CaptureQueue*> captures_;  // guarded by capture_mutex_
+  SystemClock wall_clock_;
 };
 
 }  // namespace weft::runtime

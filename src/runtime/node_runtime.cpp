@@ -119,7 +119,15 @@ void NodeRuntime::stop() noexcept {
   }
   changed_.notify_all();
   wire_->stop();
-  ports_.clear();  // the I/O thread is gone: nothing delivers to them any more
+  // The I/O thread is gone: nothing delivers to the ports any more. Captures
+  // stay registered for the next start().
+  std::map<NetworkId, std::unique_ptr<NetworkPort>> ports;
+  {
+    std::lock_guard lock(ports_mutex_);
+    for (auto& [_, port] : ports_) port->detach_all_captures();
+    ports.swap(ports_);
+  }
+  ports.clear();
   wire_.reset();
   std::lock_guard lock(mutex_);
   state_by_network_.clear();  // after the join: the I/O thread may have added to it until then
@@ -275,7 +283,48 @@ NetworkPort* NodeRuntime::port_for(NetworkId network) {
     log::warn("runtime", "network {}: no port: {}", network.to_string(), message(port.error()));
     return nullptr;
   }
+  std::lock_guard lock(ports_mutex_);
+  const auto [from, to] = captures_.equal_range(network);
+  for (auto it = from; it != to; ++it) (*port)->attach_capture(*it->second);
   return ports_.emplace(network, std::move(*port)).first->second.get();
+}
+
+Result<std::unique_ptr<NetworkCapture>> NodeRuntime::capture(NetworkId network,
+                                                             const std::string& path,
+                                                             const CaptureOptions& options,
+                                                             std::function<void()> on_end) {
+  if (!joined(network)) return Error::not_found;
+  {
+    std::lock_guard lock(ports_mutex_);
+    if (captures_.size() >= kMaxCaptures) return Error::too_large;
+  }
+  auto c = NetworkCapture::open(*this, network, path, options, std::move(on_end));
+  if (!c) return c.error();
+  bool full = false;
+  {
+    std::lock_guard lock(ports_mutex_);
+    full = captures_.size() >= kMaxCaptures;
+    if (!full) {
+      captures_.emplace(network, &(*c)->queue());
+      if (auto it = ports_.find(network); it != ports_.end())
+        it->second->attach_capture((*c)->queue());
+    }
+  }
+  if (full) return Error::too_large;  // outside the lock: the capture's destructor takes it
+  (*c)->start();
+  return std::move(*c);
+}
+
+void NodeRuntime::detach_capture(NetworkId network, tap::CaptureQueue& queue) {
+  std::lock_guard lock(ports_mutex_);
+  const auto [from, to] = captures_.equal_range(network);
+  for (auto it = from; it != to; ++it) {
+    if (it->second == &queue) {
+      captures_.erase(it);
+      break;
+    }
+  }
+  if (auto it = ports_.find(network); it != ports_.end()) it->second->detach_capture(queue);
 }
 
 void NodeRuntime::on_network_frames(NetworkId network, std::span<const ByteSpan> frames) {
@@ -291,7 +340,17 @@ void NodeRuntime::on_event(const node::NodeEvent& event) {
   const NetworkId network = *event.network;
   NetworkPort* port = nullptr;
   if (event.kind == Kind::network_left) {
-    ports_.erase(network);
+    std::unique_ptr<NetworkPort> gone;
+    {
+      std::lock_guard lock(ports_mutex_);
+      if (auto it = ports_.find(network); it != ports_.end()) {
+        // Before it leaves the map: a capture stopped from now on will not find it.
+        it->second->detach_all_captures();
+        gone = std::move(it->second);
+        ports_.erase(it);
+      }
+    }
+    gone.reset();  // outside the lock: removing the netif takes the stack's lock
   } else {
     port = port_for(network);
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "node/node.hpp"
 #include "osdep/endpoint.hpp"
 #include "runtime/event_queue.hpp"
+#include "runtime/network_capture.hpp"
 #include "runtime/network_port.hpp"
 #include "runtime/state_store.hpp"
 #include "runtime/wire_node.hpp"
@@ -96,6 +98,18 @@ class NodeRuntime final : private WireNodeObserver {
   // (Error::invalid_state otherwise); applies from the next start().
   Result<void> set_faults(std::optional<tap::FaultConfig> faults);
 
+  // Records `network`'s frames, both directions, into a pcap file at `path`
+  // (created 0600, or truncated) until the capture is stopped or destroyed (or
+  // `options.count` frames). Works while the network is still requesting its
+  // config, and across stop()/start(): frames are recorded whenever its port
+  // exists. `on_end`: see NetworkCapture. Error::not_found if not joined,
+  // Error::too_large past kMaxCaptures at once, the file's errors
+  // (Error::permission_denied, Error::not_found for a missing directory...).
+  static constexpr std::size_t kMaxCaptures = 16;
+  Result<std::unique_ptr<NetworkCapture>> capture(NetworkId network, const std::string& path,
+                                                  const CaptureOptions& options,
+                                                  std::function<void()> on_end = {});
+
   [[nodiscard]] EventQueue& events() noexcept { return *events_; }
   // nullopt when stopped.
   [[nodiscard]] std::optional<WireNode::Stats> stats() const;
@@ -125,6 +139,8 @@ class NodeRuntime final : private WireNodeObserver {
   void on_network_frames(NetworkId network, std::span<const ByteSpan> frames) override;
   void on_event(const node::NodeEvent& event) override;
   NetworkPort* port_for(NetworkId network);  // the I/O thread's; opens it on first use
+  friend class NetworkCapture;
+  void detach_capture(NetworkId network, tap::CaptureQueue& queue);
 
   std::unique_ptr<StateStore> state_;
   const NodeRuntimeConfig config_;
@@ -139,9 +155,13 @@ class NodeRuntime final : private WireNodeObserver {
   // Set while stopped; read by the I/O thread (port_for) only while running.
   std::optional<tap::FaultConfig> faults_;
 
-  // The I/O thread's only (created in on_event, used in on_network_frames);
-  // cleared after the thread is joined.
+  // Created and removed by the I/O thread (on_event, on_network_frames), and
+  // cleared after it is joined; it reads without a lock, every change and any
+  // other thread's read holds ports_mutex_ (capture attaches from the
+  // application's threads). Lock order: ports_mutex_ -> a port's capture lock.
+  std::mutex ports_mutex_;
   std::map<NetworkId, std::unique_ptr<NetworkPort>> ports_;
+  std::multimap<NetworkId, tap::CaptureQueue*> captures_;  // guarded by ports_mutex_
 
   mutable std::mutex mutex_;  // guards below: what the application's threads wait on
   std::condition_variable changed_;

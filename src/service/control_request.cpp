@@ -11,13 +11,15 @@ namespace {
 
 using Command = ControlRequest::Command;
 
-constexpr std::array<std::pair<std::string_view, Command>, 6> kCommands{{
+constexpr std::array<std::pair<std::string_view, Command>, 8> kCommands{{
     {"status", Command::status},
     {"peers", Command::peers},
     {"networks", Command::networks},
     {"join", Command::join},
     {"leave", Command::leave},
     {"stats", Command::stats},
+    {"capture", Command::capture},
+    {"capture_stop", Command::capture_stop},
 }};
 
 // A request is one flat object: anything nested ('[' or '{' inside it,
@@ -74,10 +76,13 @@ std::variant<ControlRequest, ControlError> parse_control_request(std::string_vie
 
   ControlRequest request;
   request.command = *command;
-  const bool takes_network = *command == Command::join || *command == Command::leave;
+  const bool capture = *command == Command::capture;
+  const bool takes_network = *command == Command::join || *command == Command::leave || capture;
   for (const auto& [key, value] : j.items()) {
     if (key == "cmd") continue;
-    if (key != "network" || !takes_network)
+    const bool known = (key == "network" && takes_network) ||
+                       ((key == "path" || key == "count") && capture);
+    if (!known)
       return error(Error::invalid_argument,
                    "unknown key \"" + key.substr(0, 64) + "\" for " + std::string(name(*command)));
   }
@@ -89,6 +94,21 @@ std::variant<ControlRequest, ControlError> parse_control_request(std::string_vie
     if (!id)
       return error(Error::invalid_argument, "\"network\" is not a network id (16 hex digits)");
     request.network = *id;
+  }
+  if (capture) {
+    const auto path = j.find("path");
+    if (path == j.end() || !path->is_string())
+      return error(Error::invalid_argument, "\"path\" (the capture file) is missing");
+    request.path = path->get<std::string>();
+    if (request.path.empty() || request.path.front() != '/')
+      return error(Error::invalid_argument, "\"path\" must be absolute");
+    if (request.path.size() > kMaxCapturePath || request.path.find('\0') != std::string::npos)
+      return error(Error::invalid_argument, "\"path\" is too long or holds a NUL");
+    if (const auto count = j.find("count"); count != j.end()) {
+      if (!count->is_number_unsigned())
+        return error(Error::invalid_argument, "\"count\" must be a non-negative integer");
+      request.count = count->get<std::uint64_t>();
+    }
   }
   return request;
 }

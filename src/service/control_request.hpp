@@ -15,10 +15,23 @@
 namespace weft::service {
 
 struct ControlRequest {
-  enum class Command : std::uint8_t { status, peers, networks, join, leave, stats };
+  enum class Command : std::uint8_t {
+    status,
+    peers,
+    networks,
+    join,
+    leave,
+    stats,
+    capture,
+    capture_stop
+  };
   Command command{Command::status};
-  std::optional<NetworkId> network;  // join and leave only
+  std::optional<NetworkId> network;  // join, leave and capture
+  std::string path;                  // capture: absolute, at most kMaxCapturePath bytes
+  std::uint64_t count{0};            // capture: frames to record (0: until stopped)
 };
+
+inline constexpr std::size_t kMaxCapturePath = 4096;
 
 // Why a request was refused, as the reply tells it.
 struct ControlError {

@@ -18,7 +18,9 @@ namespace weft::service {
 namespace {
 
 constexpr std::uint64_t kListenerToken = 0;
-constexpr std::uint64_t kWatchedToken = UINT64_MAX - 1;  // below the poller's own wake token
+// The handler's fds count down from here (below the poller's own wake token);
+// connections count up from 1.
+constexpr std::uint64_t kWatchedToken = UINT64_MAX - 1;
 constexpr std::string_view kLog = "control";
 
 nlohmann::json error_reply(Error code, std::string_view message) {
@@ -39,9 +41,12 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(ControlServerOptions
   auto poller = osdep::Poller::create();
   if (!poller) return poller.error();
   WEFT_TRY(poller->add(listener->get(), kListenerToken));
-  if (handler.watched_fd() >= 0) WEFT_TRY(poller->add(handler.watched_fd(), kWatchedToken));
+  const std::vector<int> watched = handler.watched_fds();
+  for (std::size_t i = 0; i < watched.size(); ++i)
+    WEFT_TRY(poller->add(watched[i], kWatchedToken - i));
   std::unique_ptr<ControlServer> self(
       new ControlServer(std::move(options), handler, std::move(*listener), std::move(*poller)));
+  self->watched_ = watched;
   self->thread_ = std::thread([s = self.get()] { s->run(); });
   return self;
 }
@@ -60,6 +65,7 @@ void ControlServer::stop() noexcept {
   stopped_ = true;
   poller_.wake();
   if (thread_.joinable()) thread_.join();
+  for (const auto& [token, _] : connections_) handler_.on_closed(token);
   connections_.clear();
   listener_.reset();
   ::unlink(options_.path.c_str());
@@ -77,8 +83,9 @@ void ControlServer::run() noexcept {
     for (std::size_t i = 0; i < ready->count; ++i) {
       if (tokens[i] == kListenerToken) {
         accept_all();
-      } else if (tokens[i] == kWatchedToken) {
-        handler_.on_watched_fd();
+      } else if (tokens[i] > kWatchedToken - watched_.size() && tokens[i] <= kWatchedToken) {
+        for (const auto& p : handler_.on_watched_fd(watched_[kWatchedToken - tokens[i]]))
+          push(p.to, p.line);
       } else {
         serve(tokens[i]);
       }
@@ -121,6 +128,7 @@ void ControlServer::accept_all() {
     }
     Connection c;
     c.fd = std::move(fd);
+    c.token = token;
     connections_.emplace(token, std::move(c));
   }
 }
@@ -194,7 +202,7 @@ void ControlServer::process_lines(Connection& c) {
       continue;
     }
     try {
-      reply(c, handler_.handle(std::get<ControlRequest>(parsed)));
+      reply(c, handler_.handle(std::get<ControlRequest>(parsed), c.token));
     } catch (const std::exception& e) {
       log::error(kLog, "request failed: {}", e.what());
       reply(c, error_reply(Error::internal, "internal error"));
@@ -209,6 +217,18 @@ void ControlServer::process_lines(Connection& c) {
 }
 
 void ControlServer::reply(Connection& c, const nlohmann::json& j) { c.out += line_of(j); }
+
+void ControlServer::push(std::uint64_t token, const nlohmann::json& j) {
+  const auto it = connections_.find(token);
+  if (it == connections_.end() || it->second.closing) return;
+  Connection& c = it->second;
+  reply(c, j);
+  if (c.writing) return;  // serve() sends it with the rest when there is room
+  if (!flush(c)) return close(token);
+  if (c.out.empty()) return;
+  if (!poller_.want_write(c.fd.get(), token, true)) return close(token);
+  c.writing = true;
+}
 
 bool ControlServer::flush(Connection& c) {
   while (!c.out.empty()) {
@@ -229,6 +249,7 @@ void ControlServer::close(std::uint64_t token) {
   if (it == connections_.end()) return;
   (void)poller_.remove(it->second.fd.get());
   connections_.erase(it);
+  handler_.on_closed(token);
   if (listener_paused_ && poller_.add(listener_.get(), kListenerToken)) listener_paused_ = false;
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/result.hpp"
 #include "osdep/poller.hpp"
@@ -20,13 +21,27 @@ namespace weft::service {
 // server's thread only.
 class ControlHandler {
  public:
+  // A client connection, for a handler that keeps state per client (a
+  // capture lasts as long as the connection that asked for it).
+  using ConnectionId = std::uint64_t;
+  // A line the handler sends to a client unasked (the end of a capture).
+  struct Push {
+    ConnectionId to;
+    nlohmann::json line;
+  };
+
   virtual ~ControlHandler() = default;
   // The reply object: {"ok":true,...} or {"ok":false,"error":...,"errno":...}.
-  virtual nlohmann::json handle(const ControlRequest& request) = 0;
-  // An fd the server's thread also watches (-1: none), and what to do when it
-  // polls readable (it must then drain it).
-  [[nodiscard]] virtual int watched_fd() const { return -1; }
-  virtual void on_watched_fd() {}
+  virtual nlohmann::json handle(const ControlRequest& request, ConnectionId from) = 0;
+  // `id` is gone (closed by the client, cut off, or the server stopping).
+  virtual void on_closed(ConnectionId id) { (void)id; }
+  // Fds the server's thread also watches, and what to do when one polls
+  // readable (the handler must then drain it); lines to push to clients.
+  [[nodiscard]] virtual std::vector<int> watched_fds() const { return {}; }
+  virtual std::vector<Push> on_watched_fd(int fd) {
+    (void)fd;
+    return {};
+  }
 };
 
 struct ControlServerOptions {
@@ -65,6 +80,7 @@ class ControlServer {
  private:
   struct Connection {
     osdep::UniqueFd fd;
+    std::uint64_t token{0};
     std::string in;       // received, not yet a whole line
     std::string out;      // replies not yet written
     bool closing{false};  // close once `out` is written
@@ -79,6 +95,7 @@ class ControlServer {
   void read_input(Connection& c);
   void process_lines(Connection& c);
   void reply(Connection& c, const nlohmann::json& j);
+  void push(std::uint64_t token, const nlohmann::json& j);
   // Writes what it can; false if the connection must go now.
   bool flush(Connection& c);
   void close(std::uint64_t token);
@@ -87,6 +104,7 @@ class ControlServer {
   ControlHandler& handler_;
   osdep::UniqueFd listener_;
   osdep::Poller poller_;
+  std::vector<int> watched_;  // the handler's fds; token kWatchedToken - index
   std::thread thread_;
   bool stopped_{false};
 

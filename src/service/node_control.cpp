@@ -1,6 +1,7 @@
 #include "service/node_control.hpp"
 
 #include <arpa/inet.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <string>
@@ -40,9 +41,101 @@ json milliseconds(std::optional<Duration> d) {
   return std::chrono::duration<double, std::milli>(*d).count();
 }
 
+json capture_end(const runtime::NetworkCapture& c, std::string_view reason) {
+  const auto s = c.stats();
+  return {{"ok", true},          {"event", "capture_end"}, {"reason", reason},
+          {"network", c.network().to_string()}, {"frames", s.frames},
+          {"bytes", s.bytes},    {"dropped", s.dropped}};
+}
+
 }  // namespace
 
-json NodeControl::handle(const ControlRequest& request) {
+NodeControl::NodeControl(runtime::NodeRuntime& runtime)
+    : runtime_(runtime),
+      started_(std::chrono::steady_clock::now()),
+      capture_ended_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+NodeControl::~NodeControl() = default;  // each capture stops (and joins) as it goes
+
+std::vector<int> NodeControl::watched_fds() const {
+  std::vector<int> fds{runtime_.events().fd()};
+  if (capture_ended_) fds.push_back(capture_ended_.get());
+  return fds;
+}
+
+std::vector<ControlHandler::Push> NodeControl::on_watched_fd(int fd) {
+  if (fd != capture_ended_.get()) {
+    log_events();
+    return {};
+  }
+  std::uint64_t n = 0;
+  (void)!::read(capture_ended_.get(), &n, sizeof n);
+  std::vector<Push> out;
+  for (auto it = captures_.begin(); it != captures_.end();) {
+    if (!it->second->ended()) {
+      ++it;
+      continue;
+    }
+    it->second->stop();
+    const bool failed = it->second->stats().write_failed;
+    json line = capture_end(*it->second, failed ? "write_failed" : "count");
+    log::info("control", "capture of network {} ended: {} frames, {} dropped{}",
+              it->second->network().to_string(), line["frames"].get<std::uint64_t>(),
+              line["dropped"].get<std::uint64_t>(), failed ? " (write failed)" : "");
+    out.push_back({it->first, std::move(line)});
+    it = captures_.erase(it);
+  }
+  return out;
+}
+
+void NodeControl::on_closed(ConnectionId id) {
+  const auto it = captures_.find(id);
+  if (it == captures_.end()) return;
+  it->second->stop();
+  log::info("control", "capture of network {} ended with its client: {} frames, {} dropped",
+            it->second->network().to_string(), it->second->stats().frames,
+            it->second->stats().dropped);
+  captures_.erase(it);
+}
+
+json NodeControl::capture(const ControlRequest& request, ConnectionId from) {
+  const NetworkId network = *request.network;
+  if (captures_.contains(from))
+    return failure(Error::busy, "this connection is capturing already; send capture_stop first");
+  if (!capture_ended_) return failure(Error::io, "no eventfd for captures");
+  runtime::CaptureOptions options;
+  options.count = request.count;
+  auto c = runtime_.capture(network, request.path, options, [fd = capture_ended_.get()] {
+    const std::uint64_t one = 1;
+    (void)!::write(fd, &one, sizeof one);
+  });
+  if (!c) {
+    const Error e = c.error();
+    if (e == Error::not_found && !runtime_.joined(network))
+      return failure(e, "not a member of network " + network.to_string() + ": weft join " +
+                            network.to_string() + " first");
+    if (e == Error::too_large) return failure(e, "too many captures running at once");
+    return failure(e, "cannot create " + request.path + ": " + std::string(message(e)));
+  }
+  log::info("control", "capturing network {} into {}", network.to_string(), request.path);
+  captures_.emplace(from, std::move(*c));
+  return {{"ok", true}, {"network", network.to_string()}, {"path", request.path},
+          {"count", request.count}};
+}
+
+json NodeControl::capture_stop(ConnectionId from) {
+  const auto it = captures_.find(from);
+  if (it == captures_.end()) return failure(Error::not_found, "no capture on this connection");
+  it->second->stop();
+  json line = capture_end(*it->second, it->second->stats().write_failed ? "write_failed" : "stopped");
+  log::info("control", "capture of network {} stopped: {} frames, {} dropped",
+            it->second->network().to_string(), line["frames"].get<std::uint64_t>(),
+            line["dropped"].get<std::uint64_t>());
+  captures_.erase(it);
+  return line;
+}
+
+json NodeControl::handle(const ControlRequest& request, ConnectionId from) {
   using Command = ControlRequest::Command;
   switch (request.command) {
     case Command::status: return status();
@@ -51,11 +144,13 @@ json NodeControl::handle(const ControlRequest& request) {
     case Command::stats: return stats();
     case Command::join: return join(*request.network);
     case Command::leave: return leave(*request.network);
+    case Command::capture: return capture(request, from);
+    case Command::capture_stop: return capture_stop(from);
   }
   return failure(Error::unsupported, "unknown command");
 }
 
-void NodeControl::on_watched_fd() {
+void NodeControl::log_events() {
   using Kind = node::NodeEvent::Kind;
   while (auto entry = runtime_.events().pop(Duration{0})) {
     if (!entry->event) {

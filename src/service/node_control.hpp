@@ -3,6 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "osdep/unique_fd.hpp"
 
 #include "runtime/node_runtime.hpp"
 #include "service/control_server.hpp"
@@ -13,14 +18,23 @@ namespace weft::service {
 // "Control API"), read from and applied to its NodeRuntime. It also takes the
 // runtime's events off their queue (on the control thread) and logs them: the
 // operator's record of roots, paths and networks.
+//
+// Captures (`weft capture`): at most one per connection, ended by capture_stop,
+// by the connection closing, or by itself (its count reached, a failed write);
+// an end of its own is pushed to the client as an unasked line. The capture's
+// thread tells this handler through an eventfd the server watches, so every
+// capture is created, stopped and destroyed on the server's thread.
 class NodeControl final : public ControlHandler {
  public:
-  explicit NodeControl(runtime::NodeRuntime& runtime)
-      : runtime_(runtime), started_(std::chrono::steady_clock::now()) {}
+  explicit NodeControl(runtime::NodeRuntime& runtime);
+  ~NodeControl() override;
+  NodeControl(const NodeControl&) = delete;
+  NodeControl& operator=(const NodeControl&) = delete;
 
-  nlohmann::json handle(const ControlRequest& request) override;
-  [[nodiscard]] int watched_fd() const override { return runtime_.events().fd(); }
-  void on_watched_fd() override;
+  nlohmann::json handle(const ControlRequest& request, ConnectionId from) override;
+  void on_closed(ConnectionId id) override;
+  [[nodiscard]] std::vector<int> watched_fds() const override;
+  std::vector<Push> on_watched_fd(int fd) override;
 
  private:
   nlohmann::json status() const;
@@ -29,9 +43,14 @@ class NodeControl final : public ControlHandler {
   nlohmann::json stats() const;
   nlohmann::json join(NetworkId network);
   nlohmann::json leave(NetworkId network);
+  nlohmann::json capture(const ControlRequest& request, ConnectionId from);
+  nlohmann::json capture_stop(ConnectionId from);
+  void log_events();
 
   runtime::NodeRuntime& runtime_;
   const std::chrono::steady_clock::time_point started_;
+  osdep::UniqueFd capture_ended_;  // eventfd: a capture's thread ended by itself
+  std::map<ConnectionId, std::unique_ptr<runtime::NetworkCapture>> captures_;
 };
 
 }  // namespace weft::service

@@ -25,8 +25,9 @@ void put32(std::array<std::byte, N>& a, std::uint32_t v) {
 }  // namespace
 
 Result<std::unique_ptr<PcapWriter>> PcapWriter::open(const std::string& path, const Clock& clock,
-                                                     FrameSink* next, std::uint32_t snaplen) {
-  auto file = osdep::OutputFile::create(path);
+                                                     FrameSink* next, std::uint32_t snaplen,
+                                                     mode_t mode) {
+  auto file = osdep::OutputFile::create(path, mode);
   if (!file) return file.error();
   std::array<std::byte, kFileHeader> h{};
   put32<0>(h, kMagicMicros);

@@ -36,13 +36,18 @@ class PcapWriter final : public FrameSink {
     std::uint64_t write_errors;   // 0 or 1: the first error ends the capture
   };
 
-  // Creates (truncates) `path` and writes the file header. `next` may be null
-  // for a capture-only sink; clock and next must outlive the writer.
+  // Creates (truncates) `path` (a new file gets `mode`) and writes the file
+  // header. `next` may be null for a capture-only sink; clock and next must
+  // outlive the writer.
   static Result<std::unique_ptr<PcapWriter>> open(const std::string& path, const Clock& clock,
                                                   FrameSink* next,
-                                                  std::uint32_t snaplen = kDefaultSnaplen);
+                                                  std::uint32_t snaplen = kDefaultSnaplen,
+                                                  mode_t mode = 0644);
 
   void send_frames(std::span<const ByteSpan> frames) override;
+  // Appends records stamped `at` (taken elsewhere, e.g. when the frames were
+  // queued for a capture) without forwarding them.
+  void record(std::span<const ByteSpan> frames, Instant at) { write(frames, at); }
   [[nodiscard]] Stats stats() const noexcept;
 
  private:

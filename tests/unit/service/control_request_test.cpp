@@ -80,3 +80,37 @@ TEST(WeftdConfig, ReadsEveryKeyAndNamesTheWrongOne) {
 
 }  // namespace
 }  // namespace weft::service
+
+namespace weft::service {
+namespace {
+
+TEST(ControlRequest, ParsesCapture) {
+  const auto c = ok(R"({"cmd":"capture","network":"8056c2e21c000001","path":"/tmp/a.pcap","count":5})");
+  EXPECT_EQ(c.command, Command::capture);
+  ASSERT_TRUE(c.network);
+  EXPECT_EQ(c.path, "/tmp/a.pcap");
+  EXPECT_EQ(c.count, 5U);
+  EXPECT_EQ(ok(R"({"cmd":"capture","network":"8056c2e21c000001","path":"/a"})").count, 0U);
+  EXPECT_EQ(ok(R"({"cmd":"capture_stop"})").command, Command::capture_stop);
+}
+
+TEST(ControlRequest, RefusesABadCapture) {
+  EXPECT_EQ(bad(R"({"cmd":"capture","network":"8056c2e21c000001"})").code, Error::invalid_argument);
+  EXPECT_EQ(bad(R"({"cmd":"capture","network":"8056c2e21c000001","path":"rel.pcap"})").code,
+            Error::invalid_argument);
+  EXPECT_EQ(bad(R"({"cmd":"capture","network":"8056c2e21c000001","path":"/a","count":-1})").code,
+            Error::invalid_argument);
+  EXPECT_EQ(bad(R"({"cmd":"capture","network":"8056c2e21c000001","path":"/a","count":"5"})").code,
+            Error::invalid_argument);
+  EXPECT_EQ(bad(R"({"cmd":"capture","path":"/a"})").code, Error::invalid_argument);
+  EXPECT_EQ(bad(R"({"cmd":"join","network":"8056c2e21c000001","path":"/a"})").code,
+            Error::invalid_argument);
+  EXPECT_EQ(bad(R"({"cmd":"capture_stop","network":"8056c2e21c000001"})").code,
+            Error::invalid_argument);
+  const std::string long_path(kMaxCapturePath + 1, 'a');
+  EXPECT_EQ(bad(R"({"cmd":"capture","network":"8056c2e21c000001","path":"/)" + long_path + "\"}").code,
+            Error::invalid_argument);
+}
+
+}  // namespace
+}  // namespace weft::service

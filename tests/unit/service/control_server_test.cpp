@@ -25,17 +25,18 @@ using nlohmann::json;
 class FakeHandler final : public ControlHandler {
  public:
   FakeHandler() : event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
-  json handle(const ControlRequest& request) override {
+  json handle(const ControlRequest& request, ConnectionId /*from*/) override {
     ++calls;
     return {{"ok", true}, {"cmd", name(request.command)}, {"pad", std::string(pad, 'x')}};
   }
-  [[nodiscard]] int watched_fd() const override { return event_.get(); }
-  void on_watched_fd() override {
+  [[nodiscard]] std::vector<int> watched_fds() const override { return {event_.get()}; }
+  std::vector<Push> on_watched_fd(int /*fd*/) override {
     std::uint64_t n = 0;
     (void)!::read(event_.get(), &n, sizeof n);
     std::lock_guard lock(mutex_);
     watched += n;
     changed_.notify_all();
+    return {};
   }
   void poke() {
     const std::uint64_t one = 1;
