@@ -318,11 +318,11 @@ int parent(const Options& o) {
                     {"server", icpt.server->pid()}};
   sdk.processes = {{"client+node", sdk.client->pid()}, {"server+node", sdk.server->pid()}};
   kernel.processes = {{"client", kernel.client->pid()}, {"server", kernel.server->pid()}};
-  std::printf("pids: weftd A %d, weftd B %d; intercept server %d, client %d; sdk server %d, "
-              "client %d; kernel server %d, client %d\n",
-              world.a().process->pid(), world.b().process->pid(), icpt.server->pid(),
-              icpt.client->pid(), sdk.server->pid(), sdk.client->pid(), kernel.server->pid(),
-              kernel.client->pid());
+  std::printf(
+      "pids: weftd A %d, weftd B %d; intercept server %d, client %d; sdk server %d, "
+      "client %d; kernel server %d, client %d\n",
+      world.a().process->pid(), world.b().process->pid(), icpt.server->pid(), icpt.client->pid(),
+      sdk.server->pid(), sdk.client->pid(), kernel.server->pid(), kernel.client->pid());
   std::fflush(stdout);
 
   // Warm up: ARP, the peers' paths and sessions, the daemons' bridges.
@@ -347,7 +347,8 @@ int parent(const Options& o) {
   }
 
   std::vector<double> ratio;
-  for (std::size_t run = 0; run < icpt.mb_s.size(); ++run) ratio.push_back(icpt.mb_s[run] / sdk.mb_s[run]);
+  for (std::size_t run = 0; run < icpt.mb_s.size(); ++run)
+    ratio.push_back(icpt.mb_s[run] / sdk.mb_s[run]);
   std::printf("\n%-10s %24s %22s %22s\n", "case", "MB/s median (min-max)", "RTT p50 us (min-max)",
               "RTT p99 us (min-max)");
   for (auto& c : cases) {
@@ -367,8 +368,9 @@ int parent(const Options& o) {
               stats(icpt.p50).median / stats(sdk.p50).median,
               stats(kernel.mb_s).median / stats(sdk.mb_s).median);
 
-  std::printf("\nCPU seconds per GB moved during the transfers (utime+stime; the sum over "
-              "wall seconds = cores busy):\n");
+  std::printf(
+      "\nCPU seconds per GB moved during the transfers (utime+stime; the sum over "
+      "wall seconds = cores busy):\n");
   for (auto& c : cases) {
     const double gb = static_cast<double>(o.bytes) * o.runs / 1e9;
     double total = 0;
@@ -401,9 +403,12 @@ int main(int argc, char** argv) {
       return 2;
     }
     const std::string value = argv[++i];
-    if (flag == "--runs") o.runs = std::max(1, std::stoi(value));
-    else if (flag == "--bytes") o.bytes = std::max<std::uint64_t>(1, std::stoull(value));
-    else if (flag == "--rtt-count") o.rtt_count = std::max(1, std::stoi(value));
+    if (flag == "--runs")
+      o.runs = std::max(1, std::stoi(value));
+    else if (flag == "--bytes")
+      o.bytes = std::max<std::uint64_t>(1, std::stoull(value));
+    else if (flag == "--rtt-count")
+      o.rtt_count = std::max(1, std::stoi(value));
     else {
       std::fprintf(stderr, "unknown option %s\n", flag.c_str());
       return 2;

@@ -69,6 +69,8 @@ ProgramRun run_to_end(const std::vector<std::string>& argv) {
   return finish(*p);
 }
 
+// The World (intercept_world.hpp) is built once for the suite: starting
+// daemons costs seconds under sanitizers. Tests that break a daemon start their own.
 class InterceptTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { world_ = new World; }
