@@ -8,7 +8,6 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -25,7 +24,7 @@
 #include <vector>
 
 #include "integration/child_process.hpp"
-#include "integration/lab.hpp"
+#include "integration/intercept_world.hpp"
 #include "integration/program_runner.hpp"
 #include "integration/socket_program_checks.hpp"
 #include "osdep/unique_fd.hpp"
@@ -42,18 +41,6 @@ using namespace std::chrono_literals;
 const std::string kPython = WEFT_PYTHON3;
 
 bool installed(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
-
-// In a sanitizer build libweft-preload.so needs the sanitizer's runtime loaded
-// first into programs that were not built with it (curl, python3...).
-std::vector<std::string> sanitizer_env() {
-#ifdef WEFT_SANITIZER_RUNTIME
-  return {"LD_PRELOAD=" WEFT_SANITIZER_RUNTIME, "ASAN_OPTIONS=detect_leaks=0",
-          // Third-party programs are not ours to report on; weftd's threads are.
-          "TSAN_OPTIONS=report_bugs=0"};
-#else
-  return {};
-#endif
-}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -82,100 +69,8 @@ ProgramRun run_to_end(const std::vector<std::string>& argv) {
   return finish(*p);
 }
 
-// One weftd node service.
-struct Daemon {
-  std::unique_ptr<ChildProcess> process;
-  std::string state;
-  std::string address;  // the node's 10-hex-digit address
-  std::string ip4;      // on the lab network
-  std::string ip6;
-
-  [[nodiscard]] std::vector<std::string> cli(std::vector<std::string> args) const {
-    std::vector<std::string> argv{WEFT_CLI_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--state", state});
-    return argv;
-  }
-
-  // `weft run` on this node (the first word a full path, as ChildProcess wants).
-  [[nodiscard]] std::vector<std::string> run_prefix() const {
-    std::vector<std::string> p;
-    const auto env = sanitizer_env();
-    if (!env.empty()) {
-      p.emplace_back("/usr/bin/env");
-      p.insert(p.end(), env.begin(), env.end());
-    }
-    p.insert(p.end(), {WEFT_CLI_PATH, "run", "--state", state, "--"});
-    return p;
-  }
-  [[nodiscard]] std::vector<std::string> run(std::vector<std::string> program) const {
-    auto argv = run_prefix();
-    argv.insert(argv.end(), program.begin(), program.end());
-    return argv;
-  }
-};
-
-// The lab: a root, a controller, a network and two member daemons with
-// addresses. Built once for the suite (starting daemons costs seconds under
-// sanitizers); tests that break a daemon start their own.
-class World {
- public:
-  World() : lab_(WEFT_WEFTD_PATH, WEFT_CLI_PATH) {
-    if (!lab_.ready()) return;
-    net_ = lab_.cli({"network", "create", "lab", "--pool", "10.9.0.0/24"});
-    if (net_.size() != 16) return;
-    a_ = start("a");
-    b_ = start("b");
-  }
-
-  [[nodiscard]] bool ready() const { return !a_.ip4.empty() && !b_.ip4.empty(); }
-  [[nodiscard]] const Daemon& a() const { return a_; }
-  [[nodiscard]] const Daemon& b() const { return b_; }
-  [[nodiscard]] const std::string& dir() const { return lab_.dir(); }
-  [[nodiscard]] const std::string& net() const { return net_; }
-
-  // A daemon on the lab network, authorized, with its addresses.
-  Daemon start(const std::string& name) {
-    Daemon d;
-    d.state = lab_.dir() + "/" + name;
-    d.process = ChildProcess::spawn({WEFT_WEFTD_PATH, "--state", d.state, "--use-root",
-                                     lab_.root_line(), "--listen", "127.0.0.1:0"},
-                                    ChildProcess::Ending::terminate);
-    if (!d.process) return d;
-    const auto node = words(d.process->expect_line("node "));
-    if (node.size() != 2 || node[1].size() < 10) return d;
-    d.address = node[1].substr(0, 10);
-    if (d.process->expect_line("intercept ").empty()) return d;
-    if (lab_.cli({"member", "authorize", net_, d.address}).find("authorized") == std::string::npos)
-      return d;
-    if (run_to_end(d.cli({"join", net_})).exit_code != 0) return d;
-    // The controller answers within milliseconds; allow for a loaded machine.
-    for (int i = 0; i < 400 && d.ip4.empty(); ++i) {
-      const auto r = run_to_end(d.cli({"networks", "--json"}));
-      std::string text;
-      for (const auto& l : r.lines) text += l + "\n";
-      const auto j = nlohmann::json::parse(text, nullptr, false);
-      if (!j.is_discarded()) {
-        for (const auto& n : j.value("networks", nlohmann::json::array())) {
-          for (const auto& a : n.value("addresses", nlohmann::json::array())) {
-            const auto s = a.get<std::string>();
-            const auto addr = s.substr(0, s.find('/'));
-            (addr.find(':') == std::string::npos ? d.ip4 : d.ip6) = addr;
-          }
-        }
-      }
-      if (d.ip4.empty()) std::this_thread::sleep_for(50ms);
-    }
-    return d;
-  }
-
- private:
-  Lab lab_;
-  std::string net_;
-  Daemon a_;
-  Daemon b_;
-};
-
+// The World (intercept_world.hpp) is built once for the suite: starting
+// daemons costs seconds under sanitizers. Tests that break a daemon start their own.
 class InterceptTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { world_ = new World; }
