@@ -42,6 +42,20 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+// --use-root entries into `out`; false (after saying which) if one does not parse.
+bool parse_roots(const std::vector<std::string>& texts, std::vector<weft::node::RootEntry>& out) {
+  for (const auto& text : texts) {
+    auto r = weft::runtime::parse_root_entry(text);
+    if (!r) {
+      fmt::print(stderr, "weftd: --use-root {}: {} (expected IDENTITY@ENDPOINT)\n", text,
+                 weft::message(r.error()));
+      return false;
+    }
+    out.push_back(*r);
+  }
+  return true;
+}
+
 int run_root(const std::string& state, const std::string& listen) {
   auto bind = weft::osdep::Endpoint::parse(listen);
   if (!bind) {
@@ -94,15 +108,7 @@ int run_controller(const std::string& state, const std::string& listen,
     return kExitUsage;
   }
   config.bind = *bind;
-  for (const auto& text : roots) {
-    auto r = weft::runtime::parse_root_entry(text);
-    if (!r) {
-      fmt::print(stderr, "weftd: --use-root {}: {} (expected IDENTITY@ENDPOINT)\n", text,
-                 weft::message(r.error()));
-      return kExitUsage;
-    }
-    config.roots.push_back(*r);
-  }
+  if (!parse_roots(roots, config.roots)) return kExitUsage;
   const sigset_t stop = block_stop_signals();
   auto service = weft::service::ControllerService::start(config);
   if (!service) {
@@ -179,15 +185,7 @@ int run_node(NodeOptions o) {
     config.bind = file.listen.value_or(weft::osdep::Endpoint::parse(kNodeListen).value());
   }
   if (!o.roots.empty()) {
-    for (const auto& text : o.roots) {
-      auto r = weft::runtime::parse_root_entry(text);
-      if (!r) {
-        fmt::print(stderr, "weftd: --use-root {}: {} (expected IDENTITY@ENDPOINT)\n", text,
-                   weft::message(r.error()));
-        return kExitUsage;
-      }
-      config.roots.push_back(*r);
-    }
+    if (!parse_roots(o.roots, config.roots)) return kExitUsage;
   } else if (file.roots) {
     config.roots = *file.roots;
   }
@@ -212,7 +210,8 @@ int run_node(NodeOptions o) {
   }
   auto& runtime = (*service)->runtime();
   const auto local = runtime.local();
-  fmt::print("node {}@{}\ncontrol {}\nintercept {}\n", runtime.identity().public_identity().to_string(),
+  fmt::print("node {}@{}\ncontrol {}\nintercept {}\n",
+             runtime.identity().public_identity().to_string(),
              local ? local->to_string() : std::string("-"), (*service)->control_socket(),
              (*service)->intercept_socket());
   std::fflush(stdout);
