@@ -21,9 +21,7 @@ ByteArray<4> to_bytes4(std::uint32_t a) {
 }
 std::uint32_t from_bytes4(const ByteArray<4>& b) { return load_be32(b); }
 
-bool valid_label(std::string_view s) {
-  return s.empty() || (s.find('.') == std::string_view::npos && wire::is_valid_dns_name(s));
-}
+bool valid_label(std::string_view s) { return s.empty() || wire::is_dns_label(s); }
 
 Result<void> check_settings(const NetworkSettings& s) {
   if (s.name.empty() || s.name.size() > wire::NetworkConfigView::kMaxName ||
@@ -460,12 +458,8 @@ Result<wire::MemberList> Controller::gather(const crypto::PublicIdentity& member
   std::lock_guard lock(mutex_);
   auto rows = store_.members(*number);
   if (!rows) return rows.error();
+  if (!authorized_asker(*rows, member)) return Error::not_authorized;
   const std::uint64_t self = member.address().value();
-  const std::string identity_text = member.to_string();
-  const auto asker =
-      std::find_if(rows->begin(), rows->end(), [&](const MemberRow& r) { return r.node == self; });
-  if (asker == rows->end() || !asker->authorized || asker->identity != identity_text)
-    return Error::not_authorized;
   limit = std::min(limit, wire::MemberList::kMaxMembers);
   wire::MemberList out{id, {}};
   for (const auto& r : *rows) {
@@ -475,6 +469,41 @@ Result<wire::MemberList> Controller::gather(const crypto::PublicIdentity& member
     if (node) out.members.push_back(*node);
   }
   std::sort(out.members.begin(), out.members.end());
+  return out;
+}
+
+bool Controller::authorized_asker(const std::vector<MemberRow>& rows,
+                                  const crypto::PublicIdentity& member) {
+  const std::uint64_t self = member.address().value();
+  const auto asker =
+      std::find_if(rows.begin(), rows.end(), [&](const MemberRow& r) { return r.node == self; });
+  return asker != rows.end() && asker->authorized && asker->identity == member.to_string();
+}
+
+Result<wire::NameAnswer> Controller::lookup_name(const crypto::PublicIdentity& member,
+                                                 const wire::NameQuery& query,
+                                                 std::uint64_t now_ms) {
+  auto number = number_of(query.network);
+  if (!number) return number.error();
+  std::lock_guard lock(mutex_);
+  auto rows = store_.members(*number);
+  if (!rows) return rows.error();
+  if (!authorized_asker(*rows, member)) return Error::not_authorized;
+  wire::NameAnswer out{query.network, query.query, std::nullopt, {}, {}};
+  const auto named = std::find_if(rows->begin(), rows->end(), [&](const MemberRow& r) {
+    return r.authorized && r.name == query.name;
+  });
+  if (named == rows->end()) return out;
+  auto net = store_.network(*number);
+  if (!net) return net.error();
+  auto ipv4 = store_.ipv4(*number);
+  if (!ipv4) return ipv4.error();
+  auto info = member_info(*number, *net, *named, *ipv4, now_ms);
+  if (!info) return info.error();
+  out.member = info->node;
+  for (const auto& a : info->ipv4)
+    if (out.ipv4.size() < wire::NameAnswer::kMaxIpv4) out.ipv4.push_back(a.address);
+  out.ipv6.push_back(info->ipv6.address);
   return out;
 }
 
@@ -488,6 +517,13 @@ Result<Bytes> Controller::handle_inner(const crypto::PublicIdentity& peer, ByteS
     auto list = gather(peer, request->network, request->limit, now_ms);
     if (!list) return list.error();
     return wire::emit_bytes(*list);
+  }
+  if (*type == wire::Vl2InnerType::name_query) {
+    auto query = wire::NameQuery::parse(message);
+    if (!query) return query.error();
+    auto answer = lookup_name(peer, *query, now_ms);
+    if (!answer) return answer.error();
+    return wire::emit_bytes(*answer);
   }
   if (*type != wire::Vl2InnerType::config_request) return Error::unsupported;
   auto request = wire::ConfigRequest::parse(message);

@@ -129,7 +129,13 @@ class Controller {
   // Error::not_found for a network this controller does not have.
   Result<wire::MemberList> gather(const crypto::PublicIdentity& member, NetworkId id,
                                   std::size_t limit, std::uint64_t now_ms);
-  // An inner message from a peer: a config_request or member_gather gets reply bytes; anything
+  // A name_query from `member`: the authorized member of the network called
+  // `name` with its addresses, or found = false. Error::not_authorized and
+  // Error::not_found as gather().
+  Result<wire::NameAnswer> lookup_name(const crypto::PublicIdentity& member,
+                                       const wire::NameQuery& query, std::uint64_t now_ms);
+  // An inner message from a peer: a config_request, member_gather or
+  // name_query gets reply bytes; anything
   // else is Error::unsupported (this is not a member's dispatch), bad bytes
   // Error::malformed / truncated.
   Result<Bytes> handle_inner(const crypto::PublicIdentity& peer, ByteSpan message,
@@ -157,6 +163,9 @@ class Controller {
                                            const MemberRow& row, std::uint64_t now_ms);
   Bytes refusal(NetworkId id, wire::RefusalReason reason) const;
   bool online(const OnlineKey& key, std::uint64_t now_ms) const;
+  // Whether `member` is an authorized member of these rows with these keys.
+  static bool authorized_asker(const std::vector<MemberRow>& rows,
+                               const crypto::PublicIdentity& member);
 
   std::mutex mutex_;
   crypto::Identity identity_;

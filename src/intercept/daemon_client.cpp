@@ -1,6 +1,7 @@
 #include "intercept/daemon_client.hpp"
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -40,7 +41,7 @@ void hint_once(int err) {
                socket_path().c_str(), std::strerror(err));
 }
 
-Result<osdep::UniqueFd> open_connection() {
+Result<osdep::UniqueFd> open_connection(bool hint = true) {
   sockaddr_un sun{};
   sun.sun_family = AF_UNIX;
   const std::string& path = socket_path();
@@ -49,7 +50,7 @@ Result<osdep::UniqueFd> open_connection() {
   osdep::UniqueFd fd(real::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!fd) return Error::no_buffer;
   if (real::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sun), sizeof sun) != 0) {
-    hint_once(errno);
+    if (hint) hint_once(errno);
     return Error::connection_refused;
   }
   return fd;
@@ -123,6 +124,27 @@ Result<std::vector<wire::VirtualPrefix>> info() {
   return wire::parse_prefixes(
       ByteSpan(in).subspan(wire::InterceptReply::kSize, *n - wire::InterceptReply::kSize),
       static_cast<std::size_t>(reply->value));
+}
+
+Result<wire::ResolveAnswer> resolve(std::string_view name) {
+  if (name.size() > wire::ResolveName::kMaxName) return Error::too_large;
+  auto connection = open_connection(false);
+  if (!connection) return connection.error();
+  const timeval timeout{kResolveTimeoutSeconds, 0};
+  (void)real::setsockopt(connection->get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  wire::InterceptRequest request;
+  request.op = wire::InterceptOp::resolve;
+  std::array<std::byte, wire::InterceptRequest::kSize + wire::ResolveName::kMaxName> out{};
+  request.emit(out);
+  std::memcpy(out.data() + wire::InterceptRequest::kSize, name.data(), name.size());
+  if (real::send(connection->get(), out.data(), wire::InterceptRequest::kSize + name.size(),
+                 MSG_NOSIGNAL) < 0)
+    return Error::connection_refused;
+  std::array<std::byte, wire::ResolveAnswer::kMaxSize + 1> in{};
+  const ssize_t n = real::recv(connection->get(), in.data(), in.size(), 0);
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? Error::timed_out : Error::io;
+  if (n == 0) return Error::connection_refused;  // the daemon went away meanwhile
+  return wire::ResolveAnswer::parse(std::span<const std::byte>(in.data(), static_cast<std::size_t>(n)));
 }
 
 }  // namespace weft::intercept::daemon

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -35,6 +36,12 @@ Result<Answer> second_reply(int connection);
 
 // The virtual prefixes of the daemon's networks.
 Result<std::vector<wire::VirtualPrefix>> info();
+
+// What the daemon makes of a host name. Quiet (no hint) when no daemon
+// answers: the caller falls back to the system's resolver. Waits at most
+// kResolveTimeout (the daemon's own deadline is shorter).
+inline constexpr int kResolveTimeoutSeconds = 5;
+Result<wire::ResolveAnswer> resolve(std::string_view name);
 
 }  // namespace daemon
 }  // namespace weft::intercept

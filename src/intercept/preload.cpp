@@ -11,6 +11,7 @@
 // address in front of every datagram.
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -29,6 +30,7 @@
 
 #include "intercept/daemon_client.hpp"
 #include "intercept/fd_registry.hpp"
+#include "intercept/host_names.hpp"
 #include "intercept/real_calls.hpp"
 #include "intercept/routes.hpp"
 #include "osdep/fd_passing.hpp"
@@ -696,4 +698,91 @@ WEFT_EXPORT ssize_t recvmsg(int fd, msghdr* msg, int flags) {
     msg->msg_flags = out_flags;
   }
   return n;
+}
+
+// ---- Names (docs/intercept.md "Names"): member names of the joined networks
+// resolve to their virtual addresses; every other name is the system's.
+
+namespace {
+
+// The daemon's answer to `name`, when it has one to give: nullopt means
+// "ask the system's resolver" (not a virtual name, or no daemon).
+std::optional<weft::wire::ResolveAnswer> virtual_answer(const char* name) {
+  if (name == nullptr || !names::may_be_virtual(name)) return std::nullopt;
+  auto a = daemon::resolve(name);
+  if (!a || a->status == weft::wire::ResolveStatus::not_virtual) return std::nullopt;
+  return std::move(*a);
+}
+
+// gethostbyname*_r's contract over an answer: 0 with *result set, or 0 with
+// *result null and h_errno set, or ERANGE.
+int hostent_r(const weft::wire::ResolveAnswer& a, int af, hostent* ret, char* buf, size_t len,
+              hostent** result, int* h_errnop) {
+  *result = nullptr;
+  if (a.status != weft::wire::ResolveStatus::found) {
+    *h_errnop = a.status == weft::wire::ResolveStatus::failed ? TRY_AGAIN : HOST_NOT_FOUND;
+    return 0;
+  }
+  const int r = names::to_hostent(a, af, ret, buf, len);
+  if (r == ERANGE) {
+    *h_errnop = NETDB_INTERNAL;
+    return ERANGE;
+  }
+  if (r != 0) {
+    *h_errnop = NO_DATA;  // the member has no address of this family
+    return 0;
+  }
+  *result = ret;
+  return 0;
+}
+
+// gethostbyname and gethostbyname2 return a static hostent; one per thread
+// here, which is at least as safe as the C library's.
+hostent* hostent_static(const weft::wire::ResolveAnswer& a, int af) {
+  thread_local hostent h{};
+  thread_local std::array<char, 1024> buf{};
+  hostent* result = nullptr;
+  int err = 0;
+  (void)hostent_r(a, af, &h, buf.data(), buf.size(), &result, &err);
+  if (result == nullptr) h_errno = err;
+  return result;
+}
+
+}  // namespace
+
+WEFT_EXPORT int getaddrinfo(const char* node, const char* service, const addrinfo* hints,
+                            addrinfo** res) {
+  const bool numeric_only = hints != nullptr && (hints->ai_flags & AI_NUMERICHOST) != 0;
+  if (!numeric_only) {
+    if (auto a = virtual_answer(node)) {
+      switch (a->status) {
+        case weft::wire::ResolveStatus::found: return names::to_addrinfo(*a, service, hints, res);
+        case weft::wire::ResolveStatus::failed: return EAI_AGAIN;
+        default: return EAI_NONAME;
+      }
+    }
+  }
+  return real::getaddrinfo(node, service, hints, res);
+}
+
+WEFT_EXPORT hostent* gethostbyname(const char* name) {
+  if (auto a = virtual_answer(name)) return hostent_static(*a, AF_INET);
+  return real::gethostbyname(name);
+}
+
+WEFT_EXPORT hostent* gethostbyname2(const char* name, int af) {
+  if (auto a = virtual_answer(name)) return hostent_static(*a, af);
+  return real::gethostbyname2(name, af);
+}
+
+WEFT_EXPORT int gethostbyname_r(const char* name, hostent* ret, char* buf, size_t len,
+                                hostent** result, int* h_errnop) {
+  if (auto a = virtual_answer(name)) return hostent_r(*a, AF_INET, ret, buf, len, result, h_errnop);
+  return real::gethostbyname_r(name, ret, buf, len, result, h_errnop);
+}
+
+WEFT_EXPORT int gethostbyname2_r(const char* name, int af, hostent* ret, char* buf, size_t len,
+                                 hostent** result, int* h_errnop) {
+  if (auto a = virtual_answer(name)) return hostent_r(*a, af, ret, buf, len, result, h_errnop);
+  return real::gethostbyname2_r(name, af, ret, buf, len, result, h_errnop);
 }

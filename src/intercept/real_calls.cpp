@@ -62,6 +62,19 @@ WEFT_REAL(read, ssize_t, (int fd, void* buf, size_t len), (fd, buf, len))
 WEFT_REAL(write, ssize_t, (int fd, const void* buf, size_t len), (fd, buf, len))
 WEFT_REAL(readv, ssize_t, (int fd, const iovec* iov, int count), (fd, iov, count))
 WEFT_REAL(writev, ssize_t, (int fd, const iovec* iov, int count), (fd, iov, count))
+WEFT_REAL(getaddrinfo, int,
+          (const char* node, const char* service, const addrinfo* hints, addrinfo** res),
+          (node, service, hints, res))
+WEFT_REAL(gethostbyname, hostent*, (const char* name), (name))
+WEFT_REAL(gethostbyname2, hostent*, (const char* name, int af), (name, af))
+WEFT_REAL(gethostbyname_r, int,
+          (const char* name, hostent* ret, char* buf, size_t len, hostent** result,
+           int* h_errnop),
+          (name, ret, buf, len, result, h_errnop))
+WEFT_REAL(gethostbyname2_r, int,
+          (const char* name, int af, hostent* ret, char* buf, size_t len, hostent** result,
+           int* h_errnop),
+          (name, af, ret, buf, len, result, h_errnop))
 
 #undef WEFT_REAL
 

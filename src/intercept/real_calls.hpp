@@ -5,6 +5,7 @@
 // virtual socket, and what the preload itself uses (so its own I/O never
 // passes through its interposers).
 
+#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -36,5 +37,12 @@ ssize_t read(int fd, void* buf, size_t len);
 ssize_t write(int fd, const void* buf, size_t len);
 ssize_t readv(int fd, const iovec* iov, int count);
 ssize_t writev(int fd, const iovec* iov, int count);
+int getaddrinfo(const char* node, const char* service, const addrinfo* hints, addrinfo** res);
+hostent* gethostbyname(const char* name);
+hostent* gethostbyname2(const char* name, int af);
+int gethostbyname_r(const char* name, hostent* ret, char* buf, size_t len, hostent** result,
+                    int* h_errnop);
+int gethostbyname2_r(const char* name, int af, hostent* ret, char* buf, size_t len,
+                     hostent** result, int* h_errnop);
 
 }  // namespace weft::intercept::real

@@ -186,6 +186,12 @@ class Node {
   // An Ethernet frame from the application: Error::not_found (not joined), or
   // NetworkSwitch::outbound's errors (not ready, not our MAC, no such member...).
   Result<void> send_network_frame(Instant now, NetworkId network, ByteSpan frame);
+  // Asks the network's controller for the member called `name` (one DNS
+  // label); its answer, with `query` echoed, goes to NodeHost::on_name_answer.
+  // Error::not_found (not joined), Error::invalid_state (no config yet, or
+  // refused), Error::invalid_argument (not a label).
+  Result<void> query_name(Instant now, NetworkId network, std::uint32_t query,
+                          std::string_view name);
   // Null if not joined.
   [[nodiscard]] const vnet::NetworkSwitch* network(NetworkId network) const;
 

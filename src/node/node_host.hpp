@@ -13,6 +13,7 @@
 #include "base/node_id.hpp"
 #include "vnet/network_switch.hpp"
 #include "wire/endpoint.hpp"
+#include "wire/vl2_messages.hpp"
 
 namespace weft::node {
 
@@ -67,6 +68,8 @@ class NodeHost {
   // credential and using its own MAC (vnet::NetworkSwitch::inbound).
   virtual void deliver_network_frame(NetworkId /*network*/, ByteSpan /*frame*/) {}
   virtual void on_event(const NodeEvent& /*event*/) {}
+  // A joined network's controller answered a Node::query_name.
+  virtual void on_name_answer(const wire::NameAnswer& /*answer*/) {}
 };
 
 }  // namespace weft::node

@@ -119,12 +119,14 @@ void Node::handle_vl2(Instant now, NodeId peer, ByteSpan m) {
   }
   switch (*type) {
     case wire::Vl2InnerType::config_request:
-    case wire::Vl2InnerType::member_gather: handle_for_controller(now, peer, m); return;
+    case wire::Vl2InnerType::member_gather:
+    case wire::Vl2InnerType::name_query: handle_for_controller(now, peer, m); return;
 
     case wire::Vl2InnerType::config:
     case wire::Vl2InnerType::config_refusal:
-    case wire::Vl2InnerType::member_list: {
-      // The network id is at the same offset (1..9) in all three.
+    case wire::Vl2InnerType::member_list:
+    case wire::Vl2InnerType::name_answer: {
+      // The network id is at the same offset (1..9) in all of them.
       if (m.size() < 10) {
         ++stats_.vl2_malformed;
         return;
@@ -274,8 +276,27 @@ void Node::handle_from_controller(Instant now, NodeId peer, NetworkState& net, B
       net.sw.set_members(list->members);
       return;
     }
+    case wire::Vl2InnerType::name_answer: {
+      auto answer = wire::NameAnswer::parse(m);
+      if (!answer) {
+        ++stats_.vl2_malformed;
+        return;
+      }
+      host_.on_name_answer(*answer);
+      return;
+    }
     default: ++stats_.vl2_ignored; return;
   }
+}
+
+Result<void> Node::query_name(Instant now, NetworkId id, std::uint32_t query,
+                              std::string_view name) {
+  auto it = networks_.find(id);
+  if (it == networks_.end()) return Error::not_found;
+  if (it->second.status != NetworkState::Status::ready) return Error::invalid_state;
+  if (!wire::is_dns_label(name)) return Error::invalid_argument;
+  send_vl2(now, id.controller(), emit_bytes(wire::NameQuery{id, query, std::string(name)}));
+  return {};
 }
 
 }  // namespace weft::node

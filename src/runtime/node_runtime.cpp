@@ -129,8 +129,32 @@ void NodeRuntime::stop() noexcept {
   }
   ports.clear();
   wire_.reset();
+  names_.fail_all(Error::invalid_state);
   std::lock_guard lock(mutex_);
   state_by_network_.clear();  // after the join: the I/O thread may have added to it until then
+}
+
+void NodeRuntime::resolve_name(std::string_view name, NameCallback done) {
+  std::lock_guard control(control_);
+  if (!wire_) {
+    done(Error::invalid_state);
+    return;
+  }
+  std::vector<NamedNetwork> named;
+  for (NetworkId id : networks_)
+    if (auto config = wire_->network_config(id))
+      named.push_back({id, std::move(config->dns_domain)});
+  WireNode& wire = *wire_;
+  names_.resolve(
+      clock_.now(), name, named,
+      [&wire](NetworkId id, std::uint32_t query, std::string_view label) {
+        return wire.query_name(id, query, label);
+      },
+      std::move(done));
+}
+
+void NodeRuntime::on_name_answer(const wire::NameAnswer& answer) {
+  names_.answer(clock_.now(), answer);
 }
 
 Result<void> NodeRuntime::set_faults(std::optional<tap::FaultConfig> faults) {
@@ -333,6 +357,7 @@ void NodeRuntime::on_network_frames(NetworkId network, std::span<const ByteSpan>
 
 void NodeRuntime::on_event(const node::NodeEvent& event) {
   using Kind = node::NodeEvent::Kind;
+  names_.expire(clock_.now());  // a lookup no answer reached ends by its deadline
   if (!event.network) {
     events_->push(event);
     return;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.hpp"
 #include "base/instant.hpp"
 #include "base/network_id.hpp"
 #include "base/result.hpp"
@@ -18,6 +19,7 @@
 #include "node/node.hpp"
 #include "osdep/endpoint.hpp"
 #include "runtime/event_queue.hpp"
+#include "runtime/member_names.hpp"
 #include "runtime/network_capture.hpp"
 #include "runtime/network_port.hpp"
 #include "runtime/state_store.hpp"
@@ -110,6 +112,11 @@ class NodeRuntime final : private WireNodeObserver {
                                                   const CaptureOptions& options,
                                                   std::function<void()> on_end = {});
 
+  // Resolves a member name of the joined networks (MemberNames says how);
+  // `done` runs on this thread or, when a controller must be asked, on the
+  // node's I/O thread. Error::invalid_state when stopped (or stopping meanwhile).
+  void resolve_name(std::string_view name, NameCallback done);
+
   [[nodiscard]] EventQueue& events() noexcept { return *events_; }
   // nullopt when stopped.
   [[nodiscard]] std::optional<WireNode::Stats> stats() const;
@@ -138,6 +145,7 @@ class NodeRuntime final : private WireNodeObserver {
   Result<void> save_networks(const std::set<NetworkId>& networks);
   void on_network_frames(NetworkId network, std::span<const ByteSpan> frames) override;
   void on_event(const node::NodeEvent& event) override;
+  void on_name_answer(const wire::NameAnswer& answer) override;
   NetworkPort* port_for(NetworkId network);  // the I/O thread's; opens it on first use
   friend class NetworkCapture;
   void detach_capture(NetworkId network, tap::CaptureQueue& queue);
@@ -152,6 +160,8 @@ class NodeRuntime final : private WireNodeObserver {
   mutable std::mutex control_;
   std::unique_ptr<WireNode> wire_;
   std::set<NetworkId> networks_;
+  SteadyClock clock_;
+  MemberNames names_;
   // Set while stopped; read by the I/O thread (port_for) only while running.
   std::optional<tap::FaultConfig> faults_;
 

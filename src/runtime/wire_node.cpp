@@ -105,6 +105,10 @@ Result<void> WireNode::leave(NetworkId network) {
   return send_locked([&](Instant now) { return node_->leave(now, network); });
 }
 
+Result<void> WireNode::query_name(NetworkId network, std::uint32_t query, std::string_view name) {
+  return send_locked([&](Instant now) { return node_->query_name(now, network, query, name); });
+}
+
 template <typename Send>
 Result<void> WireNode::send_locked(Send&& send) {
   bool wake = false;
@@ -150,6 +154,8 @@ void WireNode::deliver_network_frame(NetworkId network, ByteSpan frame) {
 
 void WireNode::on_event(const node::NodeEvent& event) { events_.push_back(event); }
 
+void WireNode::on_name_answer(const wire::NameAnswer& answer) { answers_.push_back(answer); }
+
 // ---- DatagramHandler: the I/O thread
 
 void WireNode::on_datagrams(Instant now, std::span<const osdep::Datagram> batch) {
@@ -180,6 +186,7 @@ Instant WireNode::on_tick(Instant now) {
 }
 
 void WireNode::hand_over() {
+  std::vector<wire::NameAnswer> answers;  // rare: no buffer is kept for them
   {
     std::lock_guard lock(mutex_);
     // Swap the filled buffers out, so the next batch fills the ones handed
@@ -194,6 +201,7 @@ void WireNode::hand_over() {
     frames_ = 0;
     handing_events_.swap(events_);
     events_.clear();
+    answers.swap(answers_);
   }
   // In arrival order: VL1 frames in one call, each run of one network's frames in one call.
   handing_.clear();
@@ -215,6 +223,7 @@ void WireNode::hand_over() {
   }
   for (const auto& e : handing_events_) observer_->on_event(e);
   handing_events_.clear();
+  for (const auto& a : answers) observer_->on_name_answer(a);
 }
 
 WireNode::Stats WireNode::stats() const {

@@ -49,6 +49,8 @@ class WireNodeObserver {
   // frames for one network in one call.
   virtual void on_network_frames(NetworkId /*network*/, std::span<const ByteSpan> /*frames*/) {}
   virtual void on_event(const node::NodeEvent& /*event*/) {}
+  // A controller's answer to query_name().
+  virtual void on_name_answer(const wire::NameAnswer& /*answer*/) {}
 };
 
 // A node's VL1 over real UDP: a node::Node driven by one I/O thread
@@ -90,6 +92,10 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   // Frames a network's switch refuses are counted there, not returned.
   Result<void> send_network_frames(NetworkId network, std::span<const ByteSpan> frames);
 
+  // Asks a joined network's controller for a member by name (one DNS label);
+  // the answer reaches the observer's on_name_answer with `query` echoed.
+  // Errors as node::Node::query_name.
+  Result<void> query_name(NetworkId network, std::uint32_t query, std::string_view name);
   // The config a joined network's controller sent (nullopt before it arrives).
   [[nodiscard]] std::optional<wire::NetworkConfig> network_config(NetworkId network) const;
 
@@ -129,6 +135,7 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   void deliver_frame(NodeId from, ByteSpan frame) override;
   void deliver_network_frame(NetworkId network, ByteSpan frame) override;
   void on_event(const node::NodeEvent& event) override;
+  void on_name_answer(const wire::NameAnswer& answer) override;
   // osdep::DatagramHandler (the I/O thread)
   void on_datagrams(Instant now, std::span<const osdep::Datagram> batch) override;
   Instant on_tick(Instant now) override;
@@ -165,6 +172,7 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   std::vector<Delivered> delivered_;  // [0, frames_) in use; the rest keep their buffers
   std::size_t frames_{0};
   std::vector<node::NodeEvent> events_;
+  std::vector<wire::NameAnswer> answers_;
 
   // The I/O thread's own (not guarded): what hand_over() gives the observer.
   std::vector<Delivered> handing_frames_;

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <memory>
 
 #include "base/log.hpp"
 #include "osdep/fd_passing.hpp"
@@ -396,7 +397,8 @@ void InterceptServer::close_client(std::uint64_t id) {
 }
 
 void InterceptServer::serve(Client& c) {
-  std::array<std::byte, InterceptRequest::kSize + 1> buf{};  // +1: an over-long message shows
+  // A request, or a resolve request with its name; +1: an over-long message shows.
+  std::array<std::byte, InterceptRequest::kSize + wire::ResolveName::kMaxName + 1> buf{};
   auto in = osdep::receive_with_fd(c.fd.get(), buf, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   if (!in && in.error() == Error::would_block) return;
   if (!in || in->size == 0) {
@@ -411,8 +413,14 @@ void InterceptServer::serve(Client& c) {
   }
   osdep::UniqueFd passed = std::move(in->fd);
   const std::size_t n = in->size;
-  auto request = InterceptRequest::parse(ByteSpan(buf.data(), n));
+  auto request = InterceptRequest::parse(ByteSpan(buf.data(), std::min(n, InterceptRequest::kSize)));
   requests_.fetch_add(1, std::memory_order_relaxed);
+  // Only a resolve request carries a name after it, and it must.
+  Result<std::string> name = Error::malformed;
+  if (request && request->op == InterceptOp::resolve)
+    name = wire::ResolveName::parse(ByteSpan(buf.data(), n).subspan(InterceptRequest::kSize));
+  if (request && (request->op == InterceptOp::resolve ? !name : n != InterceptRequest::kSize))
+    request = Error::malformed;
   if (!request) {
     malformed_.fetch_add(1, std::memory_order_relaxed);
     reply(c, error_reply(EPROTO));
@@ -420,7 +428,10 @@ void InterceptServer::serve(Client& c) {
     return;
   }
   const std::uint64_t id = c.id;
-  handle(c, *request, std::move(passed));
+  if (request->op == InterceptOp::resolve)
+    do_resolve(c, std::move(*name));
+  else
+    handle(c, *request, std::move(passed));
   // A client whose answer is complete is done; one waiting for a connect stays.
   if (auto it = clients_.find(id); it != clients_.end() && it->second->connecting == 0)
     close_client(id);
@@ -454,6 +465,7 @@ void InterceptServer::handle(Client& c, const InterceptRequest& q, osdep::Unique
       if (!ino) return reply(c, error_reply(EBADF));
       return do_query(c, *ino);
     case InterceptOp::shutdown: return reply(c, error_reply(EOPNOTSUPP));
+    case InterceptOp::resolve: return reply(c, error_reply(EPROTO));  // serve() handles it
   }
 }
 
@@ -469,6 +481,26 @@ void InterceptServer::do_info(Client& c) {
     prefixes[i].emit(MutableByteSpan(buf).subspan(
         InterceptReply::kSize + i * wire::VirtualPrefix::kSize, wire::VirtualPrefix::kSize));
   (void)::send(c.fd.get(), buf.data(), buf.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void InterceptServer::do_resolve(Client& c, std::string name) {
+  auto send = [](int fd, const wire::ResolveAnswer& a) {
+    std::array<std::byte, wire::ResolveAnswer::kMaxSize> buf{};
+    a.emit(buf);
+    (void)::send(fd, buf.data(), a.buffer_len(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  };
+  // The answer may come later, from another thread: it goes out on its own
+  // duplicate of the request connection, so the client is closed as usual
+  // and nothing of the server's is touched when the answer comes.
+  auto out = std::make_shared<osdep::UniqueFd>(::fcntl(c.fd.get(), F_DUPFD_CLOEXEC, 0));
+  if (!*out) {
+    wire::ResolveAnswer a;
+    a.status = wire::ResolveStatus::failed;
+    a.error = errno;
+    return send(c.fd.get(), a);
+  }
+  if (!config_.resolve) return send(out->get(), wire::ResolveAnswer{});
+  config_.resolve(name, [out, send](const wire::ResolveAnswer& a) { send(out->get(), a); });
 }
 
 InterceptServer::Socket* InterceptServer::find(ino_t ino) {

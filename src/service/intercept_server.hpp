@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -24,6 +25,10 @@ struct InterceptServerConfig {
   std::string path;  // the AF_UNIX SOCK_SEQPACKET socket programs connect to
   // The virtual networks' prefixes now (called on the server's thread).
   std::function<std::vector<wire::VirtualPrefix>()> prefixes;
+  // Resolves a host name (docs/intercept.md "Names"): `done` gets the answer,
+  // on any thread, exactly once. Unset: every name is not_virtual.
+  std::function<void(std::string_view name, std::function<void(wire::ResolveAnswer)> done)>
+      resolve;
   std::size_t max_sockets{4096};  // virtual sockets held at once (then ENOBUFS)
   std::size_t max_requests{128};  // request connections open at once (then refused)
 };
@@ -94,6 +99,7 @@ class InterceptServer {
   void do_connect(Client& c, const wire::InterceptRequest& q, Socket* s);
   void do_option(Client& c, const wire::InterceptRequest& q, ino_t ino);
   void do_query(Client& c, ino_t ino);
+  void do_resolve(Client& c, std::string name);
 
   Socket* add_socket(std::unique_ptr<Socket> s);
   Socket* find(ino_t ino);

@@ -4,6 +4,7 @@
 #include "osdep/files.hpp"
 #include "runtime/directory_state.hpp"
 #include "runtime/sockets.hpp"
+#include "socket/errno_map.hpp"
 
 namespace weft::service {
 
@@ -20,6 +21,32 @@ std::vector<wire::VirtualPrefix> virtual_prefixes(const runtime::NodeRuntime& ru
     }
   }
   return out;
+}
+
+wire::ResolveAnswer resolve_answer(const Result<runtime::NameResolution>& r) {
+  using Status = runtime::NameResolution::Status;
+  wire::ResolveAnswer a;
+  if (!r) {
+    a.status = wire::ResolveStatus::failed;
+    a.error = socket::to_errno(r.error());
+    return a;
+  }
+  switch (r->status) {
+    case Status::not_virtual: a.status = wire::ResolveStatus::not_virtual; return a;
+    case Status::no_such_member: a.status = wire::ResolveStatus::no_such_member; return a;
+    case Status::found: break;
+  }
+  a.status = wire::ResolveStatus::found;
+  a.canonical = r->canonical;
+  for (const auto& v4 : r->ipv4) {
+    wire::SocketAddress s;
+    std::copy(v4.begin(), v4.end(), s.bytes.begin());
+    a.addresses.push_back(s);
+  }
+  for (const auto& v6 : r->ipv6) a.addresses.push_back({.ipv6 = true, .port = 0, .bytes = v6});
+  if (a.addresses.size() > wire::ResolveAnswer::kMaxAddresses)
+    a.addresses.resize(wire::ResolveAnswer::kMaxAddresses);
+  return a;
 }
 
 Result<std::unique_ptr<NodeService>> NodeService::start(NodeServiceConfig config) {
@@ -49,6 +76,12 @@ Result<std::unique_ptr<NodeService>> NodeService::start(NodeServiceConfig config
   ic.path = config.intercept_socket.empty() ? config.state_dir + "/intercept.sock"
                                             : config.intercept_socket;
   ic.prefixes = [rt = self->runtime_.get()] { return virtual_prefixes(*rt); };
+  ic.resolve = [rt = self->runtime_.get()](std::string_view name,
+                                           std::function<void(wire::ResolveAnswer)> done) {
+    rt->resolve_name(name, [done = std::move(done)](const Result<runtime::NameResolution>& r) {
+      done(resolve_answer(r));
+    });
+  };
   auto intercept = InterceptServer::start(std::move(ic), runtime::stack_driver());
   if (!intercept) return intercept.error();
   self->intercept_ = std::move(*intercept);

@@ -27,6 +27,8 @@ struct NodeServiceConfig {
 // The virtual networks' prefixes (each assigned address with its prefix
 // length): what the intercept treats as virtual.
 std::vector<wire::VirtualPrefix> virtual_prefixes(const runtime::NodeRuntime& runtime);
+// A member-name lookup's outcome as the intercept protocol says it.
+wire::ResolveAnswer resolve_answer(const Result<runtime::NameResolution>& r);
 
 // weftd's default role: one node (a runtime::NodeRuntime over a DirectoryState
 // in the state directory) for this user, driven through the control API.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/assert.hpp"
+
 #include "wire/field.hpp"
 
 namespace weft::wire {
@@ -70,7 +72,7 @@ Result<InterceptRequest> InterceptRequest::parse(ByteSpan b) noexcept {
   if (std::to_integer<std::uint8_t>(b[0]) != kInterceptVersion) return Error::unsupported_version;
   InterceptRequest q;
   const auto op = std::to_integer<std::uint8_t>(b[1]);
-  if (op < 1 || op > 8) return Error::malformed;
+  if (op < 1 || op > 9) return Error::malformed;
   q.op = static_cast<InterceptOp>(op);
   auto type = parse_type(b[2]);
   if (!type) return type.error();
@@ -211,6 +213,74 @@ void AcceptNotice::emit(MutableByteSpan out) const noexcept {
   check_room(out, kSize);
   SocketAddress::emit(local, field<0, SocketAddress::kSize>(out));
   SocketAddress::emit(peer, field<20, SocketAddress::kSize>(out));
+}
+
+namespace {
+
+bool is_host_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.';
+}
+
+}  // namespace
+
+Result<std::string> ResolveName::parse(ByteSpan b) {
+  if (b.empty()) return Error::truncated;
+  if (b.size() > kMaxName) return Error::too_large;
+  std::string name(reinterpret_cast<const char*>(b.data()), b.size());
+  if (!std::all_of(name.begin(), name.end(), is_host_char)) return Error::malformed;
+  return name;
+}
+
+Result<ResolveAnswer> ResolveAnswer::parse(ByteSpan b) {
+  if (b.size() < kHeaderSize) return Error::truncated;
+  if (std::to_integer<std::uint8_t>(b[0]) != kInterceptVersion) return Error::unsupported_version;
+  const auto status = std::to_integer<std::uint8_t>(b[1]);
+  if (status < 1 || status > 4) return Error::malformed;
+  ResolveAnswer a;
+  a.status = static_cast<ResolveStatus>(status);
+  const std::size_t count = std::to_integer<std::size_t>(b[2]);
+  const std::size_t name_len = std::to_integer<std::size_t>(b[3]);
+  a.error = load_i32(field<4, 4>(b));
+  if (count > kMaxAddresses || name_len > ResolveName::kMaxName) return Error::malformed;
+  const std::size_t need = kHeaderSize + count * SocketAddress::kSize + name_len;
+  if (b.size() < need) return Error::truncated;
+  if (b.size() > need) return Error::too_large;
+  const bool found = a.status == ResolveStatus::found;
+  if ((a.status == ResolveStatus::failed) != (a.error > 0)) return Error::malformed;
+  if (!found && (count != 0 || name_len != 0)) return Error::malformed;
+  if (found && name_len == 0) return Error::malformed;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto address =
+        SocketAddress::parse(b.subspan(kHeaderSize + i * SocketAddress::kSize, SocketAddress::kSize));
+    if (!address) return address.error();
+    if (!*address || (*address)->port != 0) return Error::malformed;
+    a.addresses.push_back(**address);
+  }
+  if (name_len != 0) {
+    auto name = ResolveName::parse(b.subspan(need - name_len));
+    if (!name) return Error::malformed;
+    a.canonical = std::move(*name);
+  }
+  return a;
+}
+
+void ResolveAnswer::emit(MutableByteSpan out) const noexcept {
+  WEFT_CHECK(addresses.size() <= kMaxAddresses && canonical.size() <= ResolveName::kMaxName);
+  check_room(out, buffer_len());
+  std::fill_n(out.begin(), kHeaderSize, std::byte{0});
+  out[0] = std::byte{kInterceptVersion};
+  out[1] = static_cast<std::byte>(status);
+  out[2] = static_cast<std::byte>(addresses.size());
+  out[3] = static_cast<std::byte>(canonical.size());
+  store_i32(field<4, 4>(out), error);
+  for (std::size_t i = 0; i < addresses.size(); ++i)
+    SocketAddress::emit(addresses[i],
+                        out.subspan(kHeaderSize + i * SocketAddress::kSize, SocketAddress::kSize));
+  const auto name = as_bytes(canonical);
+  std::copy(name.begin(), name.end(),
+            out.begin() + static_cast<std::ptrdiff_t>(kHeaderSize +
+                                                       addresses.size() * SocketAddress::kSize));
 }
 
 }  // namespace weft::wire

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "base/bytes.hpp"
@@ -48,6 +49,7 @@ enum class InterceptOp : std::uint8_t {
   get_option = 6,  // fd + level/name -> reply.value
   query = 7,       // fd -> reply: type, family, local, peer
   shutdown = 8,    // fd (listener) -> reply
+  resolve = 9,     // the request then a name (ResolveName) -> ResolveAnswer
 };
 
 enum class SocketType : std::uint8_t { stream = 1, datagram = 2 };
@@ -163,5 +165,51 @@ struct AcceptNotice {
 // SocketAddress: the destination (program → daemon; "none" on a connected
 // socket) or the source (daemon → program); the payload follows.
 inline constexpr std::size_t kDatagramHeaderSize = SocketAddress::kSize;
+
+// A resolve request is the request (op resolve) followed, in the same
+// message, by the name asked about: 1..kMaxName bytes of letters, digits,
+// '-', '_' and '.' (what a host name may hold, in any case).
+struct ResolveName {
+  static constexpr std::size_t kMaxName = 253;
+  static Result<std::string> parse(ByteSpan b);
+};
+
+// The daemon's answer to a resolve request (8 + 20 × count + name_len bytes):
+//   0  1  version   1
+//   1  1  status    ResolveStatus
+//   2  1  count     addresses (≤ kMaxAddresses), port 0; only when found
+//   3  1  name_len  the canonical name (≤ ResolveName::kMaxName); only when found
+//   4  4  error     failed: a positive errno value (ETIMEDOUT...); else 0
+//   8     count × SocketAddress, then the canonical name
+enum class ResolveStatus : std::uint8_t {
+  found = 1,           // a member of a joined network
+  no_such_member = 2,  // under a joined network's domain, but no member has the name
+  not_virtual = 3,     // none of the virtual networks' names: ask the system's resolver
+  failed = 4,          // a virtual name that could not be resolved now (error says why)
+};
+
+struct ResolveAnswer {
+  static constexpr std::size_t kHeaderSize = 8;
+  static constexpr std::size_t kMaxAddresses = 32;
+  static constexpr std::size_t kMaxSize =
+      kHeaderSize + kMaxAddresses * SocketAddress::kSize + ResolveName::kMaxName;
+
+  ResolveStatus status{ResolveStatus::not_virtual};
+  std::int32_t error{0};
+  std::vector<SocketAddress> addresses;
+  std::string canonical;
+
+  // Error::truncated / too_large (lengths disagree), Error::malformed (version,
+  // status, an address with a port or of no family, addresses or a name on an
+  // answer that is not found, an error on one that did not fail, a name that
+  // ResolveName would refuse).
+  static Result<ResolveAnswer> parse(ByteSpan b);
+  [[nodiscard]] std::size_t buffer_len() const noexcept {
+    return kHeaderSize + addresses.size() * SocketAddress::kSize + canonical.size();
+  }
+  // Requires the limits above (a programming error otherwise).
+  void emit(MutableByteSpan out) const noexcept;
+  bool operator==(const ResolveAnswer&) const = default;
+};
 
 }  // namespace weft::wire

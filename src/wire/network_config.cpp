@@ -118,6 +118,10 @@ bool is_valid_dns_name(std::string_view s) noexcept {
   }
 }
 
+bool is_dns_label(std::string_view s) noexcept {
+  return !s.empty() && s.find('.') == std::string_view::npos && is_valid_dns_name(s);
+}
+
 Result<NetworkConfigView> NetworkConfigView::parse(ByteSpan bytes) noexcept {
   if (bytes.size() < kMinSize) return Error::truncated;
   if (bytes[0] != std::byte{kNetworkConfigVersion}) return Error::unsupported_version;

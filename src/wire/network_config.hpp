@@ -69,6 +69,8 @@ bool is_valid_utf8(std::string_view s) noexcept;
 // label starting or ending with '-', at most kMaxDnsName bytes; empty is valid
 // (no name).
 bool is_valid_dns_name(std::string_view s) noexcept;
+// One such label (1..63 bytes, no '.'): a member's name.
+bool is_dns_label(std::string_view s) noexcept;
 
 class NetworkConfigView {
  public:

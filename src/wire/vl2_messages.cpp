@@ -28,7 +28,9 @@ Result<Vl2InnerType> vl2_inner_type(ByteSpan plaintext) noexcept {
     case Vl2InnerType::network_frame:
     case Vl2InnerType::credential:
     case Vl2InnerType::member_gather:
-    case Vl2InnerType::member_list: return t;
+    case Vl2InnerType::member_list:
+    case Vl2InnerType::name_query:
+    case Vl2InnerType::name_answer: return t;
   }
   return Error::malformed;
 }
@@ -196,6 +198,86 @@ void MemberList::emit(MutableByteSpan out) const noexcept {
   store_be16(field<9, 2>(out), static_cast<std::uint16_t>(members.size()));
   for (std::size_t i = 0; i < members.size(); ++i)
     put(out.subspan(kHeaderSize + NodeId::kSize * i).first<NodeId::kSize>(), members[i].to_bytes());
+}
+
+Result<NameQuery> NameQuery::parse(ByteSpan bytes) {
+  if (bytes.size() < kHeaderSize) return Error::truncated;
+  if (bytes[0] != static_cast<std::byte>(Vl2InnerType::name_query)) return Error::malformed;
+  auto network = NetworkId::from_bytes(field<1, 8>(bytes));
+  if (!network) return Error::malformed;
+  const std::size_t len = std::to_integer<std::size_t>(bytes[13]);
+  if (bytes.size() < kHeaderSize + len) return Error::truncated;
+  if (bytes.size() > kHeaderSize + len) return Error::too_large;
+  std::string name(reinterpret_cast<const char*>(bytes.data() + kHeaderSize), len);
+  if (!is_dns_label(name)) return Error::malformed;
+  return NameQuery{*network, load_be32(field<9, 4>(bytes)), std::move(name)};
+}
+
+void NameQuery::emit(MutableByteSpan out) const noexcept {
+  WEFT_CHECK(is_dns_label(name));
+  check_room(out, buffer_len());
+  out[0] = static_cast<std::byte>(Vl2InnerType::name_query);
+  put(field<1, 8>(out), network.to_bytes());
+  store_be32(field<9, 4>(out), query);
+  out[13] = static_cast<std::byte>(name.size());
+  std::copy(as_bytes(name).begin(), as_bytes(name).end(), out.begin() + kHeaderSize);
+}
+
+Result<NameAnswer> NameAnswer::parse(ByteSpan bytes) {
+  if (bytes.size() < kMinSize) return Error::truncated;
+  if (bytes[0] != static_cast<std::byte>(Vl2InnerType::name_answer)) return Error::malformed;
+  auto network = NetworkId::from_bytes(field<1, 8>(bytes));
+  if (!network) return Error::malformed;
+  NameAnswer out{*network, load_be32(field<9, 4>(bytes)), std::nullopt, {}, {}};
+  const auto found = std::to_integer<std::uint8_t>(bytes[13]);
+  if (found > 1) return Error::malformed;
+  const auto member = field<14, 5>(bytes);
+  if (found == 1) {
+    auto id = NodeId::from_bytes(member);
+    if (!id) return Error::malformed;
+    out.member = *id;
+  } else if (!all_zero(member)) {
+    return Error::malformed;
+  }
+  // Two counted lists follow: each count is checked against what remains
+  // before a single address is read.
+  std::size_t at = 19;
+  const std::size_t v4 = std::to_integer<std::size_t>(bytes[at++]);
+  if (v4 > kMaxIpv4) return Error::malformed;
+  if (bytes.size() < at + 4 * v4 + 1) return Error::truncated;
+  for (std::size_t i = 0; i < v4; ++i, at += 4)
+    out.ipv4.push_back(to_array(bytes.subspan(at).first<4>()));
+  const std::size_t v6 = std::to_integer<std::size_t>(bytes[at++]);
+  if (v6 > kMaxIpv6) return Error::malformed;
+  if (bytes.size() < at + 16 * v6) return Error::truncated;
+  if (bytes.size() > at + 16 * v6) return Error::too_large;
+  for (std::size_t i = 0; i < v6; ++i, at += 16)
+    out.ipv6.push_back(to_array(bytes.subspan(at).first<16>()));
+  if (!out.member && (v4 != 0 || v6 != 0)) return Error::malformed;
+  return out;
+}
+
+void NameAnswer::emit(MutableByteSpan out) const noexcept {
+  WEFT_CHECK(ipv4.size() <= kMaxIpv4 && ipv6.size() <= kMaxIpv6);
+  WEFT_CHECK(member || (ipv4.empty() && ipv6.empty()));
+  check_room(out, buffer_len());
+  out[0] = static_cast<std::byte>(Vl2InnerType::name_answer);
+  put(field<1, 8>(out), network.to_bytes());
+  store_be32(field<9, 4>(out), query);
+  out[13] = std::byte{member ? std::uint8_t{1} : std::uint8_t{0}};
+  const ByteArray<5> member_bytes = member ? member->to_bytes() : ByteArray<5>{};
+  put(field<14, 5>(out), member_bytes);
+  std::size_t at = 19;
+  out[at++] = static_cast<std::byte>(ipv4.size());
+  for (const auto& a : ipv4) {
+    std::copy(a.begin(), a.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
+    at += 4;
+  }
+  out[at++] = static_cast<std::byte>(ipv6.size());
+  for (const auto& a : ipv6) {
+    std::copy(a.begin(), a.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
+    at += 16;
+  }
 }
 
 }  // namespace weft::wire

@@ -18,11 +18,17 @@
 //                   the receiver's and asks for it; other bits zero
 //   member_gather   0x26 | network[8] | limit u16                  (member -> controller)
 //   member_list     0x27 | network[8] | count u16 | member[5] * count (controller -> member)
+//   name_query      0x28 | network[8] | query u32 | name_len u8 | name  (member -> controller)
+//   name_answer     0x29 | network[8] | query u32 | found u8 | member[5] |
+//                   ipv4_count u8 | ipv4[4] * n | ipv6_count u8 | ipv6[16] * n
+//                                                                  (controller -> member)
 //
 // The requester of a config is the peer whose session carried the request: no
 // identity field is needed, and none could be trusted.
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -44,6 +50,8 @@ enum class Vl2InnerType : std::uint8_t {
   credential = 0x25,
   member_gather = 0x26,
   member_list = 0x27,
+  name_query = 0x28,
+  name_answer = 0x29,
 };
 
 // Error::malformed unless byte 0 is one of the types above.
@@ -188,6 +196,49 @@ struct MemberList {
   // Requires members.size() <= kMaxMembers (a programming error otherwise).
   void emit(MutableByteSpan out) const noexcept;
   bool operator==(const MemberList&) const = default;
+};
+
+// A member asks its controller for the addresses of the member called `name`
+// (one DNS label: docs/vnet.md §3.9). `query` is the asker's, echoed back.
+struct NameQuery {
+  static constexpr std::size_t kHeaderSize = 14;
+  static constexpr std::size_t kMaxName = 63;
+  NetworkId network;
+  std::uint32_t query{0};
+  std::string name;
+
+  // Error::truncated / too_large (the length disagrees), Error::malformed
+  // (type, network id, a name that is not one lower-case DNS label).
+  static Result<NameQuery> parse(ByteSpan bytes);
+  [[nodiscard]] std::size_t buffer_len() const noexcept { return kHeaderSize + name.size(); }
+  // Requires a valid label (a programming error otherwise).
+  void emit(MutableByteSpan out) const noexcept;
+  bool operator==(const NameQuery&) const = default;
+};
+
+// The controller's answer: the authorized member of that name and its
+// addresses, or no member (none of that name, or not authorized). On the wire
+// `found` is 1 with a member, 0 with zeros in its place and no addresses.
+struct NameAnswer {
+  static constexpr std::size_t kMinSize = 21;
+  static constexpr std::size_t kMaxIpv4 = NetworkConfigView::kMaxIpv4;
+  static constexpr std::size_t kMaxIpv6 = NetworkConfigView::kMaxIpv6;
+  NetworkId network;
+  std::uint32_t query{0};
+  std::optional<NodeId> member;
+  std::vector<ByteArray<4>> ipv4;
+  std::vector<ByteArray<16>> ipv6;
+
+  // Error::truncated / too_large, Error::malformed (type, network id, a
+  // count over its limit, a found flag other than 0/1, a "not found" with a
+  // member or addresses, a reserved member address).
+  static Result<NameAnswer> parse(ByteSpan bytes);
+  [[nodiscard]] std::size_t buffer_len() const noexcept {
+    return kMinSize + 4 * ipv4.size() + 16 * ipv6.size();
+  }
+  // Requires the counts within their limits, and none without a member.
+  void emit(MutableByteSpan out) const noexcept;
+  bool operator==(const NameAnswer&) const = default;
 };
 
 }  // namespace weft::wire

@@ -1,5 +1,6 @@
 // Every intercept message the daemon or the preload parses (docs/intercept.md):
 // no crash, no read out of bounds, and whatever parses emits back to the same bytes.
+#include <algorithm>
 #include <cstdint>
 
 #include "base/assert.hpp"
@@ -31,6 +32,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                        static_cast<std::size_t>(r->value));
     }
   }
+  if (auto a = weft::wire::ResolveAnswer::parse(b)) {
+    weft::Bytes out(a->buffer_len());
+    a->emit(out);
+    WEFT_CHECK(std::equal(out.begin(), out.end(), b.begin(), b.end()));
+  }
+  if (b.size() > weft::wire::InterceptRequest::kSize)  // a resolve request's name
+    (void)weft::wire::ResolveName::parse(b.subspan(weft::wire::InterceptRequest::kSize));
   if (b.size() >= weft::wire::kDatagramHeaderSize)
     (void)weft::wire::SocketAddress::parse(b.first(weft::wire::kDatagramHeaderSize));
   return 0;

@@ -120,7 +120,7 @@ TEST_F(InterceptTest, NonBlockingConnectToNoListenerIsRefused) {
 
 // `python3 -m http.server` on one node, curl on the other; the file byte-exact.
 void fetch_with_curl(const Daemon& server, const Daemon& client, const std::string& dir,
-                     std::uint32_t seed) {
+                     std::uint32_t seed, bool by_name = false) {
   const std::size_t size = test_support::kFullSpeedBuild ? 100u << 20 : 8u << 20;
   const std::string www = dir + "/www-" + server.address;
   std::filesystem::create_directories(www);
@@ -135,7 +135,8 @@ void fetch_with_curl(const Daemon& server, const Daemon& client, const std::stri
   ASSERT_GE(w.size(), 6U);
   ASSERT_EQ(w[3], server.ip4);
   const std::string out = dir + "/fetched-" + client.address;
-  const std::string url = "http://" + server.ip4 + ":" + w[5] + "/file.bin";
+  const std::string url =
+      "http://" + (by_name ? server.name : server.ip4) + ":" + w[5] + "/file.bin";
   // With a sanitizer's runtime preloaded, curl hangs in setlocale before it
   // does anything (`LD_PRELOAD=libasan.so curl` does, without Weft): Python's
   // HTTP client fetches instead there.
@@ -161,7 +162,59 @@ TEST_F(InterceptTest, CurlFetchesFromPythonHttpServer) {
 TEST_F(InterceptTest, CurlFetchesFromPythonHttpServerTheOtherWay) {
   if (!installed("/usr/bin/curl"))
     GTEST_SKIP() << "curl is not installed (scripts/bootstrap.sh installs it)";
-  fetch_with_curl(world_->b(), world_->a(), world_->dir(), 2);
+  fetch_with_curl(world_->b(), world_->a(), world_->dir(), 2, /*by_name=*/true);
+}
+
+// --- names ----------------------------------------------------------------------
+
+// The lab's member names, as an unmodified program's resolver calls see them
+// through the intercept: getaddrinfo (Python's getaddrinfo and gethostbyname),
+// gethostbyname_r (gethostbyname_ex); unknown names under the domain fail
+// there, and every other name is still the system's.
+TEST_F(InterceptTest, MemberNamesResolveThroughTheIntercept) {
+  const Daemon& a = world_->a();
+  const Daemon& b = world_->b();
+  const std::string script = R"(
+import socket, sys
+name, bare = sys.argv[1], sys.argv[2]
+def addrs(host, family=0):
+    return sorted({ai[4][0] for ai in socket.getaddrinfo(host, 80, family, socket.SOCK_STREAM)})
+def fails(host):
+    try:
+        socket.getaddrinfo(host, 80)
+        return "resolved"
+    except socket.gaierror as e:
+        return "noname" if e.errno == socket.EAI_NONAME else "error %d" % e.errno
+print("all", *addrs(name))
+print("upper", *addrs(name.upper() + "."))
+print("bare", *addrs(bare))
+print("v4", *addrs(name, socket.AF_INET))
+print("v6", *addrs(name, socket.AF_INET6))
+print("canon", socket.getaddrinfo(name, 80, 0, 0, 0, socket.AI_CANONNAME)[0][3])
+print("byname", socket.gethostbyname(name))
+h = socket.gethostbyname_ex(name)
+print("byname_ex", h[0], *h[2])
+print("unknown", fails("nobody." + name.split(".", 1)[1]))
+print("localhost", *addrs("localhost", socket.AF_INET))
+print("literal", *addrs("127.0.0.1"))
+)";
+  const auto r = run_command(a.run({kPython, "-c", script, b.name, b.name.substr(0, 1)}));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto has = [&](const std::string& line) {
+    return r.out.find(line + "\n") != std::string::npos;
+  };
+  const std::string both = b.ip6 < b.ip4 ? b.ip6 + " " + b.ip4 : b.ip4 + " " + b.ip6;
+  EXPECT_TRUE(has("all " + both)) << r.out;
+  EXPECT_TRUE(has("upper " + both)) << r.out;
+  EXPECT_TRUE(has("bare " + both)) << r.out;
+  EXPECT_TRUE(has("v4 " + b.ip4)) << r.out;
+  EXPECT_TRUE(has("v6 " + b.ip6)) << r.out;
+  EXPECT_TRUE(has("canon " + b.name)) << r.out;
+  EXPECT_TRUE(has("byname " + b.ip4)) << r.out;
+  EXPECT_TRUE(has("byname_ex " + b.name + " " + b.ip4)) << r.out;
+  EXPECT_TRUE(has("unknown noname")) << r.out;
+  EXPECT_TRUE(has("localhost 127.0.0.1")) << r.out;
+  EXPECT_TRUE(has("literal 127.0.0.1")) << r.out;
 }
 
 // nc -l on one node (-d: it reads only the network; its output to a file, as a

@@ -58,6 +58,7 @@ struct Daemon {
   std::unique_ptr<ChildProcess> process;
   std::string state;
   std::string address;  // the node's 10-hex-digit address
+  std::string name;     // its DNS name on the lab network: "<name>.lab.weft"
   std::string ip4;      // on the lab network
   std::string ip6;
 
@@ -86,13 +87,16 @@ struct Daemon {
   }
 };
 
-// The lab: a root, a controller, a network (10.9.0.0/24) and two member
-// daemons with addresses.
+// The lab: a root, a controller, a network (10.9.0.0/24, domain lab.weft) and
+// two member daemons, "a" and "b", with addresses and names.
 class World {
  public:
+  static constexpr std::string_view kDomain = "lab.weft";
+
   World() : lab_(WEFT_WEFTD_PATH, WEFT_CLI_PATH) {
     if (!lab_.ready()) return;
-    net_ = lab_.cli({"network", "create", "lab", "--pool", "10.9.0.0/24"});
+    net_ = lab_.cli(
+        {"network", "create", "lab", "--pool", "10.9.0.0/24", "--domain", std::string(kDomain)});
     if (net_.size() != 16) return;
     a_ = start("a");
     b_ = start("b");
@@ -124,6 +128,8 @@ class World {
     d.address = node[1].substr(0, 10);
     if (d.process->expect_line("intercept ").empty()) return d;
     if (!authorize(d.address)) return d;
+    if (lab_.cli({"member", "set", net_, d.address, "--name", name}).empty()) return d;
+    d.name = name + "." + std::string(kDomain);
     if (run_command(d.cli({"join", net_})).exit_code != 0) return d;
     // The controller answers within milliseconds; allow for a loaded machine.
     for (int i = 0; i < 400 && d.ip4.empty(); ++i) {

@@ -430,5 +430,48 @@ TEST(Controller, GatherListsOnlineAuthorizedMembersToMembersOnly) {
   EXPECT_EQ(c->handle_inner(pub(mallory()), request, kT + 5).error(), Error::not_authorized);
 }
 
+TEST(Controller, NamesAreAnsweredToAuthorizedMembersOnly) {
+  TempDir dir;
+  auto c = open_controller(dir);
+  auto net = c->create_network(lab(), kT);
+  ASSERT_TRUE(net);
+  const wire::NameQuery query{net->id, 9, "mallory"};
+  EXPECT_EQ(c->lookup_name(pub(bob()), query, kT).error(), Error::not_authorized);
+  ASSERT_TRUE(c->authorize(net->id, bob().address(), kT));
+  ASSERT_TRUE(c->authorize(net->id, mallory().address(), kT));
+  (void)expect_config(c->handle_config_request(pub(bob()), net->id, kT));
+  // Nobody is called mallory yet.
+  auto a = c->lookup_name(pub(bob()), query, kT);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(*a, (wire::NameAnswer{net->id, 9, std::nullopt, {}, {}}));
+  ASSERT_TRUE(c->update_member(net->id, mallory().address(), {.name = "mallory"}, kT + 1));
+  // Found though mallory never asked: its addresses are assigned at authorization.
+  auto info = c->member(net->id, mallory().address(), kT + 1);
+  ASSERT_TRUE(info);
+  a = c->lookup_name(pub(bob()), query, kT + 1);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->member, mallory().address());
+  ASSERT_EQ(a->ipv4.size(), 1U);
+  EXPECT_EQ(a->ipv4[0], info->ipv4[0].address);
+  EXPECT_EQ(a->ipv6, std::vector<ByteArray<16>>{info->ipv6.address});
+  EXPECT_EQ(a->query, 9U);
+  // Through handle_inner, as bytes.
+  auto reply = c->handle_inner(pub(bob()), wire::emit_bytes(query), kT + 2);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(*wire::NameAnswer::parse(*reply), *a);
+  // Mallory's keys are not bound (it never asked): it may not ask.
+  EXPECT_EQ(c->lookup_name(pub(mallory()), {net->id, 1, "bob"}, kT + 2).error(),
+            Error::not_authorized);
+  // Deauthorized: no longer found, and no longer answered.
+  ASSERT_TRUE(c->deauthorize(net->id, mallory().address(), kT + 3));
+  EXPECT_FALSE(c->lookup_name(pub(bob()), query, kT + 4)->member);
+  ASSERT_TRUE(c->deauthorize(net->id, bob().address(), kT + 5));
+  EXPECT_EQ(c->lookup_name(pub(bob()), query, kT + 6).error(), Error::not_authorized);
+  // Another controller's network.
+  EXPECT_EQ(c->lookup_name(pub(bob()), {*NetworkId::parse("89e92ceee500abcd"), 1, "x"}, kT + 6)
+                .error(),
+            Error::not_found);
+}
+
 }  // namespace
 }  // namespace weft::controller

@@ -57,7 +57,7 @@ TEST(InterceptRequest, RejectsWhatDoesNotParse) {
   };
   EXPECT_EQ(with(0, 2).error(), Error::unsupported_version);
   EXPECT_EQ(with(1, 0).error(), Error::malformed);   // op 0
-  EXPECT_EQ(with(1, 9).error(), Error::malformed);   // op 9
+  EXPECT_EQ(with(1, 10).error(), Error::malformed);  // op 10
   EXPECT_EQ(with(2, 3).error(), Error::malformed);   // type
   EXPECT_EQ(with(3, 2).error(), Error::malformed);   // unknown flag
   EXPECT_EQ(with(4, 5).error(), Error::malformed);   // family
@@ -127,6 +127,68 @@ TEST(AcceptNotice, LiteralRoundTripAndBothAddressesRequired) {
   Bytes no_peer = bytes;
   std::fill(no_peer.begin() + 20, no_peer.end(), std::byte{0});
   EXPECT_EQ(AcceptNotice::parse(no_peer).error(), Error::malformed);
+}
+
+TEST(ResolveName, HostNameCharactersOnly) {
+  EXPECT_EQ(*ResolveName::parse(as_bytes(std::string_view("Bob.lab_1-x.weft."))),
+            "Bob.lab_1-x.weft.");
+  EXPECT_EQ(ResolveName::parse({}).error(), Error::truncated);
+  EXPECT_EQ(ResolveName::parse(as_bytes(std::string(254, 'a'))).error(), Error::too_large);
+  EXPECT_TRUE(ResolveName::parse(as_bytes(std::string(253, 'a'))));
+  for (std::string_view bad : {std::string_view("a b", 3), std::string_view("a\0b", 3),
+                               std::string_view("a/b"), std::string_view("\xc3\xa9")})
+    EXPECT_EQ(ResolveName::parse(as_bytes(bad)).error(), Error::malformed) << bad;
+}
+
+TEST(ResolveAnswer, FoundLiteralRoundTrip) {
+  const Bytes bytes =
+      hex("01 01 02 0c 00000000"
+          "| 04 00 0000 0a930103 000000000000000000000000"
+          "| 06 00 0000 fd89e92ceee500abcd99930000000001"
+          "| 626f622e6c61622e77656674");  // bob.lab.weft
+  ResolveAnswer a;
+  a.status = ResolveStatus::found;
+  a.addresses.push_back(v4(10, 147, 1, 3, 0));
+  SocketAddress v6;
+  v6.ipv6 = true;
+  const Bytes v6_bytes = hex("fd89e92ceee500abcd99930000000001");
+  std::copy(v6_bytes.begin(), v6_bytes.end(), v6.bytes.begin());
+  a.addresses.push_back(v6);
+  a.canonical = "bob.lab.weft";
+  EXPECT_EQ(*ResolveAnswer::parse(bytes), a);
+  EXPECT_EQ(emit_bytes(a), bytes);
+  for (std::size_t n = 0; n < bytes.size(); ++n)
+    EXPECT_EQ(ResolveAnswer::parse(ByteSpan(bytes).first(n)).error(), Error::truncated) << n;
+  Bytes longer = bytes;
+  longer.push_back(std::byte{'x'});
+  EXPECT_EQ(ResolveAnswer::parse(longer).error(), Error::too_large);
+}
+
+TEST(ResolveAnswer, OtherStatusesCarryNoAddresses) {
+  EXPECT_EQ(ResolveAnswer::parse(hex("01 03 00 00 00000000"))->status, ResolveStatus::not_virtual);
+  EXPECT_EQ(ResolveAnswer::parse(hex("01 02 00 00 00000000"))->status,
+            ResolveStatus::no_such_member);
+  auto failed = ResolveAnswer::parse(hex("01 04 00 00 0000006e"));  // ETIMEDOUT
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->error, 110);
+  for (std::string_view bad : {
+           "02 03 00 00 00000000",  // version
+           "01 05 00 00 00000000",  // status
+           "01 00 00 00 00000000",  // status
+           "01 04 00 00 00000000",  // failed without an error
+           "01 03 00 00 0000006e",  // an error on an answer that did not fail
+           "01 01 00 00 00000000",  // found without a name
+           "01 03 00 01 00000000 61",  // a name on an answer that is not found
+           "01 02 01 00 00000000 04 00 0000 0a930103 000000000000000000000000",
+           "01 01 01 01 00000000 04 00 0050 0a930103 000000000000000000000000 61",  // a port
+           "01 01 01 01 00000000 00 00 0000 00000000 000000000000000000000000 61",  // no family
+           "01 01 00 01 00000000 20",  // a space in the name
+           "01 01 21 00 00000000",     // 33 addresses
+       }) {
+    auto r = ResolveAnswer::parse(hex(bad));
+    ASSERT_FALSE(r) << bad;
+    EXPECT_TRUE(r.error() == Error::malformed || r.error() == Error::unsupported_version) << bad;
+  }
 }
 
 }  // namespace

@@ -153,7 +153,7 @@ TEST(Vl2Messages, ConfigRequestLiteral) {
   EXPECT_EQ(emit_bytes(repr), bytes);
   EXPECT_EQ(ConfigRequest::parse(ByteSpan(bytes).first(16)).error(), Error::truncated);
   EXPECT_EQ(*vl2_inner_type(bytes), Vl2InnerType::config_request);
-  EXPECT_EQ(vl2_inner_type(hex("28")).error(), Error::malformed);
+  EXPECT_EQ(vl2_inner_type(hex("2a")).error(), Error::malformed);  // past name_answer (0x29)
 }
 
 TEST(Vl2Messages, ConfigMessageWrapsTheConfig) {
