@@ -426,6 +426,20 @@ TEST_F(InterceptTest, GarbageOnTheInterceptSocketIsCutOff) {
   Bytes wrong_version = valid;
   wrong_version[0] = std::byte{9};
   garbage.push_back(wrong_version);
+  // A name after a request that is not a resolve; a resolve without a name,
+  // with one that is no host name, with one over 253 bytes.
+  Bytes info_with_tail = valid;
+  info_with_tail.push_back(std::byte{'x'});
+  garbage.push_back(info_with_tail);
+  Bytes resolve = valid;
+  resolve[1] = static_cast<std::byte>(wire::InterceptOp::resolve);
+  garbage.push_back(resolve);
+  for (const std::string& name : {std::string("a b"), std::string(254, 'a')}) {
+    Bytes bad = resolve;
+    const Bytes tail = to_bytes(name);
+    bad.insert(bad.end(), tail.begin(), tail.end());
+    garbage.push_back(bad);
+  }
   for (const Bytes& g : garbage) {
     auto fd = connect_intercept(world_->a());
     ASSERT_TRUE(fd);
