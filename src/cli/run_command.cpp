@@ -105,8 +105,8 @@ void warn_if_static(const std::string& program) {
 
 void run(const RunOptions& o) {
   if (o.command.empty()) fail(ExitCode::usage, "nothing to run: weft run -- PROGRAM ARGS...");
-  if (o.wildcard != "virtual" && o.wildcard != "kernel")
-    fail(ExitCode::usage, "--wildcard is virtual or kernel");
+  if (o.wildcard != "virtual" && o.wildcard != "kernel" && o.wildcard != "both")
+    fail(ExitCode::usage, "--wildcard is virtual, kernel or both");
   std::vector<std::string> ids;
   for (const auto& n : o.networks) {
     auto id = NetworkId::parse(n);
@@ -176,7 +176,8 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--network", options->networks,
                   "Only this network's addresses are virtual (repeatable)");
   cmd->add_option("--wildcard", options->wildcard,
-                  "Where bind(2) to the wildcard address listens: virtual (default) or kernel")
+                  "Where bind(2) to the wildcard address listens: virtual (default), kernel, "
+                  "or both (TCP; UDP wildcard sockets stay virtual)")
       ->capture_default_str();
   cmd->add_option("command", options->command, "PROGRAM ARGS... (after --)")->required();
   cmd->callback([options] { run(*options); });

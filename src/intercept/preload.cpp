@@ -150,14 +150,19 @@ bool is_virtual(const SocketAddress& a) {
   return Routes::instance().is_virtual(a.ipv6, a.bytes);
 }
 
-// bind(2) to the wildcard address listens on the virtual networks unless
-// WEFT_WILDCARD=kernel (docs/intercept.md).
-bool wildcard_is_virtual() {
-  static const bool v = [] {
-    const char* w = std::getenv("WEFT_WILDCARD");
-    return w == nullptr || std::string_view(w) != "kernel";
+// Where bind(2) to the wildcard address listens: the virtual networks
+// (default), the kernel (WEFT_WILDCARD=kernel), or, for TCP, both
+// (WEFT_WILDCARD=both). docs/intercept.md.
+enum class Wildcard : std::uint8_t { virtual_networks, kernel, both };
+Wildcard wildcard_mode() {
+  static const Wildcard w = [] {
+    const char* e = std::getenv("WEFT_WILDCARD");
+    const std::string_view v = e == nullptr ? "" : e;
+    if (v == "kernel") return Wildcard::kernel;
+    if (v == "both") return Wildcard::both;
+    return Wildcard::virtual_networks;
   }();
-  return v;
+  return w;
 }
 
 // Options the program set on its kernel socket before it became virtual.
@@ -204,12 +209,16 @@ int error_of(Error e) {
   }
 }
 
-// Turns the program's kernel socket into a bound virtual one.
-int bind_virtual(int fd, const InetSocket& k, const SocketAddress& address) {
+// Turns the program's kernel socket into a bound virtual one. With
+// `also_kernel`, the kernel socket (bound to the same wildcard address and
+// port) goes to the daemon, which listens on it too.
+int bind_virtual(int fd, const InetSocket& k, const SocketAddress& address,
+                 bool also_kernel = false) {
   auto q = request(InterceptOp::bind, k.type, k.ipv6);
   q.address = address;
   q.options = kernel_options(fd, k.type);
-  auto a = daemon::call(q);
+  if (also_kernel) q.flags |= InterceptRequest::kAlsoKernel;
+  auto a = daemon::call(q, also_kernel ? fd : -1);
   if (!a) return fail(error_of(a.error()));
   if (a->reply.error != 0) return fail(a->reply.error);
   if (!a->fd || replace(fd, a->fd) != 0) return fail(EIO);
@@ -219,6 +228,19 @@ int bind_virtual(int fd, const InetSocket& k, const SocketAddress& address) {
   v.local = a->reply.local;
   FdRegistry::instance().set(fd, v);
   return 0;
+}
+
+// A wildcard TCP bind that listens on the kernel and the virtual networks:
+// the kernel binds first (its errors are the program's, and it picks the port
+// when asked for 0), then the virtual socket takes the same port.
+int bind_both(int fd, const InetSocket& k, const sockaddr* addr, socklen_t len) {
+  if (real::bind(fd, addr, len) != 0) return -1;
+  sockaddr_storage ss{};
+  socklen_t ss_len = sizeof ss;
+  if (real::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &ss_len) != 0) return -1;
+  auto bound = to_wire(reinterpret_cast<const sockaddr*>(&ss), ss_len);
+  if (!bound) return fail(EIO);
+  return bind_virtual(fd, k, *bound, true);
 }
 
 // The wildcard address of the family `for_address` needs.
@@ -370,10 +392,13 @@ WEFT_EXPORT int bind(int fd, const sockaddr* addr, socklen_t len) {
   auto address = to_wire(addr, len);
   if (!address || is_loopback(*address) || FdRegistry::instance().any(fd))
     return real::bind(fd, addr, len);
-  if (is_any(*address) ? !wildcard_is_virtual() : !is_virtual(*address))
+  const bool any = is_any(*address);
+  if (any ? wildcard_mode() == Wildcard::kernel : !is_virtual(*address))
     return real::bind(fd, addr, len);
   auto k = inet_socket(fd);
   if (!k) return real::bind(fd, addr, len);
+  if (any && wildcard_mode() == Wildcard::both && k->type == SocketType::stream)
+    return bind_both(fd, *k, addr, len);
   return bind_virtual(fd, *k, *address);
 }
 
@@ -406,6 +431,12 @@ WEFT_EXPORT int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   auto notice = weft::wire::AcceptNotice::parse(weft::ByteSpan(buf.data(), in->size));
   if (!notice || !conn || in->truncated) return fail(ECONNABORTED);
   if ((flags & SOCK_NONBLOCK) != 0 && real::fcntl(conn.get(), F_SETFL, O_NONBLOCK) != 0) return -1;
+  if (inet_socket(conn.get())) {
+    // A connection a "both" listener's kernel socket accepted: the kernel's own.
+    if (addr != nullptr && len != nullptr && real::getpeername(conn.get(), addr, len) != 0)
+      return -1;
+    return conn.release();
+  }
   VirtualSocket s;
   s.kind = Kind::stream;
   s.ipv6 = v->ipv6;

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <utility>
 
 #include "base/log.hpp"
 #include "osdep/fd_passing.hpp"
@@ -36,6 +37,7 @@ constexpr std::uint64_t kEventToken = 0;
 constexpr std::uint64_t kListenToken = 1ULL << kKindShift;
 constexpr std::uint64_t kClientKind = 2;
 constexpr std::uint64_t kChannelKind = 3;
+constexpr std::uint64_t kKernelKind = 4;  // a kernel listening socket (wildcard "both")
 constexpr std::uint64_t kIdMask = (1ULL << kKindShift) - 1;
 
 constexpr std::size_t kMaxDatagram = 65'535;
@@ -75,6 +77,45 @@ std::optional<ino_t> inode_of(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return std::nullopt;
   return st.st_ino;
+}
+
+SocketAddress from_sockaddr(const sockaddr_storage& ss) {
+  SocketAddress a;
+  if (ss.ss_family == AF_INET) {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(ss);
+    std::memcpy(a.bytes.data(), &in.sin_addr, 4);
+    a.port = ntohs(in.sin_port);
+  } else {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);
+    a.ipv6 = true;
+    std::memcpy(a.bytes.data(), &in6.sin6_addr, 16);
+    a.port = ntohs(in6.sin6_port);
+  }
+  return a;
+}
+
+// A kernel socket's local or peer address, if it is an IP socket that has one.
+bool kernel_address(int fd, bool peer, SocketAddress& out) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  auto* sa = reinterpret_cast<sockaddr*>(&ss);
+  if ((peer ? ::getpeername(fd, sa, &len) : ::getsockname(fd, sa, &len)) != 0) return false;
+  if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) return false;
+  out = from_sockaddr(ss);
+  return true;
+}
+
+// Whether `fd` is a kernel TCP socket bound to the wildcard at `address`'s
+// port: what a bind with kAlsoKernel must pass.
+bool kernel_twin(int fd, const SocketAddress& address, SocketType type) {
+  if (fd < 0 || type != SocketType::stream || address.bytes != ByteArray<16>{}) return false;
+  int so_type = 0;
+  socklen_t len = sizeof so_type;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &so_type, &len) != 0 || so_type != SOCK_STREAM)
+    return false;
+  SocketAddress local;
+  return kernel_address(fd, false, local) && local.port == address.port &&
+         local.bytes == ByteArray<16>{};
 }
 
 InterceptReply error_reply(int err) {
@@ -196,6 +237,12 @@ struct InterceptServer::Socket final : stack::Waker {
   // listener: an accepted connection the program's full channel could not take yet.
   std::deque<std::unique_ptr<stack::Socket>> accepted;
   bool channel_full{false};
+  // A wildcard listener that listens on the kernel too: the program's kernel
+  // socket (bound to the same port), and a connection it accepted that the
+  // full channel could not take yet.
+  osdep::UniqueFd kernel;
+  osdep::UniqueFd kernel_accepted;
+  bool kernel_paused{false};  // out of fds: not watched until a socket closes
   // connecting: the pair that becomes the connection, and who waits.
   osdep::UniqueFd app_end;  // not yet handed out (blocking connect)
   osdep::UniqueFd bridge_end;
@@ -325,6 +372,8 @@ void InterceptServer::run() {
         if (auto it = clients_.find(id); it != clients_.end()) serve(*it->second);
       } else if (kind == kChannelKind) {
         if (auto it = sockets_.find(id); it != sockets_.end()) on_channel(*it->second, e.events);
+      } else if (kind == kKernelKind) {
+        if (auto it = sockets_.find(id); it != sockets_.end()) on_kernel(*it->second);
       }
     }
     {
@@ -380,6 +429,12 @@ void InterceptServer::accept_clients() {
 
 void InterceptServer::resume_listening() {
   if (listen_paused_ && watch_fd(listen_.get(), kListenToken, EPOLLIN)) listen_paused_ = false;
+  for (const std::uint64_t id : std::exchange(kernel_paused_, {})) {
+    if (auto it = sockets_.find(id); it != sockets_.end()) {
+      it->second->kernel_paused = false;
+      watch_kernel(*it->second);
+    }
+  }
 }
 
 void InterceptServer::close_client(std::uint64_t id) {
@@ -451,7 +506,7 @@ void InterceptServer::handle(Client& c, const InterceptRequest& q, osdep::Unique
   Socket* s = ino ? find(*ino) : nullptr;
   switch (q.op) {
     case InterceptOp::info: return do_info(c);
-    case InterceptOp::bind: return do_bind(c, q);
+    case InterceptOp::bind: return do_bind(c, q, std::move(passed));
     case InterceptOp::listen: return do_listen(c, q, s);
     case InterceptOp::connect: {
       if (passed && s == nullptr) return reply(c, error_reply(EBADF));
@@ -532,6 +587,9 @@ std::shared_ptr<stack::Socket> InterceptServer::release_socket(std::uint64_t id)
     if (auto c = clients_.find(s.client); c != clients_.end()) c->second->connecting = 0;
   }
   for (auto& child : s.accepted) child->abort();
+  // Explicitly: another process may hold the kernel socket too, which would
+  // keep it in our epoll set after we close our fd.
+  if (s.kernel) (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, s.kernel.get(), nullptr);
   std::shared_ptr<stack::Socket> sock = std::move(s.sock);
   sockets_.erase(it);  // closes our end of the program's pair
   resume_listening();
@@ -557,8 +615,11 @@ void InterceptServer::register_stream(ino_t ino, std::shared_ptr<stack::Socket> 
   streams_[ino] = Stream{std::move(sock), ipv6, nodelay && *nodelay != 0};
 }
 
-void InterceptServer::do_bind(Client& c, const InterceptRequest& q) {
+void InterceptServer::do_bind(Client& c, const InterceptRequest& q, osdep::UniqueFd passed) {
   if (!q.address) return reply(c, error_reply(EINVAL));
+  const bool also_kernel = (q.flags & InterceptRequest::kAlsoKernel) != 0;
+  if (also_kernel && !kernel_twin(passed.get(), *q.address, q.type))
+    return reply(c, error_reply(EINVAL));
   if (sockets_.size() >= config_.max_sockets) return reply(c, error_reply(ENOBUFS));
   const bool tcp = q.type == SocketType::stream;
   auto sock = driver_.open(tcp ? stack::Transport::tcp : stack::Transport::udp,
@@ -575,6 +636,7 @@ void InterceptServer::do_bind(Client& c, const InterceptRequest& q) {
   s->sock = shared;
   s->channel = std::move(pair->ours);
   s->app_ino = pair->app_ino;
+  if (also_kernel) s->kernel = std::move(passed);
   if (!add_socket(std::move(s))) return reply(c, error_reply(EIO));
   InterceptReply r;
   r.local = local_of(*shared);
@@ -587,10 +649,20 @@ void InterceptServer::do_listen(Client& c, const InterceptRequest& q, Socket* s)
   if (s->kind != Socket::Kind::bound) return reply(c, error_reply(EOPNOTSUPP));
   const int backlog = std::clamp(q.level, 1, 4096);
   if (auto r = s->sock->listen(backlog); !r) return reply(c, error_reply(r.error()));
+  if (s->kernel) {
+    // Ours alone by now (the program put the pair end in its place after
+    // bind; before that, O_NONBLOCK would have reached its fd too): accept
+    // must never block this thread.
+    const int flags = ::fcntl(s->kernel.get(), F_GETFL, 0);
+    if (flags < 0 || ::fcntl(s->kernel.get(), F_SETFL, flags | O_NONBLOCK) != 0 ||
+        ::listen(s->kernel.get(), backlog) != 0)
+      return reply(c, error_reply(errno));
+  }
   s->kind = Socket::Kind::listener;
   InterceptReply r;
   r.local = local_of(*s->sock);
   reply(c, r);
+  if (s->kernel) watch_kernel(*s);
   on_stack(*s);  // a connection may be queued already
 }
 
@@ -735,9 +807,7 @@ void InterceptServer::on_stack(Socket& s) {
             // The program's accept queue is full: keep this one, stop accepting
             // (lwIP's backlog fills next), resume when the channel drains.
             s.accepted.push_front(std::move(child));
-            s.channel_full = true;
-            (void)watch_fd(s.channel.get(), token(kChannelKind, s.id),
-                           EPOLLIN | EPOLLRDHUP | EPOLLOUT, true);
+            set_channel_full(s, true);
             return;
           }
           child->abort();
@@ -768,12 +838,57 @@ void InterceptServer::on_stack(Socket& s) {
   }
 }
 
+void InterceptServer::set_channel_full(Socket& s, bool full) {
+  s.channel_full = full;
+  (void)watch_fd(s.channel.get(), token(kChannelKind, s.id),
+                 EPOLLIN | EPOLLRDHUP | (full ? EPOLLOUT : 0U), true);
+  // The kernel listener is level-triggered: unwatched while nothing can be passed on.
+  if (s.kernel && s.kind == Socket::Kind::listener && !s.kernel_paused) watch_kernel(s);
+}
+
+void InterceptServer::watch_kernel(Socket& s) {
+  const std::uint32_t events = s.channel_full || s.kernel_paused ? 0U : std::uint32_t{EPOLLIN};
+  if (!watch_fd(s.kernel.get(), token(kKernelKind, s.id), events, true))
+    (void)watch_fd(s.kernel.get(), token(kKernelKind, s.id), events);
+}
+
+void InterceptServer::on_kernel(Socket& s) {
+  while (!s.channel_full) {
+    osdep::UniqueFd conn = std::move(s.kernel_accepted);
+    if (!conn) conn.reset(::accept4(s.kernel.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!conn) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        s.kernel_paused = true;  // until a socket closes (resume_listening)
+        kernel_paused_.push_back(s.id);
+        watch_kernel(s);
+      }
+      return;  // EAGAIN, or a connection that went away before it was taken
+    }
+    // A kernel connection goes to the program as itself: the notice's
+    // addresses are the kernel's (the preload asks the fd anyway).
+    wire::AcceptNotice notice;
+    if (!kernel_address(conn.get(), false, notice.local) ||
+        !kernel_address(conn.get(), true, notice.peer))
+      continue;  // reset meanwhile
+    std::array<std::byte, wire::AcceptNotice::kSize> buf{};
+    notice.emit(buf);
+    if (!osdep::send_with_fd(s.channel.get(), buf, conn.get(), MSG_DONTWAIT)) {
+      if (errno != EAGAIN) return close_socket(s.id);  // the program closed its listener
+      s.kernel_accepted = std::move(conn);
+      set_channel_full(s, true);
+      return;
+    }
+  }
+}
+
 void InterceptServer::on_channel(Socket& s, std::uint32_t events) {
   if (s.kind == Socket::Kind::listener && s.channel_full && (events & EPOLLOUT) != 0) {
-    s.channel_full = false;
-    (void)watch_fd(s.channel.get(), token(kChannelKind, s.id), EPOLLIN | EPOLLRDHUP, true);
+    const std::uint64_t id = s.id;
+    set_channel_full(s, false);
     on_stack(s);
-    if (sockets_.find(s.id) == sockets_.end()) return;
+    if (sockets_.find(id) == sockets_.end()) return;
+    if (s.kernel) on_kernel(s);
+    if (sockets_.find(id) == sockets_.end()) return;
   }
   for (;;) {
     const ssize_t n =

@@ -40,7 +40,10 @@ struct InterceptServerConfig {
 //     FdBridge (bytes with back-pressure both ways, no per-call round trip);
 //   - a listener: a SEQPACKET pair on which every accepted connection arrives
 //     as an AcceptNotice carrying the connection's fd (so poll/epoll on the
-//     listener work unchanged, and a full pair is the accept backlog);
+//     listener work unchanged, and a full pair is the accept backlog); a
+//     wildcard listener the program wants on the kernel too ("both") holds the
+//     program's kernel socket and passes the connections it accepts as they
+//     are, kernel sockets, in the same way;
 //   - a datagram socket (UDP): a SEQPACKET pair, one message per datagram with
 //     its address in front (boundaries and source addresses preserved).
 // A virtual socket lives as long as the program's end: when every process
@@ -88,13 +91,16 @@ class InterceptServer {
   void resume_listening();  // after accept4 ran out of fds
   void on_channel(Socket& s, std::uint32_t events);
   void on_stack(Socket& s);
+  void on_kernel(Socket& s);  // a wildcard listener's kernel socket is readable
+  void watch_kernel(Socket& s);
+  void set_channel_full(Socket& s, bool full);
   void finish_connect(Socket& s);
   // Forgets a socket (unwatched, its channel closed) and returns its stack socket.
   std::shared_ptr<stack::Socket> release_socket(std::uint64_t id);
   void close_socket(std::uint64_t id);
 
   void do_info(Client& c);
-  void do_bind(Client& c, const wire::InterceptRequest& q);
+  void do_bind(Client& c, const wire::InterceptRequest& q, osdep::UniqueFd passed);
   void do_listen(Client& c, const wire::InterceptRequest& q, Socket* s);
   void do_connect(Client& c, const wire::InterceptRequest& q, Socket* s);
   void do_option(Client& c, const wire::InterceptRequest& q, ino_t ino);
@@ -126,6 +132,7 @@ class InterceptServer {
   std::map<ino_t, Stream> streams_;  // bridged connections, for options and queries
   std::vector<std::byte> buffer_;
   bool listen_paused_{false};  // out of fds: the listening socket is not watched
+  std::vector<std::uint64_t> kernel_paused_;  // wildcard listeners' kernel sockets, likewise
 
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> malformed_{0};

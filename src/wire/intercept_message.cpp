@@ -78,7 +78,7 @@ Result<InterceptRequest> InterceptRequest::parse(ByteSpan b) noexcept {
   if (!type) return type.error();
   q.type = *type;
   q.flags = std::to_integer<std::uint8_t>(b[3]);
-  if ((q.flags & ~kNonBlocking) != 0) return Error::malformed;
+  if ((q.flags & ~(kNonBlocking | kAlsoKernel)) != 0) return Error::malformed;
   auto family = parse_family(b[4]);
   if (!family) return family.error();
   q.ipv6 = *family;

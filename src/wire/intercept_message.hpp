@@ -39,8 +39,9 @@ struct SocketAddress {
 
 enum class InterceptOp : std::uint8_t {
   info = 1,        // -> reply + prefix records: what addresses are virtual
-  bind = 2,        // address -> reply + fd: a bound virtual socket (stream: not yet
-                   //   listening or connected; dgram: its data channel)
+  bind = 2,        // address [+ fd: kernel socket, kAlsoKernel] -> reply + fd: a bound
+                   //   virtual socket (stream: not yet listening or connected; dgram:
+                   //   its data channel)
   listen = 3,      // fd (bound) + backlog -> reply + fd: the listener's channel
   connect = 4,     // [fd (bound)] + address -> reply + fd: stream: the connection
                    //   (non-blocking: EINPROGRESS now, a second reply later);
@@ -64,7 +65,9 @@ inline constexpr std::uint32_t kOptAll = kOptReuseAddr | kOptNoDelay | kOptKeepA
 //   0  1  version   1
 //   1  1  op        InterceptOp
 //   2  1  type      SocketType
-//   3  1  flags     bit 0: non-blocking (connect)
+//   3  1  flags     bit 0: non-blocking (connect); bit 1: also kernel (bind:
+//                   the fd passed is the program's kernel TCP socket, bound to
+//                   the same wildcard address and port, to listen on as well)
 //   4  1  family    the program's socket: 4 or 6
 //   5  3  reserved  zero
 //   8 20  address   SocketAddress (bind, connect)
@@ -75,6 +78,7 @@ inline constexpr std::uint32_t kOptAll = kOptReuseAddr | kOptNoDelay | kOptKeepA
 //  44 20  reserved  zero
 struct InterceptRequest {
   static constexpr std::uint8_t kNonBlocking = 1;
+  static constexpr std::uint8_t kAlsoKernel = 2;
   static constexpr std::size_t kSize = 64;
 
   InterceptOp op{InterceptOp::info};

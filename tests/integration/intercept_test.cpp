@@ -165,6 +165,66 @@ TEST_F(InterceptTest, CurlFetchesFromPythonHttpServerTheOtherWay) {
   fetch_with_curl(world_->b(), world_->a(), world_->dir(), 2, /*by_name=*/true);
 }
 
+// --- wildcard binds -------------------------------------------------------------
+
+// `weft run --wildcard both`: one listener bound to 0.0.0.0 takes a kernel
+// connection (from this test, over loopback) and a virtual one (a program on
+// the other node), each answered with the peer address accept() gave.
+TEST_F(InterceptTest, WildcardBothListensOnTheKernelAndTheVirtualNetwork) {
+  const Daemon& a = world_->a();
+  const Daemon& b = world_->b();
+  const std::string server = R"(
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("0.0.0.0", 0))
+s.listen(8)
+print("port", s.getsockname()[1], flush=True)
+for _ in range(2):
+    c, peer = s.accept()
+    c.sendall(c.recv(100) + b" from " + peer[0].encode())
+    c.close()
+)";
+  auto argv = a.run_prefix();
+  argv.insert(argv.end() - 1, {"--wildcard", "both"});
+  argv.insert(argv.end(), {kPython, "-c", server});
+  auto listener = ChildProcess::spawn(argv, ChildProcess::Ending::terminate);
+  ASSERT_TRUE(listener);
+  const auto w = words(listener->expect_line("port "));
+  ASSERT_EQ(w.size(), 2U);
+  const int port = std::stoi(w[1]);
+
+  // The kernel side: this process is not under the preload.
+  osdep::UniqueFd k(::socket(AF_INET, SOCK_STREAM, 0));
+  ASSERT_TRUE(k);
+  const timeval limit{30, 0};
+  ASSERT_EQ(::setsockopt(k.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit), 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<std::uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(k.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to), 0)
+      << std::strerror(errno);
+  ASSERT_EQ(::send(k.get(), "kernel", 6, 0), 6);
+  std::array<char, 128> got{};
+  std::size_t n = 0;
+  for (ssize_t m; (m = ::recv(k.get(), got.data() + n, got.size() - n, 0)) > 0;)
+    n += static_cast<std::size_t>(m);
+  EXPECT_EQ(std::string(got.data(), n), "kernel from 127.0.0.1");
+
+  // The virtual side: a program on the other node.
+  const auto r = run_command(b.run(
+      {kPython, "-c",
+       "import socket, sys\n"
+       "c = socket.create_connection((sys.argv[1], int(sys.argv[2])))\n"
+       "c.sendall(b'virtual')\n"
+       "print(c.recv(100).decode())\n",
+       a.ip4, std::to_string(port)}));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "virtual from " + b.ip4 + "\n");
+  ASSERT_TRUE(listener->exited_within(30s));
+  EXPECT_EQ(listener->wait_exit(), 0);
+}
+
 // --- names ----------------------------------------------------------------------
 
 // The lab's member names, as an unmodified program's resolver calls see them

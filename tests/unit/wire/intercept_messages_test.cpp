@@ -59,7 +59,8 @@ TEST(InterceptRequest, RejectsWhatDoesNotParse) {
   EXPECT_EQ(with(1, 0).error(), Error::malformed);   // op 0
   EXPECT_EQ(with(1, 10).error(), Error::malformed);  // op 10
   EXPECT_EQ(with(2, 3).error(), Error::malformed);   // type
-  EXPECT_EQ(with(3, 2).error(), Error::malformed);   // unknown flag
+  EXPECT_TRUE(with(3, 2));                           // also kernel
+  EXPECT_EQ(with(3, 4).error(), Error::malformed);   // unknown flag
   EXPECT_EQ(with(4, 5).error(), Error::malformed);   // family
   EXPECT_EQ(with(6, 1).error(), Error::malformed);   // reserved
   EXPECT_EQ(with(8, 7).error(), Error::malformed);   // address family
