@@ -26,6 +26,8 @@ for p in python3 curl sha256sum; do
 done
 # The commands are printed as they are run, so put the tree's weft and weftd first.
 export PATH=$build/src/cli:$build/src/service:$PATH
+# The demo's own daemons and this tree's preload, whatever the caller's shell set.
+unset WEFT_STATE WEFT_PRELOAD
 # So that http.server's "Serving HTTP on ..." line reaches its log file at once.
 export PYTHONUNBUFFERED=1
 # The system interpreter when there is one: a wrapper (a pyenv shim) would run
