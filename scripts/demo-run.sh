@@ -202,13 +202,15 @@ fi
 
 echo "== the path between the nodes"
 show weft peers --json --state "\$D/bob"
-# Latency is measured from keepalives: allow it a moment after the transfer.
-for _ in $(seq 30); do
+# A path's latency comes from its probes, sent every 5 s (peer::PathConfig): the
+# first may still be on its way just after the transfer, so allow it 6 s.
+deadline=$((SECONDS + 6))
+while :; do
   peers=$(weft peers --json --state "$D/bob") || fail "weft peers failed on bob"
   peer_line=$(echo "$peers" | json "json.dumps(next((p for p in j['peers'] if p['address'] == '${addr[alice]}'), None))")
   [[ $peer_line == null ]] && fail "bob does not list alice among its peers"
-  [[ $(echo "$peer_line" | json "j.get('latency_ms')") != None ]] && break
-  sleep 0.1
+  [[ $peer_line == *'"latency_ms": null'* && $SECONDS -lt $deadline ]] || break
+  sleep 0.2
 done
 echo "$peer_line" | json "'   bob -> alice: {} via {}, latency {}; {} bytes in, {} bytes out'.format(
   j['path'], j['endpoint'], '-' if j.get('latency_ms') is None else '%.2f ms' % j['latency_ms'],
