@@ -24,7 +24,7 @@ namespace {
 
 constexpr const char* kTunDevice = "/dev/net/tun";
 
-bool valid_name(std::string_view name) {
+bool name_ok(std::string_view name) {
   if (name.empty() || name.size() > LinuxTap::kMaxName) return false;
   if (name == "." || name == "..") return false;
   if (std::count(name.begin(), name.end(), '%') > 1) return false;
@@ -43,6 +43,8 @@ ifreq request_for(const std::string& name) {
 }
 
 }  // namespace
+
+bool LinuxTap::valid_name(std::string_view name) noexcept { return name_ok(name); }
 
 Result<LinuxTap> LinuxTap::open(std::string_view name) {
   if (!valid_name(name)) return Error::invalid_argument;

@@ -46,6 +46,8 @@ class LinuxTap {
   // Error::not_found: /dev/net/tun is missing (no tun module / no device node);
   // Error::permission_denied: no CAP_NET_ADMIN, or /dev/net/tun not readable.
   static Result<LinuxTap> open(std::string_view name = kDefaultName);
+  // Whether open() would take `name` as a name (not whether it is free).
+  [[nodiscard]] static bool valid_name(std::string_view name) noexcept;
 
   LinuxTap(LinuxTap&&) noexcept = default;
   LinuxTap& operator=(LinuxTap&&) noexcept = default;
