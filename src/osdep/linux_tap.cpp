@@ -62,7 +62,8 @@ Result<LinuxTap> LinuxTap::open(std::string_view name) {
     return from_errno(errno);
   }
   ifreq ifr = request_for(wanted);
-  ifr.ifr_flags = static_cast<short>(static_cast<unsigned short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL));
+  ifr.ifr_flags =
+      static_cast<short>(static_cast<unsigned short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL));
   if (::ioctl(fd.get(), TUNSETIFF, &ifr) != 0) {
     if (errno == EBUSY || errno == EEXIST) return Error::already_exists;
     return from_errno(errno);  // EPERM without CAP_NET_ADMIN

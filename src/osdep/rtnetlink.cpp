@@ -127,7 +127,8 @@ Result<void> RtNetlink::request(bool add, int index, const InterfaceAddress& add
       if (errno == EINTR) continue;
       return errno == EAGAIN ? Error::timed_out : from_errno(errno);
     }
-    if (auto r = read_ack(ByteSpan(buffer.data(), static_cast<std::size_t>(n)), sequence)) return *r;
+    if (auto r = read_ack(ByteSpan(buffer.data(), static_cast<std::size_t>(n)), sequence))
+      return *r;
   }
 }
 

@@ -98,7 +98,7 @@ class NetworkPort final : private tap::FrameSink {
   std::unique_ptr<tap::Tap> tap_;
   std::unique_ptr<FaultLine> faults_;
   std::unique_ptr<stack::lwip::LwipNetif> netif_;  // lwIP mode
-  std::unique_ptr<tap::KernelLink> kernel_;         // kernel mode
+  std::unique_ptr<tap::KernelLink> kernel_;        // kernel mode
   std::string kernel_name_;
   mutable std::mutex mutex_;  // addresses_: the I/O thread adds, any thread reads
   std::vector<vnet::Address> addresses_;

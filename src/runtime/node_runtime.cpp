@@ -379,9 +379,10 @@ NetworkPort* NodeRuntime::port_for(NetworkId network) {
       kernel_links_.erase(it);
     }
   }
-  auto port = link ? NetworkPort::open_kernel(*wire_, network, config->mtu, std::move(link), faults_)
-                   : NetworkPort::open(*wire_, network, vnet::MemberMac::derive(network, address()),
-                                       config->mtu, faults_);
+  auto port = link
+                  ? NetworkPort::open_kernel(*wire_, network, config->mtu, std::move(link), faults_)
+                  : NetworkPort::open(*wire_, network, vnet::MemberMac::derive(network, address()),
+                                      config->mtu, faults_);
   if (!port) {
     log::warn("runtime", "network {}: no port: {}", network.to_string(), message(port.error()));
     return nullptr;

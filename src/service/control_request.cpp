@@ -2,10 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "osdep/linux_tap.hpp"
-
 #include <array>
 #include <utility>
+
+#include "osdep/linux_tap.hpp"
 
 namespace weft::service {
 

@@ -32,7 +32,7 @@ class KernelLink final : public FrameSink {
 
   struct Stats {
     std::uint64_t frames_to_kernel;
-    std::uint64_t write_dropped;      // the kernel refused them (queue full, device down)
+    std::uint64_t write_dropped;  // the kernel refused them (queue full, device down)
     std::uint64_t frames_from_kernel;
     std::uint64_t batches_from_kernel;
     std::uint64_t oversized_dropped;  // larger than the MTU plus headers

@@ -54,7 +54,9 @@ void write_file(const std::string& path, const Bytes& data) {
   out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
 }
 
-std::string as_string(const Bytes& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+std::string as_string(const Bytes& b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
 
 bool device_exists(const char* name) { return if_nametoindex(name) != 0; }
 
@@ -190,9 +192,9 @@ void ping(const std::string& ip, bool ipv6, int count, std::size_t size) {
     }
     bool answered = false;
     for (int attempt = 0; attempt < 30 && !answered; ++attempt) {
-      ASSERT_EQ(::sendto(s, request.data(), request.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                         to_len),
-                static_cast<ssize_t>(request.size()))
+      ASSERT_EQ(
+          ::sendto(s, request.data(), request.size(), 0, reinterpret_cast<sockaddr*>(&to), to_len),
+          static_cast<ssize_t>(request.size()))
           << std::strerror(errno);
       std::uint8_t reply[65536];
       for (;;) {
@@ -240,9 +242,7 @@ TEST_F(KernelTapTest, KernelPingsTheUserSpaceMemberIpv4) {
   ping(world_->user().ip4, false, 3, 1400);  // a full frame at the network's MTU
 }
 
-TEST_F(KernelTapTest, KernelPingsTheUserSpaceMemberIpv6) {
-  ping(world_->user().ip6, true, 5, 56);
-}
+TEST_F(KernelTapTest, KernelPingsTheUserSpaceMemberIpv6) { ping(world_->user().ip6, true, 5, 56); }
 
 // `python3 -m http.server` on the user-space node (weft run), curl in the
 // namespace (the kernel's TCP); the file byte-exact.

@@ -96,7 +96,8 @@ std::vector<std::vector<std::byte>> drain(LinuxTap& tap) {
     auto batch = tap.read_batch(buffer, kSlot, frames);
     EXPECT_TRUE(batch.ok());
     if (!batch || batch->count == 0) return out;
-    for (std::size_t i = 0; i < batch->count; ++i) out.emplace_back(frames[i].begin(), frames[i].end());
+    for (std::size_t i = 0; i < batch->count; ++i)
+      out.emplace_back(frames[i].begin(), frames[i].end());
   }
 }
 
@@ -153,7 +154,8 @@ TEST_F(LinuxTapTest, ANameInUseIsAlreadyExists) {
 }
 
 TEST_F(LinuxTapTest, BadNamesAreInvalidArguments) {
-  for (const char* bad : {"", "a/b", "a:b", "a b", "weft%d%d", "weft%s", "sixteen-chars-xx", ".."}) {
+  for (const char* bad :
+       {"", "a/b", "a:b", "a b", "weft%d%d", "weft%s", "sixteen-chars-xx", ".."}) {
     auto tap = LinuxTap::open(bad);
     ASSERT_FALSE(tap.ok()) << bad;
     EXPECT_EQ(tap.error(), Error::invalid_argument) << bad;
@@ -184,7 +186,7 @@ TEST_F(LinuxTapTest, AddsAndRemovesAddressesOfBothFamilies) {
   ASSERT_TRUE(tap->add_address(a4).ok());
   ASSERT_TRUE(tap->add_address(a6).ok());
   EXPECT_TRUE(local(a4));
-  EXPECT_TRUE(local(a6));  // usable at once: no duplicate address detection
+  EXPECT_TRUE(local(a6));                  // usable at once: no duplicate address detection
   EXPECT_TRUE(tap->add_address(a4).ok());  // again: replaced, not an error
   ASSERT_TRUE(tap->remove_address(a4).ok());
   ASSERT_TRUE(tap->remove_address(a6).ok());
@@ -217,16 +219,39 @@ TEST_F(LinuxTapTest, FramesCrossBothWaysByteExact) {
   frame[12] = std::byte{0x08};
   std::byte* ip = frame.data() + 14;
   const std::uint16_t total = static_cast<std::uint16_t>(20 + 8 + payload.size());
-  const std::uint8_t header[20] = {0x45, 0, static_cast<std::uint8_t>(total >> 8),
-                                   static_cast<std::uint8_t>(total), 0, 1, 0x40, 0, 64, 17, 0, 0,
-                                   10, 78, 0, 2, 10, 78, 0, 1};
+  const std::uint8_t header[20] = {0x45,
+                                   0,
+                                   static_cast<std::uint8_t>(total >> 8),
+                                   static_cast<std::uint8_t>(total),
+                                   0,
+                                   1,
+                                   0x40,
+                                   0,
+                                   64,
+                                   17,
+                                   0,
+                                   0,
+                                   10,
+                                   78,
+                                   0,
+                                   2,
+                                   10,
+                                   78,
+                                   0,
+                                   1};
   std::memcpy(ip, header, 20);
   const std::uint16_t sum = checksum(ip, 20);
   ip[10] = std::byte(sum >> 8);
   ip[11] = std::byte(sum & 0xff);
   const std::uint16_t udp_len = static_cast<std::uint16_t>(8 + payload.size());
-  const std::uint8_t udp[8] = {0x30, 0x39, 0x10, 0x92, static_cast<std::uint8_t>(udp_len >> 8),
-                               static_cast<std::uint8_t>(udp_len), 0, 0};  // 12345 -> 4242
+  const std::uint8_t udp[8] = {0x30,
+                               0x39,
+                               0x10,
+                               0x92,
+                               static_cast<std::uint8_t>(udp_len >> 8),
+                               static_cast<std::uint8_t>(udp_len),
+                               0,
+                               0};  // 12345 -> 4242
   std::memcpy(ip + 20, udp, 8);
   std::memcpy(ip + 28, payload.data(), payload.size());
   ASSERT_TRUE(tap->write(frame).ok());
@@ -242,8 +267,9 @@ TEST_F(LinuxTapTest, FramesCrossBothWaysByteExact) {
   to.sin_family = AF_INET;
   to.sin_port = htons(12345);
   ASSERT_EQ(::inet_pton(AF_INET, "10.78.0.2", &to.sin_addr), 1);
-  ASSERT_EQ(::sendto(rx, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
-            static_cast<ssize_t>(reply.size()));
+  ASSERT_EQ(
+      ::sendto(rx, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+      static_cast<ssize_t>(reply.size()));
   ::close(rx);
   // It asks for 10.78.0.2 first (ARP); our answer releases the datagram.
   const auto arp = next_frame(*tap, [](const std::vector<std::byte>& f) {
@@ -255,8 +281,8 @@ TEST_F(LinuxTapTest, FramesCrossBothWaysByteExact) {
   std::memcpy(answer.data(), mac.data(), 6);
   std::memcpy(answer.data() + 6, src_mac, 6);
   std::memcpy(answer.data() + 12, arp.data() + 12, 8);  // ethertype, htype, ptype, sizes
-  answer[21] = std::byte{2};                             // reply
-  std::memcpy(answer.data() + 22, src_mac, 6);           // sender: 10.78.0.2 is at src_mac
+  answer[21] = std::byte{2};                            // reply
+  std::memcpy(answer.data() + 22, src_mac, 6);          // sender: 10.78.0.2 is at src_mac
   std::memcpy(answer.data() + 28, arp.data() + 38, 4);
   std::memcpy(answer.data() + 32, arp.data() + 22, 10);  // target: the asker
   ASSERT_TRUE(tap->write(answer).ok());

@@ -63,9 +63,9 @@ TEST_F(KernelLinkTest, FramesCrossBetweenTheKernelAndTheNetworkSide) {
   to.sin_port = htons(7);
   ASSERT_EQ(::inet_pton(AF_INET, "10.79.0.2", &to.sin_addr), 1);
   const std::string payload(1372, 'k');  // a full 1400-byte IP packet
-  ASSERT_EQ(::sendto(s, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                     sizeof to),
-            static_cast<ssize_t>(payload.size()));
+  ASSERT_EQ(
+      ::sendto(s, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+      static_cast<ssize_t>(payload.size()));
   ::close(s);
 
   // The reader thread delivers the kernel's ARP request for 10.79.0.2 ...
