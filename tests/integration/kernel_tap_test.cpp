@@ -14,6 +14,8 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <linux/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -244,22 +246,23 @@ TEST_F(KernelTapTest, KernelPingsTheUserSpaceMemberIpv4) {
 
 TEST_F(KernelTapTest, KernelPingsTheUserSpaceMemberIpv6) { ping(world_->user().ip6, true, 5, 56); }
 
+const std::size_t kBulk = test_support::kFullSpeedBuild ? 100u << 20 : 8u << 20;
+
 // `python3 -m http.server` on the user-space node (weft run), curl in the
 // namespace (the kernel's TCP); the file byte-exact.
-TEST_F(KernelTapTest, KernelCurlFetchesFromTheUserSpaceNode) {
-  const std::size_t size = test_support::kFullSpeedBuild ? 100u << 20 : 8u << 20;
-  const std::string www = world_->dir() + "/www-user";
+void kernel_fetches_from_user(KernelWorld& world, std::size_t size) {
+  const std::string www = world.dir() + "/www-user";
   std::filesystem::create_directories(www);
   const Bytes data = test_support::pattern(size, 11);
   write_file(www + "/file.bin", data);
-  const Daemon& user = world_->user();
+  const Daemon& user = world.user();
   auto http = ChildProcess::spawn(
       user.run({kPython, "-u", "-m", "http.server", "0", "--bind", user.ip4, "--directory", www}),
       ChildProcess::Ending::terminate);
   ASSERT_TRUE(http);
   const auto w = words(http->expect_line("Serving HTTP on "));
   ASSERT_GE(w.size(), 6U);
-  const std::string out = world_->dir() + "/fetched-by-kernel";
+  const std::string out = world.dir() + "/fetched-by-kernel";
   const std::string url = "http://" + user.ip4 + ":" + w[5] + "/file.bin";
   const auto started = std::chrono::steady_clock::now();
   const auto r = run_command({"/usr/bin/curl", "-sS", "--fail", "--noproxy", "*", "-o", out, url});
@@ -274,25 +277,24 @@ TEST_F(KernelTapTest, KernelCurlFetchesFromTheUserSpaceNode) {
 
 // `python3 -m http.server` in the namespace (the kernel's TCP) on the kernel
 // member's address; the user-space node fetches through `weft run`.
-TEST_F(KernelTapTest, UserSpaceNodeFetchesFromTheKernel) {
-  const std::size_t size = test_support::kFullSpeedBuild ? 100u << 20 : 8u << 20;
-  const std::string www = world_->dir() + "/www-kernel";
+void user_fetches_from_kernel(KernelWorld& world, std::size_t size) {
+  const std::string www = world.dir() + "/www-kernel";
   std::filesystem::create_directories(www);
   const Bytes data = test_support::pattern(size, 12);
   write_file(www + "/file.bin", data);
-  const Daemon& kernel = world_->kernel();
+  const Daemon& kernel = world.kernel();
   auto http = ChildProcess::spawn(
       {kPython, "-u", "-m", "http.server", "0", "--bind", kernel.ip4, "--directory", www},
       ChildProcess::Ending::terminate);
   ASSERT_TRUE(http);
   const auto w = words(http->expect_line("Serving HTTP on "));
   ASSERT_GE(w.size(), 6U);
-  const std::string out = world_->dir() + "/fetched-from-kernel";
+  const std::string out = world.dir() + "/fetched-from-kernel";
   const std::string url = "http://" + kernel.ip4 + ":" + w[5] + "/file.bin";
   // With a sanitizer's runtime preloaded curl hangs in setlocale (see
   // intercept_test): Python's HTTP client fetches instead there.
   const auto started = std::chrono::steady_clock::now();
-  const auto r = run_command(world_->user().run(
+  const auto r = run_command(world.user().run(
       sanitizer_env().empty()
           ? std::vector<std::string>{"/usr/bin/curl", "-sS", "--fail", "--noproxy", "*", "-o", out,
                                      url}
@@ -307,6 +309,28 @@ TEST_F(KernelTapTest, UserSpaceNodeFetchesFromTheKernel) {
   EXPECT_TRUE(got == as_string(data)) << "the fetched file differs";
   std::printf("kernel -> user-space node: %zu MiB in %.2f s (%.1f MiB/s)\n", size >> 20,
               took.count(), static_cast<double>(size >> 20) / took.count());
+}
+
+TEST_F(KernelTapTest, KernelCurlFetchesFromTheUserSpaceNode) {
+  kernel_fetches_from_user(*world_, kBulk);
+}
+
+TEST_F(KernelTapTest, UserSpaceNodeFetchesFromTheKernel) {
+  user_fetches_from_kernel(*world_, kBulk);
+}
+
+// The kernel's device given a larger MTU than the network's (an administrator's
+// `ip link set mtu 9000`): TCP still transfers both ways, as each side's MSS
+// option keeps the other's segments within its own MTU.
+TEST_F(KernelTapTest, AKernelMemberWithALargerMtuStillTransfers) {
+  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, kDevice, sizeof ifr.ifr_name - 1);
+  ifr.ifr_mtu = 9000;
+  ASSERT_EQ(::ioctl(s, SIOCSIFMTU, &ifr), 0) << std::strerror(errno);
+  ::close(s);
+  kernel_fetches_from_user(*world_, 4u << 20);
+  user_fetches_from_kernel(*world_, 4u << 20);
 }
 
 TEST_F(KernelTapTest, LeavingRemovesTheDeviceAndJoiningAgainMakesIt) {
