@@ -173,7 +173,9 @@ void ping(const std::string& ip, bool ipv6, int count, std::size_t size) {
     ASSERT_EQ(::inet_pton(AF_INET, ip.c_str(), &a->sin_addr), 1);
     to_len = sizeof *a;
   }
-  const std::uint16_t id = static_cast<std::uint16_t>(::getpid());
+  // An id per call: a late reply to an earlier call's retry is not this one's.
+  static std::uint16_t calls = 0;
+  const std::uint16_t id = static_cast<std::uint16_t>(::getpid() + 256 * ++calls);
   for (int seq = 1; seq <= count; ++seq) {
     const Bytes payload = test_support::pattern(size, static_cast<std::uint32_t>(seq));
     std::vector<std::uint8_t> request(8 + size);
