@@ -387,5 +387,29 @@ TEST_F(KernelTapTest, ANameInUseOrInvalidIsRefusedAndTheDaemonCarriesOn) {
   ping(world_->user().ip4, false, 1, 56);
 }
 
+// A daemon without CAP_NET_ADMIN (root, its bounding set without it: what
+// setpriv does): --tap is refused at join time with the reason, and the
+// daemon carries on.
+TEST_F(KernelTapTest, WithoutCapNetAdminJoinSaysSoAndTheDaemonCarriesOn) {
+  const std::string setpriv = "/usr/bin/setpriv";
+  if (::access(setpriv.c_str(), X_OK) != 0) GTEST_SKIP() << "no " << setpriv << " (util-linux)";
+  const std::string state = world_->dir() + "/p";
+  auto weftd =
+      ChildProcess::spawn({setpriv, "--bounding-set", "-net_admin", "--inh-caps", "-net_admin",
+                           WEFT_WEFTD_PATH, "--state", state, "--listen", "127.0.0.1:0"},
+                          ChildProcess::Ending::terminate);
+  ASSERT_TRUE(weftd);
+  if (weftd->expect_line("intercept ").empty())
+    GTEST_SKIP() << "setpriv could not start weftd without CAP_NET_ADMIN here";
+  const auto r = run_command(
+      {WEFT_CLI_PATH, "join", world_->net(), "--tap", "weftp0", "--state", state, "--json"});
+  EXPECT_NE(r.out.find("permission_denied"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CAP_NET_ADMIN"), std::string::npos) << r.out;
+  EXPECT_FALSE(device_exists("weftp0"));
+  const auto status = run_command({WEFT_CLI_PATH, "status", "--state", state, "--json"});
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_NE(status.out.find("\"networks\": 0"), std::string::npos) << status.out;
+}
+
 }  // namespace
 }  // namespace weft::integration
