@@ -69,13 +69,13 @@ void print_peers(const json& reply) {
 }
 
 void print_networks(const json& reply) {
-  std::printf("%-16s  %-10s  %s\n", "NETWORK", "STATE", "ADDRESSES");
+  std::printf("%-16s  %-10s  %-10s  %s\n", "NETWORK", "STATE", "DEVICE", "ADDRESSES");
   for (const auto& n : reply.value("networks", json::array())) {
     std::string addresses;
     for (const auto& a : n.value("addresses", json::array()))
       if (a.is_string()) addresses += (addresses.empty() ? "" : " ") + a.get<std::string>();
-    std::printf("%-16s  %-10s  %s\n", text(n, "id").c_str(), text(n, "state").c_str(),
-                addresses.empty() ? "-" : addresses.c_str());
+    std::printf("%-16s  %-10s  %-10s  %s\n", text(n, "id").c_str(), text(n, "state").c_str(),
+                text(n, "tap", "(weftd)").c_str(), addresses.empty() ? "-" : addresses.c_str());
   }
 }
 
@@ -96,6 +96,7 @@ void add_node_commands(CLI::App& app) {
   struct Options {
     ControlOptions control;
     std::string network;
+    std::string tap;
   };
   auto o = std::make_shared<Options>();
 
@@ -126,12 +127,20 @@ void add_node_commands(CLI::App& app) {
   auto* join = app.add_subcommand(
       "join", "Join a network (kept across restarts); its controller must authorize this node");
   join->add_option("network", o->network, "Network id (16 hex digits)")->required();
+  auto* tap = join->add_option(
+      "--tap", o->tap,
+      "Make the Linux kernel the member, through a TAP device of this name (default weft%d: "
+      "the kernel numbers it), instead of weftd's own stack; weftd needs root or CAP_NET_ADMIN");
+  tap->expected(0, 1);
   add_common(join, o->control);
-  join->callback([o] {
-    const json reply = ControlClient(o->control).call({{"cmd", "join"}, {"network", o->network}});
+  join->callback([o, tap] {
+    json request{{"cmd", "join"}, {"network", o->network}};
+    if (tap->count() > 0) request["tap"] = o->tap;
+    const json reply = ControlClient(o->control).call(request);
     if (o->control.json) return print_json(reply);
-    std::printf("joined %s; `weft networks` shows when its controller answers\n",
-                o->network.c_str());
+    const std::string device = text(reply, "tap", "");
+    std::printf("joined %s%s; `weft networks` shows when its controller answers\n",
+                o->network.c_str(), device.empty() ? "" : (" on TAP device " + device).c_str());
   });
 
   auto* leave = app.add_subcommand("leave", "Leave a network");

@@ -1,6 +1,7 @@
 #include "runtime/network_port.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace weft::runtime {
 
@@ -31,12 +32,31 @@ Result<std::unique_ptr<NetworkPort>> NetworkPort::open(WireNode& node, NetworkId
   return port;
 }
 
+Result<std::unique_ptr<NetworkPort>> NetworkPort::open_kernel(
+    WireNode& node, NetworkId network, std::size_t mtu, std::unique_ptr<tap::KernelLink> link,
+    const std::optional<tap::FaultConfig>& faults) {
+  if (!link || mtu < 1280 || mtu > tap::Tap::kMaxMtu) return Error::invalid_argument;
+  std::unique_ptr<NetworkPort> port(new NetworkPort(node, network, nullptr));
+  if (faults)
+    port->faults_ = std::make_unique<FaultLine>(static_cast<tap::FrameSink&>(*port), *faults);
+  port->kernel_name_ = link->device().name();
+  WEFT_TRY(link->start(mtu, port->outward()));
+  port->kernel_ = std::move(link);
+  return port;
+}
+
+tap::FrameSink& NetworkPort::outward() noexcept {
+  if (faults_) return *faults_;
+  return *this;
+}
+
 NetworkPort::NetworkPort(WireNode& node, NetworkId network, std::unique_ptr<tap::Tap> tap) noexcept
     : node_(node), network_(network), tap_(std::move(tap)) {}
 
 NetworkPort::~NetworkPort() {
-  netif_.reset();  // no more transmit() once the netif is removed
-  tap_->attach_network(nullptr);
+  kernel_.reset();  // joins its reader thread; the kernel removes the device
+  netif_.reset();   // no more transmit() once the netif is removed
+  if (tap_) tap_->attach_network(nullptr);
   faults_.reset();  // joins its thread while this port can still take its frames
 }
 
@@ -73,8 +93,20 @@ void NetworkPort::detach_all_captures() {
   capturing_.store(false, std::memory_order_relaxed);
 }
 
+namespace {
+osdep::InterfaceAddress interface_address(const vnet::Address& a) {
+  osdep::InterfaceAddress out;
+  out.ipv6 = a.ipv6;
+  std::memcpy(out.bytes.data(), a.bytes.data(), out.bytes.size());
+  out.prefix = a.prefix;
+  return out;
+}
+}  // namespace
+
 Result<void> NetworkPort::add_address(const vnet::Address& address) {
-  if (address.ipv6)
+  if (kernel_)
+    WEFT_TRY(kernel_->device().add_address(interface_address(address)));
+  else if (address.ipv6)
     WEFT_TRY(netif_->add_ipv6(ip_of(address)));
   else
     WEFT_TRY(netif_->set_ipv4(ip_of(address), address.prefix));
@@ -85,7 +117,9 @@ Result<void> NetworkPort::add_address(const vnet::Address& address) {
 }
 
 Result<void> NetworkPort::remove_address(const vnet::Address& address) {
-  if (address.ipv6)
+  if (kernel_)
+    WEFT_TRY(kernel_->device().remove_address(interface_address(address)));
+  else if (address.ipv6)
     WEFT_TRY(netif_->remove_ipv6(ip_of(address)));
   else
     WEFT_TRY(netif_->set_ipv4(std::nullopt, 0));

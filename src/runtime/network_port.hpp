@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "base/bytes.hpp"
@@ -14,6 +15,7 @@
 #include "runtime/wire_node.hpp"
 #include "stack/lwip/lwip_netif.hpp"
 #include "tap/capture_queue.hpp"
+#include "tap/kernel_link.hpp"
 #include "tap/tap.hpp"
 #include "vnet/network_switch.hpp"
 
@@ -37,6 +39,13 @@ namespace weft::runtime {
 // with the wall clock. The two directions run on different threads (the node's
 // I/O thread, the stack's sender), so the queues are guarded by a mutex; with
 // none attached the data path pays one relaxed atomic load per batch.
+//
+// Kernel mode (open_kernel, `weft join NET --tap`): the stack side is the
+// Linux kernel's own TCP/IP stack through a TAP device (tap::KernelLink)
+// instead of an lwIP netif. Inward frames are written into the device on the
+// I/O thread; the link's reader thread sends what the kernel transmits, in
+// batches, to the WireNode (no other hop). The assigned addresses go on the
+// device, so every program on the host reaches the members unmodified.
 // Destroy it only after the WireNode stopped delivering to it.
 class NetworkPort final : private tap::FrameSink {
  public:
@@ -45,13 +54,22 @@ class NetworkPort final : private tap::FrameSink {
   static Result<std::unique_ptr<NetworkPort>> open(WireNode& node, NetworkId network, Mac mac,
                                                    std::size_t mtu,
                                                    const std::optional<tap::FaultConfig>& faults = {});
+  // Kernel mode over `link` (a device already named and given the member's
+  // MAC): sets its MTU, brings it up and starts its reader thread. The port
+  // owns the link; the device goes when the port does.
+  static Result<std::unique_ptr<NetworkPort>> open_kernel(
+      WireNode& node, NetworkId network, std::size_t mtu, std::unique_ptr<tap::KernelLink> link,
+      const std::optional<tap::FaultConfig>& faults = {});
   ~NetworkPort() override;
   NetworkPort(const NetworkPort&) = delete;
   NetworkPort& operator=(const NetworkPort&) = delete;
 
   void put(std::span<const ByteSpan> frames) {
     if (capturing_.load(std::memory_order_relaxed)) capture(frames);
-    tap_->put(frames);
+    if (kernel_)
+      kernel_->send_frames(frames);
+    else
+      tap_->put(frames);
   }
 
   // Any thread. Once detach returns, no frame of this port is being offered to
@@ -66,13 +84,12 @@ class NetworkPort final : private tap::FrameSink {
   [[nodiscard]] std::vector<vnet::Address> addresses() const;
 
   [[nodiscard]] NetworkId network() const noexcept { return network_; }
-  [[nodiscard]] tap::Tap& tap() noexcept { return *tap_; }
-  [[nodiscard]] stack::lwip::LwipNetif::Stats netif_stats() const noexcept {
-    return netif_->stats();
-  }
+  // The kernel TAP device's name; empty for an lwIP port.
+  [[nodiscard]] const std::string& kernel_device() const noexcept { return kernel_name_; }
 
  private:
   NetworkPort(WireNode& node, NetworkId network, std::unique_ptr<tap::Tap> tap) noexcept;
+  tap::FrameSink& outward() noexcept;
   void send_frames(std::span<const ByteSpan> frames) override;
   void capture(std::span<const ByteSpan> frames);
 
@@ -80,7 +97,9 @@ class NetworkPort final : private tap::FrameSink {
   NetworkId network_;
   std::unique_ptr<tap::Tap> tap_;
   std::unique_ptr<FaultLine> faults_;
-  std::unique_ptr<stack::lwip::LwipNetif> netif_;
+  std::unique_ptr<stack::lwip::LwipNetif> netif_;  // lwIP mode
+  std::unique_ptr<tap::KernelLink> kernel_;        // kernel mode
+  std::string kernel_name_;
   mutable std::mutex mutex_;  // addresses_: the I/O thread adds, any thread reads
   std::vector<vnet::Address> addresses_;
 

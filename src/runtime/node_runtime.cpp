@@ -16,17 +16,27 @@ std::atomic<bool> g_exists{false};
 
 constexpr const char* kNetworksObject = "networks";
 
-// The networks object: one network id (16 hex digits) per line.
-Result<std::set<NetworkId>> parse_networks(std::string_view text) {
-  std::set<NetworkId> out;
+constexpr std::string_view kTapOption = " tap=";
+
+// The networks object: one network per line, its id (16 hex digits), then
+// " tap=NAME" for one joined in kernel TAP mode.
+Result<std::map<NetworkId, JoinOptions>> parse_networks(std::string_view text) {
+  std::map<NetworkId, JoinOptions> out;
   while (!text.empty()) {
     const auto end = text.find('\n');
     std::string_view line = text.substr(0, end);
     text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
     if (line.empty()) continue;
+    JoinOptions options;
+    if (const auto tap = line.find(kTapOption); tap != std::string_view::npos) {
+      const std::string_view name = line.substr(tap + kTapOption.size());
+      if (!osdep::LinuxTap::valid_name(name)) return Error::malformed;
+      options.kernel_tap = std::string(name);
+      line = line.substr(0, tap);
+    }
     auto id = NetworkId::parse(line);
     if (!id) return Error::malformed;
-    out.insert(*id);
+    out[*id] = std::move(options);
   }
   return out;
 }
@@ -44,7 +54,7 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::create(std::unique_ptr<StateSt
   };
   auto id = IdentityStore::load_or_create(*state, std::move(identity));
   if (!id) return fail(id.error());
-  std::set<NetworkId> networks;
+  std::map<NetworkId, JoinOptions> networks;
   auto saved = state->get(kNetworksObject, StateStore::Secrecy::open);
   if (!saved) return fail(saved.error());
   if (*saved) {
@@ -68,13 +78,16 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::start(std::unique_ptr<StateSto
 }
 
 NodeRuntime::NodeRuntime(std::unique_ptr<StateStore> state, NodeRuntimeConfig config,
-                         crypto::Identity identity, std::set<NetworkId> networks,
+                         crypto::Identity identity, std::map<NetworkId, JoinOptions> networks,
                          std::unique_ptr<EventQueue> events) noexcept
     : state_(std::move(state)),
       config_(std::move(config)),
       identity_(std::move(identity)),
       events_(std::move(events)),
-      networks_(std::move(networks)) {}
+      networks_(std::move(networks)) {
+  for (const auto& [network, options] : networks_)
+    if (options.kernel_tap) kernel_networks_.insert(network);
+}
 
 NodeRuntime::~NodeRuntime() {
   stop();
@@ -102,7 +115,17 @@ Result<void> NodeRuntime::start() {
     running_ = false;
     return r.error();
   }
-  for (const NetworkId network : networks_) {
+  for (const auto& [network, options] : networks_) {
+    if (options.kernel_tap) {
+      auto link = open_kernel_link(network, *options.kernel_tap);
+      if (!link) {
+        log::warn("runtime", "network {}: not rejoined: TAP device {}: {}", network.to_string(),
+                  *options.kernel_tap, message(link.error()));
+        continue;
+      }
+      std::lock_guard lock(ports_mutex_);
+      kernel_links_[network] = std::move(*link);
+    }
     // Checked when it was joined; a later config (fewer max networks) may refuse it.
     if (auto r = wire_->join(network); !r)
       log::warn("runtime", "network {}: not rejoined: {}", network.to_string(), message(r.error()));
@@ -122,12 +145,15 @@ void NodeRuntime::stop() noexcept {
   // The I/O thread is gone: nothing delivers to the ports any more. Captures
   // stay registered for the next start().
   std::map<NetworkId, std::unique_ptr<NetworkPort>> ports;
+  std::map<NetworkId, std::unique_ptr<tap::KernelLink>> links;
   {
     std::lock_guard lock(ports_mutex_);
     for (auto& [_, port] : ports_) port->detach_all_captures();
     ports.swap(ports_);
+    links.swap(kernel_links_);
   }
-  ports.clear();
+  ports.clear();  // kernel-mode ports remove their devices
+  links.clear();
   wire_.reset();
   names_.fail_all(Error::invalid_state);
   std::lock_guard lock(mutex_);
@@ -141,7 +167,7 @@ void NodeRuntime::resolve_name(std::string_view name, NameCallback done) {
     return;
   }
   std::vector<NamedNetwork> named;
-  for (NetworkId id : networks_)
+  for (const auto& [id, options] : networks_)
     if (auto config = wire_->network_config(id))
       named.push_back({id, std::move(config->dns_domain)});
   WireNode& wire = *wire_;
@@ -175,26 +201,65 @@ WireNode& NodeRuntime::wire() noexcept {
   return *wire_;
 }
 
-Result<void> NodeRuntime::save_networks(const std::set<NetworkId>& networks) {
+Result<void> NodeRuntime::save_networks(const std::map<NetworkId, JoinOptions>& networks) {
   std::string text;
-  for (const NetworkId n : networks) {
+  for (const auto& [n, options] : networks) {
     text += n.to_string();
+    if (options.kernel_tap) {
+      text += kTapOption;
+      text += *options.kernel_tap;
+    }
     text += '\n';
   }
   return state_->put(kNetworksObject, text, StateStore::Secrecy::open);
 }
 
-Result<void> NodeRuntime::join(NetworkId network) {
+Result<std::unique_ptr<tap::KernelLink>> NodeRuntime::open_kernel_link(
+    NetworkId network, const std::string& name) const {
+  auto device = osdep::LinuxTap::open(name);
+  if (!device) return device.error();
+  WEFT_TRY(device->set_mac(vnet::MemberMac::derive(network, address())));
+  return tap::KernelLink::create(std::move(*device));
+}
+
+Result<void> NodeRuntime::join(NetworkId network, JoinOptions options) {
   std::lock_guard control(control_);
-  if (networks_.contains(network)) return {};
+  if (const auto it = networks_.find(network); it != networks_.end())
+    return it->second == options ? Result<void>() : Result<void>(Error::already_connected);
   if (network.controller() == address()) return Error::invalid_argument;
+  if (options.kernel_tap && !osdep::LinuxTap::valid_name(*options.kernel_tap))
+    return Error::invalid_argument;
   if (networks_.size() >= node::NodeConfig{}.max_networks) return Error::too_large;
-  if (wire_) WEFT_TRY(wire_->join(network));
+  // The device first: its errors (name taken, no permission, no tun) are the
+  // ones a user of --tap needs to see, and nothing is joined if it fails.
+  std::unique_ptr<tap::KernelLink> link;
+  if (wire_ && options.kernel_tap) {
+    auto l = open_kernel_link(network, *options.kernel_tap);
+    if (!l) return l.error();
+    link = std::move(*l);
+  }
   auto next = networks_;
-  next.insert(network);
-  if (auto r = save_networks(next); !r) {
-    if (wire_) (void)wire_->leave(network);
-    return r.error();
+  next[network] = options;
+  WEFT_TRY(save_networks(next));
+  {
+    std::lock_guard lock(ports_mutex_);
+    if (options.kernel_tap) kernel_networks_.insert(network);
+    if (link) kernel_links_[network] = std::move(link);
+  }
+  if (wire_) {
+    if (auto r = wire_->join(network); !r) {
+      std::unique_ptr<tap::KernelLink> gone;
+      {
+        std::lock_guard lock(ports_mutex_);
+        kernel_networks_.erase(network);
+        if (auto it = kernel_links_.find(network); it != kernel_links_.end()) {
+          gone = std::move(it->second);
+          kernel_links_.erase(it);
+        }
+      }
+      (void)save_networks(networks_);
+      return r.error();
+    }
   }
   networks_ = std::move(next);
   return {};
@@ -208,17 +273,44 @@ Result<void> NodeRuntime::leave(NetworkId network) {
   WEFT_TRY(save_networks(next));
   networks_ = std::move(next);
   if (wire_) (void)wire_->leave(network);  // not_found: it was never rejoined; nothing to undo
+  // A device not taken by a port yet goes now; a port's goes with the port
+  // when the I/O thread sees network_left.
+  std::unique_ptr<tap::KernelLink> gone;
+  std::lock_guard lock(ports_mutex_);
+  kernel_networks_.erase(network);
+  if (auto it = kernel_links_.find(network); it != kernel_links_.end()) {
+    gone = std::move(it->second);
+    kernel_links_.erase(it);
+  }
   return {};
 }
 
 std::vector<NetworkId> NodeRuntime::networks() const {
   std::lock_guard control(control_);
-  return {networks_.begin(), networks_.end()};
+  std::vector<NetworkId> out;
+  for (const auto& [n, _] : networks_) out.push_back(n);
+  return out;
 }
 
 bool NodeRuntime::joined(NetworkId network) const {
   std::lock_guard control(control_);
   return networks_.contains(network);
+}
+
+std::optional<JoinOptions> NodeRuntime::join_options(NetworkId network) const {
+  std::lock_guard control(control_);
+  const auto it = networks_.find(network);
+  if (it == networks_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> NodeRuntime::kernel_device(NetworkId network) const {
+  std::lock_guard lock(ports_mutex_);
+  if (auto it = kernel_links_.find(network); it != kernel_links_.end())
+    return it->second->device().name();
+  if (auto it = ports_.find(network); it != ports_.end() && !it->second->kernel_device().empty())
+    return it->second->kernel_device();
+  return std::nullopt;
 }
 
 Result<vnet::Address> NodeRuntime::wait_for_address(NetworkId network, bool ipv6,
@@ -301,8 +393,20 @@ NetworkPort* NodeRuntime::port_for(NetworkId network) {
   if (auto it = ports_.find(network); it != ports_.end()) return it->second.get();
   const auto config = wire_->network_config(network);
   if (!config) return nullptr;
-  auto port = NetworkPort::open(*wire_, network, vnet::MemberMac::derive(network, address()),
-                               config->mtu, faults_);
+  std::unique_ptr<tap::KernelLink> link;
+  {
+    std::lock_guard lock(ports_mutex_);
+    if (kernel_networks_.contains(network)) {
+      const auto it = kernel_links_.find(network);
+      if (it == kernel_links_.end()) return nullptr;  // left meanwhile, or no device
+      link = std::move(it->second);
+      kernel_links_.erase(it);
+    }
+  }
+  auto port = link
+                  ? NetworkPort::open_kernel(*wire_, network, config->mtu, std::move(link), faults_)
+                  : NetworkPort::open(*wire_, network, vnet::MemberMac::derive(network, address()),
+                                      config->mtu, faults_);
   if (!port) {
     log::warn("runtime", "network {}: no port: {}", network.to_string(), message(port.error()));
     return nullptr;

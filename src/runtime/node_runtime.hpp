@@ -37,6 +37,16 @@ struct NodeRuntimeConfig {
   std::size_t event_capacity{256};
 };
 
+// How a joined network reaches this host.
+struct JoinOptions {
+  // Set: the Linux kernel's own stack is the member, through a TAP device of
+  // this name (osdep::LinuxTap; "weft%d" lets the kernel number it), and every
+  // program on the host reaches the network unmodified. Needs CAP_NET_ADMIN.
+  // Unset: this process's lwIP stack (the SDK's sockets).
+  std::optional<std::string> kernel_tap;
+  bool operator==(const JoinOptions&) const = default;
+};
+
 // A node with its networks wired into this process's stack: a WireNode while
 // started, and for every network that becomes ready a NetworkPort (tap + lwIP
 // netif) that takes the addresses its controller assigns. The process's
@@ -73,14 +83,28 @@ class NodeRuntime final : private WireNodeObserver {
   void stop() noexcept;
   [[nodiscard]] bool running() const;
 
-  // Joined networks are kept in the state and joined whenever the node runs.
-  // join: Error::invalid_argument (a network this node controls),
-  // Error::too_large (too many networks); joining again is a no-op.
-  // leave: Error::not_found if not joined. Either: the state's write errors.
-  Result<void> join(NetworkId network);
+  // Joined networks are kept in the state (with their options) and joined
+  // whenever the node runs.
+  // join: Error::invalid_argument (a network this node controls, or a bad
+  // TAP device name), Error::too_large (too many networks); joining again
+  // with the same options is a no-op, with others Error::already_connected
+  // (leave first). In kernel TAP mode the device is made at once while the
+  // node runs, so its errors come back here and nothing is joined:
+  // Error::already_exists (a device of that name exists),
+  // Error::permission_denied (no CAP_NET_ADMIN), Error::not_found (no
+  // /dev/net/tun). On a later start() a device that cannot be made keeps its
+  // network from being rejoined (logged); the other networks carry on.
+  // leave: Error::not_found if not joined; the device goes with the network.
+  // Either: the state's write errors.
+  Result<void> join(NetworkId network, JoinOptions options = {});
   Result<void> leave(NetworkId network);
   [[nodiscard]] std::vector<NetworkId> networks() const;
   [[nodiscard]] bool joined(NetworkId network) const;
+  // The options `network` was joined with (nullopt if not joined).
+  [[nodiscard]] std::optional<JoinOptions> join_options(NetworkId network) const;
+  // The kernel TAP device of `network` as the kernel named it, while it
+  // exists (kernel mode, node running).
+  [[nodiscard]] std::optional<std::string> kernel_device(NetworkId network) const;
 
   // Blocks until `network` has an address of the family (ipv6 or not) or
   // `timeout` passes: Error::timed_out; Error::not_authorized if the
@@ -140,9 +164,12 @@ class NodeRuntime final : private WireNodeObserver {
   };
 
   NodeRuntime(std::unique_ptr<StateStore> state, NodeRuntimeConfig config,
-              crypto::Identity identity, std::set<NetworkId> networks,
+              crypto::Identity identity, std::map<NetworkId, JoinOptions> networks,
               std::unique_ptr<EventQueue> events) noexcept;
-  Result<void> save_networks(const std::set<NetworkId>& networks);
+  Result<void> save_networks(const std::map<NetworkId, JoinOptions>& networks);
+  // The device of a kernel-mode network, given the member's MAC (not started).
+  Result<std::unique_ptr<tap::KernelLink>> open_kernel_link(NetworkId network,
+                                                            const std::string& name) const;
   void on_network_frames(NetworkId network, std::span<const ByteSpan> frames) override;
   void on_event(const node::NodeEvent& event) override;
   void on_name_answer(const wire::NameAnswer& answer) override;
@@ -159,7 +186,7 @@ class NodeRuntime final : private WireNodeObserver {
   // thread uses wire_ only while it exists, between start() and stop()).
   mutable std::mutex control_;
   std::unique_ptr<WireNode> wire_;
-  std::set<NetworkId> networks_;
+  std::map<NetworkId, JoinOptions> networks_;
   SteadyClock clock_;
   MemberNames names_;
   // Set while stopped; read by the I/O thread (port_for) only while running.
@@ -169,9 +196,15 @@ class NodeRuntime final : private WireNodeObserver {
   // cleared after it is joined; it reads without a lock, every change and any
   // other thread's read holds ports_mutex_ (capture attaches from the
   // application's threads). Lock order: ports_mutex_ -> a port's capture lock.
-  std::mutex ports_mutex_;
+  mutable std::mutex ports_mutex_;
   std::map<NetworkId, std::unique_ptr<NetworkPort>> ports_;
   std::multimap<NetworkId, tap::CaptureQueue*> captures_;  // guarded by ports_mutex_
+  // Kernel mode, guarded by ports_mutex_: the networks joined so, and their
+  // devices made (at join or start) but not yet taken by a port (port_for
+  // takes one when the network's config arrives). A kernel-mode network never
+  // gets an lwIP port, even while its device is missing.
+  std::set<NetworkId> kernel_networks_;
+  std::map<NetworkId, std::unique_ptr<tap::KernelLink>> kernel_links_;
 
   mutable std::mutex mutex_;  // guards below: what the application's threads wait on
   std::condition_variable changed_;

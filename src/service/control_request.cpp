@@ -5,6 +5,8 @@
 #include <array>
 #include <utility>
 
+#include "osdep/linux_tap.hpp"
+
 namespace weft::service {
 
 namespace {
@@ -81,7 +83,8 @@ std::variant<ControlRequest, ControlError> parse_control_request(std::string_vie
   for (const auto& [key, value] : j.items()) {
     if (key == "cmd") continue;
     const bool known = (key == "network" && takes_network) ||
-                       ((key == "path" || key == "count") && capture);
+                       ((key == "path" || key == "count") && capture) ||
+                       (key == "tap" && *command == Command::join);
     if (!known)
       return error(Error::invalid_argument,
                    "unknown key \"" + key.substr(0, 64) + "\" for " + std::string(name(*command)));
@@ -94,6 +97,17 @@ std::variant<ControlRequest, ControlError> parse_control_request(std::string_vie
     if (!id)
       return error(Error::invalid_argument, "\"network\" is not a network id (16 hex digits)");
     request.network = *id;
+  }
+  if (const auto tap = j.find("tap"); tap != j.end()) {
+    if (!tap->is_string())
+      return error(Error::invalid_argument, "\"tap\" must be a device name (a string)");
+    std::string device = tap->get<std::string>();
+    if (device.empty()) device = kDefaultTapName;
+    if (!osdep::LinuxTap::valid_name(device))
+      return error(Error::invalid_argument,
+                   "\"tap\" is not a device name: 1 to 15 characters, no '/', ':' or "
+                   "whitespace, at most one \"%d\"");
+    request.tap = std::move(device);
   }
   if (capture) {
     const auto path = j.find("path");

@@ -29,7 +29,12 @@ struct ControlRequest {
   std::optional<NetworkId> network;  // join, leave and capture
   std::string path;                  // capture: absolute, at most kMaxCapturePath bytes
   std::uint64_t count{0};            // capture: frames to record (0: until stopped)
+  // join: a kernel TAP device of this name instead of the daemon's own stack
+  // ("tap": "" asks for the default name, "weft%d").
+  std::optional<std::string> tap;
 };
+
+inline constexpr std::string_view kDefaultTapName = "weft%d";
 
 inline constexpr std::size_t kMaxCapturePath = 4096;
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/log.hpp"
+#include "osdep/linux_tap.hpp"
 #include "runtime/wire_endpoint.hpp"
 
 namespace weft::service {
@@ -142,7 +143,7 @@ json NodeControl::handle(const ControlRequest& request, ConnectionId from) {
     case Command::peers: return peers();
     case Command::networks: return networks();
     case Command::stats: return stats();
-    case Command::join: return join(*request.network);
+    case Command::join: return join(*request.network, request.tap);
     case Command::leave: return leave(*request.network);
     case Command::capture: return capture(request, from);
     case Command::capture_stop: return capture_stop(from);
@@ -213,9 +214,11 @@ json NodeControl::networks() const {
   for (const NetworkId n : runtime_.networks()) {
     json addresses = json::array();
     for (const auto& a : runtime_.addresses(n)) addresses.push_back(address_text(a));
+    const auto device = runtime_.kernel_device(n);
     list.push_back({{"id", n.to_string()},
                     {"state", status_name(runtime_.network_status(n))},
-                    {"addresses", std::move(addresses)}});
+                    {"addresses", std::move(addresses)},
+                    {"tap", device ? json(*device) : json(nullptr)}});
   }
   return {{"ok", true}, {"networks", std::move(list)}};
 }
@@ -287,16 +290,38 @@ json NodeControl::stats() const {
   };
 }
 
-json NodeControl::join(NetworkId network) {
-  if (auto r = runtime_.join(network); !r) {
+json NodeControl::join(NetworkId network, const std::optional<std::string>& tap) {
+  runtime::JoinOptions options;
+  options.kernel_tap = tap;
+  if (auto r = runtime_.join(network, options); !r) {
     const Error e = r.error();
+    if (e == Error::invalid_argument && tap && !osdep::LinuxTap::valid_name(*tap))
+      return failure(e, "not a TAP device name: " + *tap);
     if (e == Error::invalid_argument)
       return failure(e, "this node is the network's controller; it cannot join it");
     if (e == Error::too_large) return failure(e, "too many networks joined");
+    if (e == Error::already_connected)
+      return failure(e, "network " + network.to_string() +
+                            " is joined already in another mode; leave it first");
+    if (tap) {
+      if (e == Error::already_exists)
+        return failure(e, "a network device named " + *tap + " exists already");
+      if (e == Error::permission_denied)
+        return failure(e, "no permission to create TAP device " + *tap +
+                              " (weftd needs root or CAP_NET_ADMIN for --tap)");
+      if (e == Error::not_found)
+        return failure(e, "/dev/net/tun is missing (no tun driver): cannot create TAP device " +
+                              *tap);
+      return failure(e, "cannot create TAP device " + *tap + ": " + std::string(message(e)));
+    }
     return failure(e, message(e));
   }
-  log::info("control", "joined network {}", network.to_string());
-  return {{"ok", true}, {"network", network.to_string()}};
+  const auto device = runtime_.kernel_device(network);
+  log::info("control", "joined network {}{}", network.to_string(),
+            device ? " on kernel TAP device " + *device : std::string());
+  json reply = {{"ok", true}, {"network", network.to_string()}};
+  if (device) reply["tap"] = *device;
+  return reply;
 }
 
 json NodeControl::leave(NetworkId network) {

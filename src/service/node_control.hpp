@@ -41,7 +41,7 @@ class NodeControl final : public ControlHandler {
   nlohmann::json peers() const;
   nlohmann::json networks() const;
   nlohmann::json stats() const;
-  nlohmann::json join(NetworkId network);
+  nlohmann::json join(NetworkId network, const std::optional<std::string>& tap);
   nlohmann::json leave(NetworkId network);
   nlohmann::json capture(const ControlRequest& request, ConnectionId from);
   nlohmann::json capture_stop(ConnectionId from);

@@ -11,6 +11,9 @@ namespace weft::service {
 std::vector<wire::VirtualPrefix> virtual_prefixes(const runtime::NodeRuntime& runtime) {
   std::vector<wire::VirtualPrefix> out;
   for (const NetworkId n : runtime.networks()) {
+    // A kernel TAP network is the kernel's: intercepted programs reach it
+    // through their ordinary kernel sockets, not through the daemon's stack.
+    if (const auto o = runtime.join_options(n); o && o->kernel_tap) continue;
     for (const vnet::Address& a : runtime.addresses(n)) {
       wire::VirtualPrefix p;
       p.network = n.value();

@@ -84,6 +84,24 @@ TEST(WeftdConfig, ReadsEveryKeyAndNamesTheWrongOne) {
 namespace weft::service {
 namespace {
 
+TEST(ControlRequest, ParsesJoinInKernelTapMode) {
+  EXPECT_FALSE(ok(R"({"cmd":"join","network":"8056c2e21c000001"})").tap);
+  const auto named = ok(R"({"cmd":"join","network":"8056c2e21c000001","tap":"weftlab"})");
+  ASSERT_TRUE(named.tap);
+  EXPECT_EQ(*named.tap, "weftlab");
+  const auto any = ok(R"({"cmd":"join","network":"8056c2e21c000001","tap":""})");
+  ASSERT_TRUE(any.tap);
+  EXPECT_EQ(*any.tap, "weft%d");
+  for (const char* line : {R"({"cmd":"join","network":"8056c2e21c000001","tap":"a/b"})",
+                           R"({"cmd":"join","network":"8056c2e21c000001","tap":"sixteen-chars-xx"})",
+                           R"({"cmd":"join","network":"8056c2e21c000001","tap":"x%s"})",
+                           R"({"cmd":"join","network":"8056c2e21c000001","tap":7})"})
+    EXPECT_EQ(bad(line).code, Error::invalid_argument) << line;
+  // Only join takes it.
+  EXPECT_EQ(bad(R"({"cmd":"leave","network":"8056c2e21c000001","tap":"x"})").code,
+            Error::invalid_argument);
+}
+
 TEST(ControlRequest, ParsesCapture) {
   const auto c = ok(R"({"cmd":"capture","network":"8056c2e21c000001","path":"/tmp/a.pcap","count":5})");
   EXPECT_EQ(c.command, Command::capture);
