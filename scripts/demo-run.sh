@@ -5,9 +5,9 @@
 #
 # On loopback, as an ordinary user: a root, a network controller and two node
 # daemons (alice, bob), each with its own state directory. Both nodes join a
-# network and are authorized; then `python3 -m http.server` on alice and curl
-# on bob, both unmodified under `weft run`, move a file over the encrypted
-# overlay. Prints each command it runs, the nodes' addresses, the path and
+# network and are authorized and named; then `python3 -m http.server` on alice
+# and curl on bob (fetching by name, alice.demo.weft), both unmodified under
+# `weft run`, move a file over the encrypted overlay. Prints each command it runs, the nodes' addresses, the path and
 # latency between them, and whether the file arrived byte-exact; stops
 # everything it started (SIGTERM by pid) and exits non-zero if any step failed.
 set -euo pipefail
@@ -140,8 +140,9 @@ start controller "token-file " weftd --controller --state "$D/controller" --list
 WEFT_API=http://127.0.0.1:$(field "$D/controller.out" admin-port)
 export WEFT_API WEFT_TOKEN_FILE=$D/controller/admin.token
 echo "   admin API $WEFT_API (WEFT_API and WEFT_TOKEN_FILE are set for the weft commands)"
-show weft network create demo --pool 10.147.17.0/24
-net=$(weft network create demo --pool 10.147.17.0/24) || fail "weft network create failed"
+show weft network create demo --pool 10.147.17.0/24 --domain demo.weft
+net=$(weft network create demo --pool 10.147.17.0/24 --domain demo.weft) ||
+  fail "weft network create failed"
 echo "   network $net"
 
 echo "== two nodes (weftd: the node service), each with its own state directory"
@@ -157,6 +158,7 @@ for n in alice bob; do
 done
 for n in alice bob; do
   run weft member authorize "$net" "${addr[$n]}"
+  run weft member set "$net" "${addr[$n]}" --name "$n"
 done
 
 # The controller pushes the config to a member it has just authorized; wait for
@@ -182,7 +184,8 @@ mkdir "$D/www"
 head -c $((8 << 20)) /dev/urandom >"$D/www/file.bin"
 start http "Serving HTTP on " weft run --state "$D/alice" -- "$python" -m http.server 8000 \
   --bind "${ip4[alice]}" --directory "$D/www"
-url=http://${ip4[alice]}:8000/file.bin
+# By name: the intercept resolves alice.demo.weft (docs/intercept.md "Names").
+url=http://alice.demo.weft:8000/file.bin
 t0=$(date +%s%N)
 run weft run --state "$D/bob" -- curl -sS --fail -o "$D/fetched.bin" "$url"
 t1=$(date +%s%N)
