@@ -248,15 +248,7 @@ Result<void> NodeRuntime::join(NetworkId network, JoinOptions options) {
   }
   if (wire_) {
     if (auto r = wire_->join(network); !r) {
-      std::unique_ptr<tap::KernelLink> gone;
-      {
-        std::lock_guard lock(ports_mutex_);
-        kernel_networks_.erase(network);
-        if (auto it = kernel_links_.find(network); it != kernel_links_.end()) {
-          gone = std::move(it->second);
-          kernel_links_.erase(it);
-        }
-      }
+      take_kernel_link(network);  // the device goes at once
       (void)save_networks(networks_);
       return r.error();
     }
@@ -275,14 +267,18 @@ Result<void> NodeRuntime::leave(NetworkId network) {
   if (wire_) (void)wire_->leave(network);  // not_found: it was never rejoined; nothing to undo
   // A device not taken by a port yet goes now; a port's goes with the port
   // when the I/O thread sees network_left.
-  std::unique_ptr<tap::KernelLink> gone;
+  take_kernel_link(network);
+  return {};
+}
+
+std::unique_ptr<tap::KernelLink> NodeRuntime::take_kernel_link(NetworkId network) {
   std::lock_guard lock(ports_mutex_);
   kernel_networks_.erase(network);
-  if (auto it = kernel_links_.find(network); it != kernel_links_.end()) {
-    gone = std::move(it->second);
-    kernel_links_.erase(it);
-  }
-  return {};
+  auto it = kernel_links_.find(network);
+  if (it == kernel_links_.end()) return nullptr;
+  auto link = std::move(it->second);
+  kernel_links_.erase(it);
+  return link;
 }
 
 std::vector<NetworkId> NodeRuntime::networks() const {

@@ -173,6 +173,9 @@ class NodeRuntime final : private WireNodeObserver {
   void on_network_frames(NetworkId network, std::span<const ByteSpan> frames) override;
   void on_event(const node::NodeEvent& event) override;
   void on_name_answer(const wire::NameAnswer& answer) override;
+  // Forgets `network`'s kernel mode and returns its device not yet taken by a
+  // port, if any: dropped by the caller, outside ports_mutex_, it goes away.
+  std::unique_ptr<tap::KernelLink> take_kernel_link(NetworkId network);
   NetworkPort* port_for(NetworkId network);  // the I/O thread's; opens it on first use
   friend class NetworkCapture;
   void detach_capture(NetworkId network, tap::CaptureQueue& queue);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "integration/child_process.hpp"
+#include "integration/intercept_world.hpp"
 #include "integration/lab.hpp"
 
 namespace weft::integration {
@@ -61,38 +62,6 @@ std::string shell(const std::string& cmd) {
 
 bool have_tshark() { return std::system("command -v tshark >/dev/null 2>&1") == 0; }
 
-std::vector<std::string> sanitizer_env() {
-#ifdef WEFT_SANITIZER_RUNTIME
-  return {"LD_PRELOAD=" WEFT_SANITIZER_RUNTIME, "ASAN_OPTIONS=detect_leaks=0"};
-#else
-  return {};
-#endif
-}
-
-struct Daemon {
-  std::unique_ptr<ChildProcess> process;
-  std::string state;
-  std::string address;
-  std::string ip4;
-
-  [[nodiscard]] std::vector<std::string> cli(std::vector<std::string> args) const {
-    std::vector<std::string> argv{WEFT_CLI_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--state", state});
-    return argv;
-  }
-  [[nodiscard]] std::vector<std::string> run(std::vector<std::string> program) const {
-    std::vector<std::string> p;
-    if (const auto env = sanitizer_env(); !env.empty()) {
-      p.emplace_back("/usr/bin/env");
-      p.insert(p.end(), env.begin(), env.end());
-    }
-    p.insert(p.end(), {WEFT_CLI_PATH, "run", "--state", state, "--"});
-    p.insert(p.end(), program.begin(), program.end());
-    return p;
-  }
-};
-
 class CaptureTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -115,34 +84,7 @@ class CaptureTest : public ::testing::Test {
         << "the lab did not come up";
   }
 
-  static Daemon start(const std::string& name) {
-    Daemon d;
-    d.state = lab_->dir() + "/" + name;
-    d.process = ChildProcess::spawn({WEFT_WEFTD_PATH, "--state", d.state, "--use-root",
-                                     lab_->root_line(), "--listen", "127.0.0.1:0"},
-                                    ChildProcess::Ending::terminate);
-    if (!d.process) return d;
-    const auto node = words(d.process->expect_line("node "));
-    if (node.size() != 2 || node[1].size() < 10) return d;
-    d.address = node[1].substr(0, 10);
-    if (d.process->expect_line("intercept ").empty()) return d;
-    if (lab_->cli({"member", "authorize", net_, d.address}).find("authorized") ==
-        std::string::npos)
-      return d;
-    if (run(d.cli({"join", net_})).code != 0) return d;
-    for (int i = 0; i < 400 && d.ip4.empty(); ++i) {
-      const auto j = nlohmann::json::parse(run(d.cli({"networks", "--json"})).out, nullptr, false);
-      if (!j.is_discarded()) {
-        for (const auto& n : j.value("networks", nlohmann::json::array()))
-          for (const auto& a : n.value("addresses", nlohmann::json::array())) {
-            const auto s = a.get<std::string>();
-            if (s.find(':') == std::string::npos) d.ip4 = s.substr(0, s.find('/'));
-          }
-      }
-      if (d.ip4.empty()) std::this_thread::sleep_for(50ms);
-    }
-    return d;
-  }
+  static Daemon start(const std::string& name) { return start_member(*lab_, net_, name); }
 
   // A TCP connection from b to a's virtual address carrying `message`: a
   // listener under `weft run` on a, a client (retrying until the listener is

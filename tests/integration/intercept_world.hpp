@@ -58,7 +58,7 @@ struct Daemon {
   std::unique_ptr<ChildProcess> process;
   std::string state;
   std::string address;  // the node's 10-hex-digit address
-  std::string name;     // its DNS name on the lab network: "<name>.lab.weft"
+  std::string name;     // its DNS name on the lab network ("a.lab.weft")
   std::string ip4;      // on the lab network
   std::string ip6;
 
@@ -87,6 +87,55 @@ struct Daemon {
   }
 };
 
+// What `weft networks --json` says the daemon's addresses are (the last of each family).
+inline void read_addresses(Daemon& d) {
+  const auto r = run_command(d.cli({"networks", "--json"}));
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (j.is_discarded()) return;
+  for (const auto& n : j.value("networks", nlohmann::json::array())) {
+    for (const auto& a : n.value("addresses", nlohmann::json::array())) {
+      const auto s = a.get<std::string>();
+      const auto addr = s.substr(0, s.find('/'));
+      (addr.find(':') == std::string::npos ? d.ip4 : d.ip6) = addr;
+    }
+  }
+}
+
+// A weftd node service on `lab`'s network `net`: started (state in the lab's
+// directory under `name`), authorized, named `name` (its DNS name then
+// "name.domain", or the bare name on a network without a domain), joined
+// with `join_args` (e.g. {"--tap", "weftk0"}), with its IPv4 and IPv6
+// addresses. A step that fails leaves ip4 empty.
+inline Daemon start_member(const Lab& lab, const std::string& net, const std::string& name,
+                           const std::string& domain = {},
+                           const std::vector<std::string>& join_args = {}) {
+  using namespace std::chrono_literals;
+  Daemon d;
+  d.state = lab.dir() + "/" + name;
+  d.process = ChildProcess::spawn({WEFT_WEFTD_PATH, "--state", d.state, "--use-root",
+                                   lab.root_line(), "--listen", "127.0.0.1:0"},
+                                  ChildProcess::Ending::terminate);
+  if (!d.process) return d;
+  const auto node = words(d.process->expect_line("node "));
+  if (node.size() != 2 || node[1].size() < 10) return d;
+  d.address = node[1].substr(0, 10);
+  if (d.process->expect_line("intercept ").empty()) return d;
+  if (lab.cli({"member", "authorize", net, d.address}).find("authorized") == std::string::npos)
+    return d;
+  if (lab.cli({"member", "set", net, d.address, "--name", name}).empty()) return d;
+  d.name = domain.empty() ? name : name + "." + domain;
+  std::vector<std::string> join{"join", net};
+  join.insert(join.end(), join_args.begin(), join_args.end());
+  if (run_command(d.cli(join)).exit_code != 0) return d;
+  // The controller answers within milliseconds; allow for a loaded machine. Both
+  // families come in the same config.
+  for (int i = 0; i < 400 && (d.ip4.empty() || d.ip6.empty()); ++i) {
+    read_addresses(d);
+    if (d.ip4.empty() || d.ip6.empty()) std::this_thread::sleep_for(50ms);
+  }
+  return d;
+}
+
 // The lab: a root, a controller, a network (10.9.0.0/24, domain lab.weft) and
 // two member daemons, "a" and "b", with addresses and names.
 class World {
@@ -114,39 +163,9 @@ class World {
     return lab_.cli({"member", "authorize", net_, address}).find("authorized") != std::string::npos;
   }
 
-  // A daemon on the lab network, authorized, with its addresses.
+  // A daemon on the lab network, authorized, named, with its addresses.
   Daemon start(const std::string& name) {
-    using namespace std::chrono_literals;
-    Daemon d;
-    d.state = lab_.dir() + "/" + name;
-    d.process = ChildProcess::spawn({WEFT_WEFTD_PATH, "--state", d.state, "--use-root",
-                                     lab_.root_line(), "--listen", "127.0.0.1:0"},
-                                    ChildProcess::Ending::terminate);
-    if (!d.process) return d;
-    const auto node = words(d.process->expect_line("node "));
-    if (node.size() != 2 || node[1].size() < 10) return d;
-    d.address = node[1].substr(0, 10);
-    if (d.process->expect_line("intercept ").empty()) return d;
-    if (!authorize(d.address)) return d;
-    if (lab_.cli({"member", "set", net_, d.address, "--name", name}).empty()) return d;
-    d.name = name + "." + std::string(kDomain);
-    if (run_command(d.cli({"join", net_})).exit_code != 0) return d;
-    // The controller answers within milliseconds; allow for a loaded machine.
-    for (int i = 0; i < 400 && d.ip4.empty(); ++i) {
-      const auto r = run_command(d.cli({"networks", "--json"}));
-      const auto j = nlohmann::json::parse(r.out, nullptr, false);
-      if (!j.is_discarded()) {
-        for (const auto& n : j.value("networks", nlohmann::json::array())) {
-          for (const auto& a : n.value("addresses", nlohmann::json::array())) {
-            const auto s = a.get<std::string>();
-            const auto addr = s.substr(0, s.find('/'));
-            (addr.find(':') == std::string::npos ? d.ip4 : d.ip6) = addr;
-          }
-        }
-      }
-      if (d.ip4.empty()) std::this_thread::sleep_for(50ms);
-    }
-    return d;
+    return start_member(lab_, net_, name, std::string(kDomain));
   }
 
  private:

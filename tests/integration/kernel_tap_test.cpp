@@ -71,20 +71,6 @@ bool device_becomes(const char* name, bool present) {
   return false;
 }
 
-// The addresses `weft networks --json` shows for the daemon's network.
-void read_addresses(Daemon& d) {
-  const auto r = run_command(d.cli({"networks", "--json"}));
-  const auto j = nlohmann::json::parse(r.out, nullptr, false);
-  if (j.is_discarded()) return;
-  for (const auto& n : j.value("networks", nlohmann::json::array())) {
-    for (const auto& a : n.value("addresses", nlohmann::json::array())) {
-      const auto s = a.get<std::string>();
-      const auto addr = s.substr(0, s.find('/'));
-      (addr.find(':') == std::string::npos ? d.ip4 : d.ip6) = addr;
-    }
-  }
-}
-
 // A root, a controller, a network (10.9.0.0/24 and its IPv6 addresses), a
 // kernel TAP member and a user-space member.
 class KernelWorld {
@@ -105,27 +91,7 @@ class KernelWorld {
 
   // A node daemon, authorized, joined with `join_args`, with its addresses.
   Daemon start(const std::string& name, const std::vector<std::string>& join_args) {
-    Daemon d;
-    d.state = lab_.dir() + "/" + name;
-    d.process = ChildProcess::spawn({WEFT_WEFTD_PATH, "--state", d.state, "--use-root",
-                                     lab_.root_line(), "--listen", "127.0.0.1:0"},
-                                    ChildProcess::Ending::terminate);
-    if (!d.process) return d;
-    const auto node = words(d.process->expect_line("node "));
-    if (node.size() != 2 || node[1].size() < 10) return d;
-    d.address = node[1].substr(0, 10);
-    if (d.process->expect_line("intercept ").empty()) return d;
-    if (lab_.cli({"member", "authorize", net_, d.address}).find("authorized") == std::string::npos)
-      return d;
-    std::vector<std::string> join{"join", net_};
-    join.insert(join.end(), join_args.begin(), join_args.end());
-    if (run_command(d.cli(join)).exit_code != 0) return d;
-    // Both families: the IPv6 address comes in the same config as the IPv4 one.
-    for (int i = 0; i < 400 && (d.ip4.empty() || d.ip6.empty()); ++i) {
-      read_addresses(d);
-      if (d.ip4.empty() || d.ip6.empty()) std::this_thread::sleep_for(50ms);
-    }
-    return d;
+    return start_member(lab_, net_, name, {}, join_args);
   }
 
  private:
