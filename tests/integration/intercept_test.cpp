@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "integration/child_process.hpp"
+#include "integration/files.hpp"
 #include "integration/intercept_world.hpp"
 #include "integration/program_runner.hpp"
 #include "integration/socket_program_checks.hpp"
@@ -41,26 +42,6 @@ using namespace std::chrono_literals;
 const std::string kPython = WEFT_PYTHON3;
 
 bool installed(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const std::string& path, const Bytes& data) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
-
-Bytes to_bytes(std::string_view s) {
-  Bytes b(s.size());
-  std::memcpy(b.data(), s.data(), s.size());
-  return b;
-}
-
-std::string as_string(const Bytes& b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
 
 // A program's whole run: its stdout and exit code.
 ProgramRun run_to_end(const std::vector<std::string>& argv) {

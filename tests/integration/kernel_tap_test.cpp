@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "integration/child_process.hpp"
+#include "integration/files.hpp"
 #include "integration/intercept_world.hpp"
 #include "integration/lab.hpp"
 #include "osdep/linux_tap.hpp"
@@ -45,20 +46,6 @@ using namespace std::chrono_literals;
 
 const std::string kPython = WEFT_PYTHON3;
 constexpr const char* kDevice = "weftk0";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const std::string& path, const Bytes& data) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
-
-std::string as_string(const Bytes& b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
 
 bool device_exists(const char* name) { return if_nametoindex(name) != 0; }
 
