@@ -14,10 +14,7 @@ namespace weft::cli {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& message) {
-  std::fprintf(stderr, "weft: %s\n", message.c_str());
-  throw CLI::RuntimeError(static_cast<int>(ExitCode::failure));
-}
+[[noreturn]] void fail(std::string_view message) { cli::fail(ExitCode::failure, message); }
 
 std::string trim(const std::string& s) {
   const auto first = s.find_first_not_of(" \t\r\n");

@@ -34,11 +34,6 @@ struct Options {
   double duration{0};
 };
 
-[[noreturn]] void fail(ExitCode code, const std::string& message) {
-  std::fprintf(stderr, "weft: %s\n", message.c_str());
-  throw CLI::RuntimeError(static_cast<int>(code));
-}
-
 // SIGINT and SIGTERM become readable on an fd while the capture runs, so the
 // wait below is one poll on the daemon's socket, the signals and the deadline.
 class SignalFd {

@@ -20,11 +20,6 @@ namespace {
 // Replies are small; a daemon that sends more than this in one line is broken.
 constexpr std::size_t kMaxReply = 16u << 20;
 
-[[noreturn]] void fail(ExitCode code, const std::string& message) {
-  std::fprintf(stderr, "weft: %s\n", message.c_str());
-  throw CLI::RuntimeError(static_cast<int>(code));
-}
-
 std::string start_hint(const ControlOptions& o) {
   if (!o.state.empty()) return fmt::format("start it with `weftd --state {}`", o.state);
   if (const char* env = std::getenv("WEFT_STATE"); env != nullptr && *env != '\0')

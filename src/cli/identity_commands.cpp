@@ -17,11 +17,6 @@ namespace weft::cli {
 
 namespace {
 
-[[noreturn]] void fail(ExitCode code, const std::string& message) {
-  std::fprintf(stderr, "weft: %s\n", message.c_str());
-  throw CLI::RuntimeError(static_cast<int>(code));
-}
-
 std::string file_error(const std::string& path, Error e) {
   switch (e) {
     case Error::insecure_permissions:

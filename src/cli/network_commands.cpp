@@ -9,14 +9,13 @@
 #include <vector>
 
 #include "cli/admin_client.hpp"
+#include "cli/json_output.hpp"
 
 namespace weft::cli {
 
 namespace {
 
 using nlohmann::json;
-
-void print_json(const json& j) { std::printf("%s\n", j.dump(2).c_str()); }
 
 std::string str(const json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string{};

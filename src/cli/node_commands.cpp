@@ -8,14 +8,13 @@
 #include <string>
 
 #include "cli/control_client.hpp"
+#include "cli/json_output.hpp"
 
 namespace weft::cli {
 
 namespace {
 
 using nlohmann::json;
-
-void print_json(const json& j) { std::printf("%s\n", j.dump(2).c_str()); }
 
 std::string text(const json& j, const char* key, const char* absent = "-") {
   const auto it = j.find(key);

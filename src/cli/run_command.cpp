@@ -32,9 +32,8 @@ struct RunOptions {
   std::vector<std::string> command;
 };
 
-[[noreturn]] void fail(ExitCode code, const std::string& message) {
-  fmt::print(stderr, "weft run: {}\n", message);
-  throw CLI::RuntimeError(static_cast<int>(code));
+[[noreturn]] void run_failed(ExitCode code, std::string_view message) {
+  cli::fail(code, message, "weft run");
 }
 
 // The library next to this build's weft, else where `cmake --install` put it;
@@ -45,25 +44,25 @@ std::string preload_path() {
     std::error_code ec;
     if (std::filesystem::exists(candidate, ec)) return candidate;
   }
-  fail(ExitCode::failure,
+  run_failed(ExitCode::failure,
        fmt::format("libweft-preload.so is neither at {} nor at {}; set WEFT_PRELOAD to its path",
                    WEFT_PRELOAD_BUILD_PATH, WEFT_PRELOAD_INSTALL_PATH));
 }
 
 std::string intercept_socket(const ControlOptions& options) {
   const std::string control = ControlClient::socket_path(options);
-  if (control.empty()) fail(ExitCode::usage, "no state directory: pass --state DIR");
+  if (control.empty()) run_failed(ExitCode::usage, "no state directory: pass --state DIR");
   return (std::filesystem::path(control).parent_path() / "intercept.sock").string();
 }
 
 void check_reachable(const std::string& path) {
   sockaddr_un sun{};
   sun.sun_family = AF_UNIX;
-  if (path.size() >= sizeof sun.sun_path) fail(ExitCode::usage, "socket path too long: " + path);
+  if (path.size() >= sizeof sun.sun_path) run_failed(ExitCode::usage, "socket path too long: " + path);
   std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
   osdep::UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!fd || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sun), sizeof sun) != 0) {
-    fail(ExitCode::no_daemon,
+    run_failed(ExitCode::no_daemon,
          fmt::format("no weftd serves programs at {} ({}); start it with: weftd --state DIR", path,
                      std::strerror(errno)));
   }
@@ -104,14 +103,14 @@ void warn_if_static(const std::string& program) {
 }
 
 void run(const RunOptions& o) {
-  if (o.command.empty()) fail(ExitCode::usage, "nothing to run: weft run -- PROGRAM ARGS...");
+  if (o.command.empty()) run_failed(ExitCode::usage, "nothing to run: weft run -- PROGRAM ARGS...");
   if (o.wildcard != "virtual" && o.wildcard != "kernel" && o.wildcard != "both")
-    fail(ExitCode::usage, "--wildcard is virtual, kernel or both");
+    run_failed(ExitCode::usage, "--wildcard is virtual, kernel or both");
   std::vector<std::string> ids;
   for (const auto& n : o.networks) {
     auto id = NetworkId::parse(n);
     if (!id)
-      fail(ExitCode::usage, fmt::format("--network {}: not a network id (16 hex digits)", n));
+      run_failed(ExitCode::usage, fmt::format("--network {}: not a network id (16 hex digits)", n));
     ids.push_back(id->to_string());
   }
   const std::string socket = intercept_socket(o.control);
