@@ -18,13 +18,17 @@
  * Threads: any thread may make any call; a call blocked on a descriptor that
  * another thread closes fails with EBADF.
  *
- * Sockets are single-family: an AF_INET6 socket speaks IPv6 only (as Linux with
- * IPV6_V6ONLY 1; the option itself is not offered). Connecting or sending to an
- * IPv4-mapped address (\::ffff:a.b.c.d) fails at once with ENETUNREACH. An address
- * of the other family gets Linux's answer for an IPv6-only socket: EAFNOSUPPORT
- * on an AF_INET socket; on an AF_INET6 socket, sendto fails with ENETUNREACH,
- * UDP connect with EAFNOSUPPORT, and bind and TCP connect with EINVAL when the
- * length is shorter than a sockaddr_in6 (else EAFNOSUPPORT).
+ * AF_INET6 sockets are dual-stack, as on Linux: IPV6_V6ONLY (level IPPROTO_IPV6)
+ * is 0 unless set to 1 before bind (EINVAL after). IPv4 goes through IPv4-mapped
+ * addresses (\::ffff:a.b.c.d) in connect, bind, sendto; a socket bound to \:: takes
+ * both families and reports IPv4 peers as mapped; an unbound UDP socket that sends
+ * to a mapped address is bound to both. With IPV6_V6ONLY 1, or once bound to an
+ * IPv6 address, a mapped address is ENETUNREACH (bind: EINVAL). A sockaddr_in
+ * given to an AF_INET6 socket (or a sockaddr_in6 to an AF_INET one) gets Linux's
+ * answer for an IPv6-only socket: EAFNOSUPPORT on an AF_INET socket; on an
+ * AF_INET6 socket, sendto fails with ENETUNREACH, UDP connect with EAFNOSUPPORT,
+ * and bind and TCP connect with EINVAL when the length is shorter than a
+ * sockaddr_in6 (else EAFNOSUPPORT).
  * A connected UDP socket learns of an ICMP port unreachable as Linux's does: the
  * next recv or send fails once with ECONNREFUSED (also SO_ERROR, POLLERR).
  * listen(backlog): the accept queue holds backlog + 1 connections, as on Linux;

@@ -68,20 +68,29 @@ int to_addrinfo(const wire::ResolveAnswer& answer, const char* service, const ad
   addrinfo* head = nullptr;
   addrinfo** tail = &head;
   int error = EAI_NONAME;
-  for_each_address(answer, family, [&](const wire::SocketAddress& a) {
+  // Appends the entries of one address; `mapped`: an IPv4 address as ::ffff:a.b.c.d.
+  auto add = [&](const wire::SocketAddress& a, bool mapped) {
     std::array<char, INET6_ADDRSTRLEN> text{};
     if (inet_ntop(a.ipv6 ? AF_INET6 : AF_INET, a.bytes.data(), text.data(), text.size()) == nullptr)
       return;
-    numeric.ai_family = a.ipv6 ? AF_INET6 : AF_INET;
+    const std::string literal = mapped ? "::ffff:" + std::string(text.data()) : text.data();
+    numeric.ai_family = a.ipv6 || mapped ? AF_INET6 : AF_INET;
     addrinfo* list = nullptr;
-    const int r = real::getaddrinfo(text.data(), service, &numeric, &list);
+    const int r = real::getaddrinfo(literal.c_str(), service, &numeric, &list);
     if (r != 0) {
       error = r;  // e.g. EAI_SERVICE: the same for every address
       return;
     }
     *tail = list;
     while (*tail != nullptr) tail = &(*tail)->ai_next;
-  });
+  };
+  for_each_address(answer, family, [&](const wire::SocketAddress& a) { add(a, false); });
+  // AI_V4MAPPED on an AF_INET6 query: the IPv4 addresses as mapped ones when
+  // there is no IPv6 address (AI_ALL: after the IPv6 ones), which a dual-stack
+  // IPv6 socket reaches over IPv4.
+  const int flags = hints != nullptr ? hints->ai_flags : 0;
+  if (family == AF_INET6 && (flags & AI_V4MAPPED) != 0 && (head == nullptr || (flags & AI_ALL) != 0))
+    for_each_address(answer, AF_INET, [&](const wire::SocketAddress& a) { add(a, true); });
   if (head == nullptr) return error;
   if (hints != nullptr && (hints->ai_flags & AI_CANONNAME) != 0) {
     // The C library frees ai_canonname with free() in freeaddrinfo.

@@ -21,8 +21,9 @@ bool may_be_virtual(std::string_view name);
 // getaddrinfo from each address (so the service, socket types and flags are
 // handled as always, and freeaddrinfo frees it): IPv4 before IPv6 (the
 // default address selection puts IPv4 above ULAs), IPv6 only for an AF_INET6
-// query (virtual IPv6 sockets are IPv6-only: a mapped IPv4 address would
-// not connect), the canonical name on the first entry with AI_CANONNAME.
+// query unless AI_V4MAPPED asks for mapped IPv4 (when there is no IPv6
+// address, or also with AI_ALL), the canonical name on the first entry with
+// AI_CANONNAME.
 // Returns 0 or an EAI_* code (EAI_NONAME: no address of the family asked).
 int to_addrinfo(const wire::ResolveAnswer& answer, const char* service, const addrinfo* hints,
                 addrinfo** res);

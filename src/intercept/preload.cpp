@@ -176,6 +176,9 @@ std::uint32_t kernel_options(int fd, SocketType type) {
   if (on(SOL_SOCKET, SO_REUSEADDR)) bits |= wire::kOptReuseAddr;
   if (on(SOL_SOCKET, SO_KEEPALIVE)) bits |= wire::kOptKeepAlive;
   if (type == SocketType::stream && on(IPPROTO_TCP, TCP_NODELAY)) bits |= wire::kOptNoDelay;
+  // The kernel socket's answer is the program's choice or the system default
+  // (net.ipv6.bindv6only); an IPv4 socket has no such option.
+  if (on(IPPROTO_IPV6, IPV6_V6ONLY)) bits |= wire::kOptV6Only;
   return bits;
 }
 
@@ -320,6 +323,7 @@ bool forwarded_option(const VirtualSocket& v, int level, int name) {
   if (level == IPPROTO_TCP)
     return v.kind != Kind::datagram && (name == TCP_NODELAY || name == TCP_KEEPIDLE ||
                                         name == TCP_KEEPINTVL || name == TCP_KEEPCNT);
+  if (level == IPPROTO_IPV6) return v.ipv6 && name == IPV6_V6ONLY;
   return false;
 }
 
@@ -551,7 +555,6 @@ WEFT_EXPORT int getsockopt(int fd, int level, int name, void* value, socklen_t* 
       default: break;
     }
   }
-  if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY && v->ipv6) return write_int(value, len, 1);
   if (!forwarded_option(*v, level, name)) return real::getsockopt(fd, level, name, value, len);
   int out = 0;
   if (option_call(fd, *v, InterceptOp::get_option, level, name, 0, &out) != 0) return -1;
@@ -563,13 +566,6 @@ WEFT_EXPORT int setsockopt(int fd, int level, int name, const void* value, sockl
                ? FdRegistry::instance().get(fd)
                : std::nullopt;
   if (!v) return real::setsockopt(fd, level, name, value, len);
-  if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY && v->ipv6) {
-    // Virtual IPv6 sockets are IPv6-only (docs/intercept.md); asking for that is fine.
-    int on = 0;
-    if (value == nullptr || len < sizeof on) return fail(EINVAL);
-    std::memcpy(&on, value, sizeof on);
-    return on != 0 ? 0 : fail(EOPNOTSUPP);
-  }
   if (!forwarded_option(*v, level, name)) return real::setsockopt(fd, level, name, value, len);
   int on = 0;
   if (value == nullptr || len < sizeof on) return fail(EINVAL);

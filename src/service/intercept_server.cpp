@@ -146,11 +146,16 @@ std::optional<stack::Option> option_of(int level, int name) {
       default: return std::nullopt;
     }
   }
+  if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY) return stack::Option::v6_only;
   return std::nullopt;
 }
 
 Result<void> apply_options(stack::Socket& s, std::uint32_t options) {
   if ((options & wire::kOptReuseAddr) != 0) WEFT_TRY(s.set_option(stack::Option::reuse_addr, 1));
+  // An IPv6 program socket bound or connected to an IPv4-mapped address has an
+  // IPv4 stack socket, to which the option means nothing.
+  if ((options & wire::kOptV6Only) != 0 && s.family() == stack::Family::v6)
+    WEFT_TRY(s.set_option(stack::Option::v6_only, 1));
   if (s.transport() == stack::Transport::tcp) {
     if ((options & wire::kOptNoDelay) != 0) WEFT_TRY(s.set_option(stack::Option::no_delay, 1));
     if ((options & wire::kOptKeepAlive) != 0) WEFT_TRY(s.set_option(stack::Option::keep_alive, 1));
@@ -933,6 +938,11 @@ void InterceptServer::do_option(Client& c, const InterceptRequest& q, ino_t ino)
     if (q.op == InterceptOp::set_option) stream->nodelay = q.value != 0;
     r.value = stream->nodelay ? 1 : 0;
     return reply(c, r);
+  }
+  if (*option == stack::Option::v6_only && sock->family() == stack::Family::v4) {
+    // The program's IPv6 socket speaks IPv4 (a mapped address): not v6-only, and
+    // as every socket here has an address, too late to change (Linux: EINVAL).
+    return reply(c, q.op == InterceptOp::set_option ? error_reply(EINVAL) : InterceptReply{});
   }
   if (q.op == InterceptOp::set_option) {
     if (auto r = sock->set_option(*option, q.value); !r) return reply(c, error_reply(r.error()));

@@ -120,9 +120,9 @@ timeval to_timeval(std::optional<SocketTable::Millis> t) {
   return tv;
 }
 
-// An address of the other family than the socket's, as Linux answers it. Weft's
-// IPv6 sockets are IPv6-only, like a Linux IPv6 socket bound to an IPv6 address
-// (which Linux makes IPv6-only whatever IPV6_V6ONLY says):
+// An address of the other family than the socket's (a sockaddr_in given to an
+// IPv6 socket; IPv4 reaches a dual-stack one as an IPv4-mapped sockaddr_in6), as
+// Linux answers it for an IPv6-only socket or one bound to an IPv6 address:
 //                     IPv4 socket     IPv6 socket given a sockaddr_in
 //   bind, TCP connect  EAFNOSUPPORT    EINVAL if shorter than sockaddr_in6 (the
 //                                      length is checked first), else EAFNOSUPPORT
@@ -469,6 +469,11 @@ Result<void> SocketTable::setsockopt(int fd, int level, int name, const void* va
       default: return Error::unsupported;
     }
   }
+  if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY) {
+    auto v = read_int(value, len);
+    if (!v) return v.error();
+    return s.set_option(stack::Option::v6_only, *v);
+  }
   return Error::unsupported;
 }
 
@@ -524,6 +529,7 @@ Result<void> SocketTable::getsockopt(int fd, int level, int name, void* value, s
       default: return Error::unsupported;
     }
   }
+  if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY) return int_option(stack::Option::v6_only);
   return Error::unsupported;
 }
 

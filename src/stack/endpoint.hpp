@@ -38,6 +38,17 @@ struct IpAddress {
       if (bytes[i] != std::byte{0}) return false;
     return bytes[10] == std::byte{0xff} && bytes[11] == std::byte{0xff};
   }
+  // The IPv4 address of an IPv4-mapped one (is_v4_mapped()).
+  [[nodiscard]] IpAddress unmapped() const noexcept {
+    return v4(std::span<const std::byte, 16>(bytes).subspan<12, 4>());
+  }
+  // An IPv4 address as an IPv6 socket shows it: ::ffff:a.b.c.d.
+  [[nodiscard]] IpAddress mapped() const noexcept {
+    IpAddress a{Family::v6, {}};
+    a.bytes[10] = a.bytes[11] = std::byte{0xff};
+    for (std::size_t i = 0; i < 4; ++i) a.bytes[12 + i] = bytes[i];
+    return a;
+  }
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
 };
 

@@ -33,6 +33,8 @@ enum class Option : std::uint8_t {
   recv_buffer,      // bytes; a stack may clamp it (get reports the value in force)
   send_buffer,      // bytes; same
   send_queued,      // read-only: bytes sent but not yet acknowledged, or not yet sent
+  v6_only,          // bool (IPV6_V6ONLY), IPv6 sockets, before bind; 0 by default as
+                    // on Linux: the socket speaks IPv4 too, as IPv4-mapped addresses
 };
 
 // One socket of a stack. Every call is NON-BLOCKING: where a BSD socket would wait,
@@ -57,8 +59,9 @@ class Socket {
   virtual Result<std::unique_ptr<Socket>> accept(Endpoint* peer) = 0;
   // TCP: Error::in_progress while the handshake runs (already_in_progress if
   // called again meanwhile); the outcome shows as writable (connected) or error
-  // (take_error()). UDP: sets the default peer. Sockets are single-family: an
-  // IPv4-mapped address on an IPv6 socket is network_unreachable.
+  // (take_error()). UDP: sets the default peer. An IPv4-mapped address on an
+  // IPv6 socket is IPv4 unless the socket is v6_only or bound to an IPv6
+  // address (then network_unreachable).
   virtual Result<void> connect(const Endpoint& remote) = 0;
 
   // Stream bytes (TCP) or one datagram to the connected peer (UDP).

@@ -59,7 +59,8 @@ enum class SocketType : std::uint8_t { stream = 1, datagram = 2 };
 inline constexpr std::uint32_t kOptReuseAddr = 1u << 0;
 inline constexpr std::uint32_t kOptNoDelay = 1u << 1;
 inline constexpr std::uint32_t kOptKeepAlive = 1u << 2;
-inline constexpr std::uint32_t kOptAll = kOptReuseAddr | kOptNoDelay | kOptKeepAlive;
+inline constexpr std::uint32_t kOptV6Only = 1u << 3;  // IPV6_V6ONLY on an IPv6 socket
+inline constexpr std::uint32_t kOptAll = kOptReuseAddr | kOptNoDelay | kOptKeepAlive | kOptV6Only;
 
 // Request (64 bytes):
 //   0  1  version   1

@@ -83,33 +83,6 @@ TEST_P(Descriptor, UnknownOptionIsRefused) {
                     per_backend(ENOPROTOOPT, EOPNOTSUPP));
 }
 
-TEST_P(Descriptor, Ipv4MappedAddressOnAnIpv6Socket) {
-  int fd = open(SOCK_STREAM, AF_INET6);
-  auto to =
-      SockAddr::make(std::string("::ffff:") + api().peer(AF_INET), peer().port("echo", AF_INET));
-  set_timeout(fd, SO_SNDTIMEO, 300);
-  // D19 (docs/conformance.md): Linux IPv6 sockets are dual-stack by default
-  // (IPV6_V6ONLY 0) and reach IPv4 through mapped addresses. Weft's sockets are
-  // single-family (weft.h) and refuse a mapped address at once with ENETUNREACH,
-  // as Linux does with IPV6_V6ONLY 1 (before the fix the connect hung until
-  // SO_SNDTIMEO).
-  if (!weft()) {
-    EXPECT_EQ(api().connect(fd, to.get(), to.len), 0) << err();
-  } else {
-    EXPECT_FAILS_WITH(api().connect(fd, to.get(), to.len), ENETUNREACH);
-  }
-}
-
-TEST_P(Descriptor, DISABLED_Ipv4MappedAddressOnAnIpv6SocketAsOnLinux) {
-  // The kernel's default (dual-stack), a feature Weft does not have yet:
-  // docs/conformance.md D19.
-  int fd = open(SOCK_STREAM, AF_INET6);
-  auto to =
-      SockAddr::make(std::string("::ffff:") + api().peer(AF_INET), peer().port("echo", AF_INET));
-  set_timeout(fd, SO_SNDTIMEO, 300);
-  EXPECT_EQ(api().connect(fd, to.get(), to.len), 0) << err();
-}
-
 }  // namespace
 
 CONFORMANCE_INSTANTIATE_V4(Descriptor);

@@ -244,7 +244,7 @@ TEST_P(Udp, SendtoAnAddressOfTheOtherFamily) {
   const std::byte b{4};
   // An IPv6 socket bound to an IPv6 address is IPv6-only on Linux (whatever
   // IPV6_V6ONLY says), as Weft's sockets always are: an IPv4 destination is
-  // ENETUNREACH. (Unbound, Linux's would send over IPv4: D19.)
+  // ENETUNREACH. (Unbound, Linux's would send a sockaddr_in over IPv4: D19.)
   EXPECT_FAILS_WITH(api().sendto(fd, &b, 1, 0, to.get(), to.len),
                     family() == AF_INET ? EAFNOSUPPORT : ENETUNREACH);
 }

@@ -49,6 +49,9 @@ int listen_on(int family, int type, std::uint16_t port, int backlog = 1024) {
   if (fd < 0) return -1;
   int one = 1;
   weft_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // Each service listens on both families with a socket each, so the IPv6 one
+  // must be IPv6-only (dual-stack, it would hold the IPv4 port too), as on Linux.
+  if (family == AF_INET6) weft_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   auto addr = SockAddr::make(family == AF_INET ? "0.0.0.0" : "::", port);
   if (weft_bind(fd, addr.get(), addr.len) != 0) return -1;
   if (type == SOCK_STREAM && weft_listen(fd, backlog) != 0) return -1;

@@ -206,6 +206,52 @@ for _ in range(2):
   EXPECT_EQ(listener->wait_exit(), 0);
 }
 
+// An IPv6 socket bound to :: (Python's create_server with dualstack_ipv6, the
+// kernel's default made explicit) takes the other node's IPv4 and IPv6
+// connections, IPv4 ones as ::ffff:a.b.c.d; one with IPV6_V6ONLY set before
+// bind refuses IPv4, and the option reads back as each program set it.
+TEST_F(InterceptTest, DualStackListenerTakesBothFamilies) {
+  const Daemon& a = world_->a();
+  const Daemon& b = world_->b();
+  const std::string server = R"(
+import socket
+V6ONLY = (socket.IPPROTO_IPV6, socket.IPV6_V6ONLY)
+s = socket.create_server(("::", 0), family=socket.AF_INET6, dualstack_ipv6=True)
+o = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+o.setsockopt(*V6ONLY, 1)
+o.bind(("::", 0))
+o.listen(1)
+print("ports", s.getsockname()[1], s.getsockopt(*V6ONLY), o.getsockname()[1], o.getsockopt(*V6ONLY),
+      flush=True)
+for _ in range(2):
+    c, peer = s.accept()
+    c.sendall(c.recv(100) + b" from " + peer[0].encode())
+    c.close()
+)";
+  auto listener = ChildProcess::spawn(a.run({kPython, "-c", server}), ChildProcess::Ending::terminate);
+  ASSERT_TRUE(listener);
+  const auto w = words(listener->expect_line("ports "));
+  ASSERT_EQ(w.size(), 5U);
+  EXPECT_EQ(w[2], "0");  // dual-stack
+  EXPECT_EQ(w[4], "1");  // IPv6 only
+  const auto r = run_command(b.run(
+      {kPython, "-c",
+       "import socket, sys\n"
+       "for host, port, what in ((sys.argv[1], sys.argv[3], b'v4'), (sys.argv[2], sys.argv[3], b'v6'),\n"
+       "                         (sys.argv[1], sys.argv[4], b'v4 to v6-only')):\n"
+       "    try:\n"
+       "        c = socket.create_connection((host, int(port)), timeout=10)\n"
+       "        c.sendall(what)\n"
+       "        print(c.recv(100).decode())\n"
+       "    except ConnectionRefusedError:\n"
+       "        print(what.decode(), 'refused')\n",
+       a.ip4, a.ip6, w[1], w[3]}));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "v4 from ::ffff:" + b.ip4 + "\nv6 from " + b.ip6 + "\nv4 to v6-only refused\n");
+  ASSERT_TRUE(listener->exited_within(30s));
+  EXPECT_EQ(listener->wait_exit(), 0);
+}
+
 // --- names ----------------------------------------------------------------------
 
 // The lab's member names, as an unmodified program's resolver calls see them

@@ -271,15 +271,14 @@ int run(int argc, char** argv) {
     } else if (cmd == "echo-server") {
       int port = 0;
       in >> port;
-      for (const char* any : {"0.0.0.0", "::"}) {
-        auto l = weft::Listener::listen(*weft::Address::parse(any, static_cast<std::uint16_t>(port)),
-                                        64, ec);
-        if (ec) {
-          say("error listen: " + ec.message());
-          continue;
-        }
-        std::thread(serve_echo, std::move(l)).detach();
+      // One dual-stack listener serves both families.
+      auto l = weft::Listener::listen(*weft::Address::parse("::", static_cast<std::uint16_t>(port)),
+                                      64, ec);
+      if (ec) {
+        say("error listen: " + ec.message());
+        continue;
       }
+      std::thread(serve_echo, std::move(l)).detach();
       say(fmt::format("listening {}", port));
     } else if (cmd == "udp-echo-server") {
       int port = 0;

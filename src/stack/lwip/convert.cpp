@@ -30,9 +30,20 @@ IpAddress from_lwip(const ip_addr_t& a) noexcept {
 }
 
 Endpoint endpoint_of(const ip_addr_t& a, u16_t port, Family family) noexcept {
+  if (family == Family::v6 && !IP_IS_V6_VAL(a)) {
+    if (IP_IS_ANY_TYPE_VAL(a)) return Endpoint{IpAddress::any(Family::v6), port};
+    return Endpoint{from_lwip(a).mapped(), port};
+  }
   Endpoint e{from_lwip(a), port};
   e.address.family = family;
   return e;
+}
+
+ip_addr_t to_lwip_for_socket(const IpAddress& a, bool dual) noexcept {
+  if (!dual) return to_lwip(a);
+  if (a.is_v4_mapped()) return to_lwip(a.unmapped());
+  if (a.is_any()) return ip_addr_any_type;
+  return to_lwip(a);
 }
 
 Error from_err(err_t e) noexcept {

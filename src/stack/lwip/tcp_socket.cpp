@@ -22,9 +22,12 @@ constexpr std::size_t kMaxBacklog = 4096;
 // when both pcbs have SO_REUSEADDR, even against a listener, and only
 // tcp_listen refuses the second listener. Linux refuses such a bind (a listener
 // holds its port whatever the option says), so the check is made here.
+// A dual-stack listener (any-type address) holds its port in both families.
 bool listener_holds(const ip_addr_t& ip, u16_t port) noexcept {
   for (tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs; l != nullptr; l = l->next) {
-    if (l->local_port != port || IP_IS_V6_VAL(l->local_ip) != IP_IS_V6_VAL(ip)) continue;
+    const bool families_meet = IP_IS_ANY_TYPE_VAL(l->local_ip) || IP_IS_ANY_TYPE_VAL(ip) ||
+                               IP_IS_V6_VAL(l->local_ip) == IP_IS_V6_VAL(ip);
+    if (l->local_port != port || !families_meet) continue;
     if (ip_addr_isany_val(l->local_ip) || ip_addr_isany_val(ip) || ip_addr_cmp(&l->local_ip, &ip))
       return true;
   }
@@ -291,9 +294,12 @@ Result<void> TcpSocket::bind(const Endpoint& local) {
   if (state_ == State::closed) return Error::bad_handle;
   if (state_ != State::open || pcb_ == nullptr || pcb_->local_port != 0)
     return Error::invalid_argument;
-  ip_addr_t ip = to_lwip(local.address);
-  if (!local.address.is_any() && !is_local_address(ip)) return Error::address_not_available;
+  // Linux: an IPv4-mapped address on an IPv6-only socket is EINVAL.
+  if (local.address.is_v4_mapped() && !dual()) return Error::invalid_argument;
+  const ip_addr_t ip = to_lwip_for_socket(local.address, dual());
+  if (!ip_addr_isany_val(ip) && !is_local_address(ip)) return Error::address_not_available;
   if (local.port != 0 && listener_holds(ip, local.port)) return Error::address_in_use;
+  set_pcb_type(pcb_, IP_GET_TYPE(&ip));
   if (err_t e = tcp_bind(pcb_, &ip, local.port); e != ERR_OK) return from_err(e);
   remember_endpoints();
   return {};
@@ -311,7 +317,8 @@ Result<void> TcpSocket::listen(int backlog) {
   }
   if (state_ != State::open || pcb_ == nullptr) return Error::invalid_argument;
   if (pcb_->local_port == 0) {
-    ip_addr_t any = to_lwip(IpAddress::any(family_));
+    const ip_addr_t any = to_lwip_for_socket(IpAddress::any(family_), dual());
+    set_pcb_type(pcb_, IP_GET_TYPE(&any));
     if (err_t e = tcp_bind(pcb_, &any, 0); e != ERR_OK) return from_err(e);
   }
   err_t e = ERR_OK;
@@ -358,11 +365,18 @@ Result<void> TcpSocket::connect(const Endpoint& remote) {
     case State::open: break;
   }
   if (pcb_ == nullptr || dead_) return Error::invalid_state;
-  // Single-family sockets: lwIP would take ::ffff:a.b.c.d for an on-link IPv6
-  // address and wait for neighbour discovery forever. Linux with IPV6_V6ONLY
-  // says ENETUNREACH.
-  if (remote.address.is_v4_mapped()) return Error::network_unreachable;
-  ip_addr_t ip = to_lwip(remote.address);
+  // An IPv4-mapped address is IPv4 on a dual-stack socket that is unbound or
+  // bound to both families. Otherwise lwIP would take it for an on-link IPv6
+  // address and wait for neighbour discovery forever; Linux says ENETUNREACH.
+  if (remote.address.is_v4_mapped()) {
+    if (!dual()) return Error::network_unreachable;
+    if (pcb_->local_port == 0) {
+      set_pcb_type(pcb_, IPADDR_TYPE_V4);  // an IPv4 connection from now on
+    } else if (IP_IS_V6_VAL(pcb_->local_ip)) {
+      return Error::network_unreachable;  // bound to an IPv6 address
+    }
+  }
+  const ip_addr_t ip = to_lwip_for_socket(remote.address, dual());
   if (err_t e = tcp_connect(pcb_, &ip, remote.port, &TcpSocket::on_connected); e != ERR_OK)
     return from_err(e);
   state_ = State::connecting;
@@ -628,6 +642,14 @@ Result<void> TcpSocket::set_option(Option option, int value) {
     if (value <= 0) return Error::invalid_argument;
     return {};  // fixed (kSendBuffer); get reports it
   }
+  if (option == Option::v6_only) {
+    if (family_ != Family::v6) return Error::unsupported;
+    // Linux: only before the socket has an address (bind, listen, connect).
+    if (state_ != State::open || pcb_ == nullptr || pcb_->local_port != 0)
+      return Error::invalid_argument;
+    v6_only_ = value != 0;
+    return {};
+  }
   if (pcb_ == nullptr) return Error::invalid_state;
   bool listener = state_ == State::listening;  // a listen pcb has only the common fields
   switch (option) {
@@ -678,6 +700,9 @@ Result<int> TcpSocket::get_option(Option option) {
   switch (option) {
     case Option::recv_buffer: return static_cast<int>(rx_limit_);
     case Option::send_buffer: return static_cast<int>(kSendBuffer);
+    case Option::v6_only:
+      if (family_ != Family::v6) return Error::unsupported;
+      return v6_only_ ? 1 : 0;
     case Option::send_queued:
       if (pcb_ == nullptr || state_ == State::listening) return 0;
       return static_cast<int>(send_capacity_ - pcb_->snd_buf);

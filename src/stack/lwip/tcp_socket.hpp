@@ -97,6 +97,9 @@ class TcpSocket final : public WatchedSocket {
   // Core + mu_ held: copies the pcb's endpoints, which outlive the pcb (lwIP frees
   // it on reset or after the last ACK, before the application looks).
   void remember_endpoints() noexcept;
+  // An IPv6 socket with IPV6_V6ONLY 0 (mu_ held): it speaks IPv4 through
+  // IPv4-mapped addresses, and :: is both families.
+  [[nodiscard]] bool dual() const noexcept { return family_ == Family::v6 && !v6_only_; }
   // Core held: clears callbacks and gives the pcb back to lwIP.
   void release_pcb(bool rst) noexcept;
   // close() (FIN, or RST with unread data) or abort() (RST).
@@ -131,6 +134,7 @@ class TcpSocket final : public WatchedSocket {
   bool wr_shut_{false};
   bool dead_{false};             // the connection is gone (reset, aborted, finished)
   bool nagle_{true};             // TCP_NODELAY off (core + mu_)
+  bool v6_only_{false};          // IPV6_V6ONLY (IPv6 sockets; mu_)
   bool short_in_flight_{false};  // a short segment was sent; it ends at short_end_
   std::uint32_t short_end_{0};
   std::uint8_t quick_acks_{16};         // segments still acknowledged at once (core + mu_)

@@ -37,7 +37,7 @@ void UdpSocket::on_recv(void* arg, udp_pcb* /*pcb*/, pbuf* p, const ip_addr_t* a
     pbuf_free(p);
     return;
   }
-  Endpoint from{from_lwip(*addr), port};
+  const Endpoint from = endpoint_of(*addr, port, self->family_);
   self->rx_bytes_ += p->tot_len;
   self->rx_.push_back({p, from});
   self->notify_locked();
@@ -75,10 +75,29 @@ Result<void> UdpSocket::bind(const Endpoint& local) {
   std::lock_guard lock(mu_);
   if (closed_) return Error::bad_handle;
   if (pcb_->local_port != 0) return Error::invalid_argument;
-  ip_addr_t ip = to_lwip(local.address);
-  if (!local.address.is_any() && !is_local_address(ip)) return Error::address_not_available;
+  // Linux: an IPv4-mapped address on an IPv6-only socket is EINVAL.
+  if (local.address.is_v4_mapped() && !dual()) return Error::invalid_argument;
+  const ip_addr_t ip = to_lwip_for_socket(local.address, dual());
+  if (!ip_addr_isany_val(ip) && !is_local_address(ip)) return Error::address_not_available;
+  set_pcb_type(pcb_, IP_GET_TYPE(&ip));
   if (err_t e = udp_bind(pcb_, &ip, local.port); e != ERR_OK) return from_err(e);
   return {};
+}
+
+Result<ip_addr_t> UdpSocket::destination_locked(const IpAddress& remote) {
+  if (!remote.is_v4_mapped()) return to_lwip(remote);
+  // IPv4 through a dual-stack socket. Single-family otherwise: lwIP would take
+  // the mapped address for an on-link IPv6 one that neighbour discovery never
+  // resolves; Linux says ENETUNREACH.
+  if (!dual() || (pcb_->local_port != 0 && IP_IS_V6_VAL(pcb_->local_ip)))
+    return Error::network_unreachable;
+  if (pcb_->local_port == 0) {
+    // Bound at once to both families, as Linux binds an unbound dual-stack
+    // socket: later IPv6 destinations still work.
+    set_pcb_type(pcb_, IPADDR_TYPE_ANY);
+    if (err_t e = udp_bind(pcb_, IP_ANY_TYPE, 0); e != ERR_OK) return from_err(e);
+  }
+  return to_lwip(remote.unmapped());
 }
 
 Result<void> UdpSocket::listen(int /*backlog*/) { return Error::unsupported; }
@@ -86,12 +105,12 @@ Result<std::unique_ptr<Socket>> UdpSocket::accept(Endpoint* /*peer*/) { return E
 
 Result<void> UdpSocket::connect(const Endpoint& remote) {
   if (remote.address.family != family_) return Error::invalid_argument;
-  if (remote.address.is_v4_mapped()) return Error::network_unreachable;  // single-family, see TcpSocket
   CoreLock core;
   std::lock_guard lock(mu_);
   if (closed_) return Error::bad_handle;
-  ip_addr_t ip = to_lwip(remote.address);
-  if (err_t e = udp_connect(pcb_, &ip, remote.port); e != ERR_OK) return from_err(e);
+  auto ip = destination_locked(remote.address);
+  if (!ip) return ip.error();
+  if (err_t e = udp_connect(pcb_, &*ip, remote.port); e != ERR_OK) return from_err(e);
   connected_ = true;
   return {};
 }
@@ -100,7 +119,9 @@ Result<std::size_t> UdpSocket::send_locked(ByteSpan data, const ip_addr_t* to, u
   if (closed_) return Error::bad_handle;
   if (auto e = take_error_locked()) return *e;
   if (wr_shut_) return Error::closed;
-  if (data.size() > (family_ == Family::v4 ? kMaxDatagramV4 : kMaxDatagramV6)) return Error::too_large;
+  // By the destination's family: a dual-stack IPv6 socket sends IPv4 too.
+  const bool v6 = to != nullptr ? IP_IS_V6(to) : IP_IS_V6_VAL(pcb_->remote_ip);
+  if (data.size() > (v6 ? kMaxDatagramV6 : kMaxDatagramV4)) return Error::too_large;
   pbuf* p = pbuf_alloc(PBUF_TRANSPORT, static_cast<u16_t>(data.size()), PBUF_RAM);
   if (p == nullptr) return Error::no_buffer;
   if (!data.empty()) std::memcpy(p->payload, data.data(), data.size());
@@ -120,11 +141,12 @@ Result<std::size_t> UdpSocket::send(ByteSpan data) {
 Result<std::size_t> UdpSocket::send_to(ByteSpan data, const Endpoint& remote) {
   if (remote.address.family != family_) return Error::invalid_argument;
   if (remote.port == 0) return Error::invalid_argument;
-  if (remote.address.is_v4_mapped()) return Error::network_unreachable;
-  ip_addr_t ip = to_lwip(remote.address);
   CoreLock core;
   std::lock_guard lock(mu_);
-  return send_locked(data, &ip, remote.port);
+  if (closed_) return Error::bad_handle;
+  auto ip = destination_locked(remote.address);
+  if (!ip) return ip.error();
+  return send_locked(data, &*ip, remote.port);
 }
 
 Result<std::size_t> UdpSocket::take(MutableByteSpan buffer, Endpoint* from, bool peek, std::size_t* datagram_size) {
@@ -223,6 +245,11 @@ Result<void> UdpSocket::set_option(Option option, int value) {
     case Option::send_buffer:
       if (value <= 0) return Error::invalid_argument;
       return {};  // sends are not buffered
+    case Option::v6_only:
+      if (family_ != Family::v6) return Error::unsupported;
+      if (pcb_->local_port != 0) return Error::invalid_argument;  // Linux: only before bind
+      v6_only_ = value != 0;
+      return {};
     default: return Error::unsupported;
   }
 }
@@ -235,6 +262,9 @@ Result<int> UdpSocket::get_option(Option option) {
     case Option::recv_buffer: return static_cast<int>(rx_limit_);
     case Option::send_buffer: return static_cast<int>(kMaxDatagramV6);
     case Option::send_queued: return 0;
+    case Option::v6_only:
+      if (family_ != Family::v6) return Error::unsupported;
+      return v6_only_ ? 1 : 0;
     default: return Error::unsupported;
   }
 }

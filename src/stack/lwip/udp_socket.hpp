@@ -68,6 +68,12 @@ class UdpSocket final : public WatchedSocket {
     return e;
   }
   Result<std::size_t> send_locked(ByteSpan data, const ip_addr_t* to, u16_t port);
+  // An IPv6 socket with IPV6_V6ONLY 0: it speaks IPv4 through IPv4-mapped
+  // addresses, and :: is both families.
+  [[nodiscard]] bool dual() const noexcept { return family_ == Family::v6 && !v6_only_; }
+  // Core + mu_ held: where a datagram to `remote` goes, as lwIP takes it; binds
+  // an unbound dual-stack socket to both families first when `remote` is IPv4.
+  Result<ip_addr_t> destination_locked(const IpAddress& remote);
   Result<std::size_t> take(MutableByteSpan buffer, Endpoint* from, bool peek, std::size_t* datagram_size);
 
   const Family family_;
@@ -76,6 +82,7 @@ class UdpSocket final : public WatchedSocket {
   bool connected_{false};
   bool rd_shut_{false};
   bool wr_shut_{false};
+  bool v6_only_{false};  // IPV6_V6ONLY (IPv6 sockets)
   std::optional<Error> error_;  // SO_ERROR
   std::deque<Datagram> rx_;
   std::size_t rx_bytes_{0};

@@ -87,7 +87,7 @@ TEST(HostNames, AddrinfoListsIpv4FirstWithTheServiceAndCanonicalName) {
 TEST(HostNames, AddrinfoHonoursFamilySocketTypeAndService) {
   addrinfo hints{};
   hints.ai_family = AF_INET6;
-  hints.ai_flags = AI_V4MAPPED;  // no mapped IPv4: virtual IPv6 sockets are IPv6-only
+  hints.ai_flags = AI_V4MAPPED;  // bob has IPv6: no mapped IPv4 without AI_ALL
   addrinfo* list = nullptr;
   ASSERT_EQ(to_addrinfo(bob(), "http", &hints, &list), 0);
   auto got = entries(list);
@@ -108,6 +108,35 @@ TEST(HostNames, AddrinfoHonoursFamilySocketTypeAndService) {
   v4_only.addresses.erase(v4_only.addresses.begin());
   hints.ai_family = AF_INET6;
   EXPECT_EQ(to_addrinfo(v4_only, nullptr, &hints, &list), EAI_NONAME);
+}
+
+// AI_V4MAPPED: IPv4 addresses as ::ffff:a.b.c.d for an AF_INET6 query when
+// there is no IPv6 address, and after the IPv6 ones with AI_ALL (a dual-stack
+// IPv6 socket reaches them over IPv4).
+TEST(HostNames, AddrinfoMapsIpv4ForV4mappedAndAll) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET6;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_V4MAPPED;
+  wire::ResolveAnswer v4_only = bob();
+  v4_only.addresses.erase(v4_only.addresses.begin());
+  addrinfo* list = nullptr;
+  ASSERT_EQ(to_addrinfo(v4_only, "80", &hints, &list), 0);
+  auto got = entries(list);
+  ASSERT_EQ(got.size(), 2U);
+  EXPECT_EQ(got[0].address, "::ffff:10.9.0.7");
+  EXPECT_EQ(got[1].address, "::ffff:10.8.0.7");
+  EXPECT_EQ(got[0].port, 80);
+  freeaddrinfo(list);
+
+  hints.ai_flags = AI_V4MAPPED | AI_ALL;
+  ASSERT_EQ(to_addrinfo(bob(), "80", &hints, &list), 0);
+  got = entries(list);
+  ASSERT_EQ(got.size(), 3U);
+  EXPECT_EQ(got[0].address, "fd80::7");
+  EXPECT_EQ(got[1].address, "::ffff:10.9.0.7");
+  EXPECT_EQ(got[2].address, "::ffff:10.8.0.7");
+  freeaddrinfo(list);
 }
 
 TEST(HostNames, HostentFitsInTheCallersBufferOrSaysERANGE) {

@@ -330,11 +330,19 @@ TEST_F(SocketTableTest, MsgTruncReportsTheDatagramLengthOnUdpAndIsRefusedOnTcp) 
   (void)t().close(*s);
 }
 
-TEST_F(SocketTableTest, SocketsAreSingleFamily) {
+TEST_F(SocketTableTest, V6OnlySocketsRefuseMappedAddresses) {
   auto mapped = SockAddr::make("::ffff:10.2.0.1", 9);
   auto tcp = t().open(AF_INET6, SOCK_STREAM, 0);
   auto udp = t().open(AF_INET6, SOCK_DGRAM, 0);
   ASSERT_TRUE(tcp.ok() && udp.ok());
+  for (int fd : {*tcp, *udp}) {
+    int v = -1;
+    socklen_t len = sizeof v;
+    ASSERT_TRUE(t().getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len).ok());
+    EXPECT_EQ(v, 0);  // dual-stack by default, as Linux
+    const int on = 1;
+    ASSERT_TRUE(t().setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on).ok());
+  }
   // Refused at once (lwIP would wait for neighbour discovery that never answers).
   auto c = t().connect(*tcp, mapped.get(), mapped.len);
   ASSERT_FALSE(c.ok());
