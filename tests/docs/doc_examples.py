@@ -30,6 +30,7 @@ import concurrent.futures
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -232,12 +233,24 @@ def cmd_run(args):
                 "trap doc_test_stop EXIT\n" + script + "\n")
     print(f"docs: running {args.file} blocks '{args.name}' in {work}", flush=True)
     t0 = time.monotonic()
-    r = subprocess.run(["bash", script_path], cwd=work, env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, timeout=args.timeout)
-    print(r.stdout, end="")
-    print(f"docs: exit {r.returncode} after {time.monotonic() - t0:.1f} s")
-    ok = r.returncode == 0
-    if ok and args.expect and args.expect not in r.stdout.split("\n"):
+    # A session of its own: if the script overruns, SIGTERM goes to its whole
+    # process group (the script and what it started), not only to bash.
+    proc = subprocess.Popen(["bash", script_path], cwd=work, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+        out += f"\ndocs: stopped after {args.timeout} s\n"
+    print(out, end="")
+    print(f"docs: exit {proc.returncode} after {time.monotonic() - t0:.1f} s")
+    ok = proc.returncode == 0
+    if ok and args.expect and args.expect not in out.split("\n"):
         print(f"docs: the output has no line {args.expect!r}", file=sys.stderr)
         ok = False
     if ok:
