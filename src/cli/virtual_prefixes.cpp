@@ -4,7 +4,8 @@
 
 namespace weft::cli {
 
-std::string virtual_prefixes(const nlohmann::json& networks_reply, const std::vector<std::string>& only) {
+std::string virtual_prefixes(const nlohmann::json& networks_reply,
+                             const std::vector<std::string>& only) {
   std::string prefixes;
   for (const auto& n : networks_reply.value("networks", nlohmann::json::array())) {
     const std::string id = n.value("id", "");

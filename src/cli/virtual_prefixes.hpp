@@ -13,6 +13,7 @@ namespace weft::cli {
 // empty: every network). A kernel TAP network ("tap" not null) is left out: it
 // is the kernel's, and the program reaches it with ordinary sockets, as the
 // daemon's own answer to the preload's `info` says (docs/operations.md).
-std::string virtual_prefixes(const nlohmann::json& networks_reply, const std::vector<std::string>& only);
+std::string virtual_prefixes(const nlohmann::json& networks_reply,
+                             const std::vector<std::string>& only);
 
 }  // namespace weft::cli

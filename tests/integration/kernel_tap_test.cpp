@@ -293,7 +293,8 @@ TEST_F(KernelTapTest, WeftRunOnTheKernelMembersDaemonLeavesItsNetworkToTheKernel
   // curl hangs with a sanitizer's runtime preloaded (see intercept_test).
   const auto r = run_command(world_->kernel().run(
       sanitizer_env().empty()
-          ? std::vector<std::string>{"/usr/bin/curl", "-sS", "--fail", "--noproxy", "*", "-o", out, url}
+          ? std::vector<std::string>{"/usr/bin/curl", "-sS", "--fail", "--noproxy", "*", "-o", out,
+                                     url}
           : std::vector<std::string>{
                 kPython, "-c",
                 "import sys, urllib.request as u; u.urlretrieve(sys.argv[1], sys.argv[2])", url,
