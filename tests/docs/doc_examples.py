@@ -133,10 +133,7 @@ def compile_block(b, args, workdir, index):
         f.write(source_of(b))
     compiler = args.cc if b.lang == "c" else args.cxx
     std = "-std=c11" if b.lang == "c" else "-std=c++20"
-    # -Wextra without missing-field-initializers: GCC 12 warns about every member
-    # a designated initializer leaves out (weft::NodeConfig{.roots = ...}), which
-    # is how the API means to be used.
-    warn = ["-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Werror"]
+    warn = ["-Wall", "-Wextra", "-Werror"]
     if b.marker == "fragment":  # a fragment names things it does not go on to use
         warn += ["-Wno-unused-variable", "-Wno-unused-but-set-variable"]
     libdir = os.path.dirname(os.path.abspath(args.lib))
