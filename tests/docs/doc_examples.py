@@ -12,7 +12,7 @@ where it is code, an HTML comment on the line before it:
                                      compiled and linked
   <!-- doc-test: run NAME -->        sh: the blocks of one NAME, in document order,
                                      are one bash script that a test runs
-  <!-- doc-test: file NAME -->       any language: written as NAME next to the
+  <!-- doc-test: file NAME -->       sh, cmake: written as NAME next to the
                                      document's run scripts, which must use it
   <!-- doc-test: skip REASON -->     sh, cmake: shown, not run, for REASON
 
