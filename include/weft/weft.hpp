@@ -316,18 +316,20 @@ class StateStorage {
   virtual bool put(const std::string& name, std::string_view content) = 0;
 };
 
+// Every member has an initializer, so a designated initializer may leave any of
+// them out without GCC's -Wmissing-field-initializers (part of -Wextra).
 /// What Node::create needs (weft_node_config).
 struct NodeConfig {
   /// Roots, "<public identity>@<host:port>"; at least one.
-  std::vector<std::string> roots;
+  std::vector<std::string> roots{};
   /// State directory; empty: `storage`, or memory for the life of the Node.
-  std::string state_dir;
+  std::string state_dir{};
   /// Not owned; must outlive the Node. Used when state_dir is empty.
   StateStorage* storage = nullptr;
   /// Secret identity text for a first start; empty: the stored or a new one.
-  std::string identity;
+  std::string identity{};
   /// Local UDP endpoint; empty: "0.0.0.0:0".
-  std::string bind;
+  std::string bind{};
   /// Events kept before newer ones are counted as lost; 0: 256.
   std::size_t event_capacity = 0;
 };

@@ -19,6 +19,7 @@
 #include "cli/control_client.hpp"
 #include "cli/elf_interpreter.hpp"
 #include "cli/exit_code.hpp"
+#include "cli/virtual_prefixes.hpp"
 #include "osdep/unique_fd.hpp"
 
 namespace weft::cli {
@@ -120,16 +121,7 @@ void run(const RunOptions& o) {
   // dies while it runs (its virtual sockets then fail instead of leaking to
   // the kernel's routes).
   ControlClient control(o.control);
-  const auto reply = control.call({{"cmd", "networks"}});
-  std::string prefixes;
-  for (const auto& n : reply.value("networks", nlohmann::json::array())) {
-    const std::string id = n.value("id", "");
-    if (!ids.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
-    for (const auto& a : n.value("addresses", nlohmann::json::array())) {
-      if (!prefixes.empty()) prefixes += ',';
-      prefixes += a.get<std::string>();
-    }
-  }
+  const std::string prefixes = virtual_prefixes(control.call({{"cmd", "networks"}}), ids);
 
   // After what is preloaded already: a sanitizer's runtime must stay first, and
   // a shim the user put there keeps its precedence.

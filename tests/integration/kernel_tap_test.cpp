@@ -266,6 +266,43 @@ void user_fetches_from_kernel(KernelWorld& world, std::size_t size) {
               took.count(), static_cast<double>(size >> 20) / took.count());
 }
 
+// A program under `weft run` on the kernel member's own daemon: that network is
+// the kernel's, so the program's socket to it stays a kernel socket (through the
+// TAP device); weftd's stack does not serve it. `weft run` once told the preload
+// the network was virtual, and such a connect went to weftd and failed.
+TEST_F(KernelTapTest, WeftRunOnTheKernelMembersDaemonLeavesItsNetworkToTheKernel) {
+  const std::string www = world_->dir() + "/www-user-small";
+  std::filesystem::create_directories(www);
+  const Bytes data = test_support::pattern(1U << 20, 13);
+  write_file(www + "/file.bin", data);
+  const Daemon& user = world_->user();
+  auto http = ChildProcess::spawn(
+      user.run({kPython, "-u", "-m", "http.server", "0", "--bind", user.ip4, "--directory", www}),
+      ChildProcess::Ending::terminate);
+  ASSERT_TRUE(http);
+  const auto w = words(http->expect_line("Serving HTTP on "));
+  ASSERT_GE(w.size(), 6U);
+  const auto env = run_command(world_->kernel().run({"/usr/bin/env"}));
+  ASSERT_EQ(env.exit_code, 0);
+  const auto at = env.out.find("WEFT_PREFIXES=");
+  ASSERT_NE(at, std::string::npos) << env.out;
+  EXPECT_EQ(env.out.substr(at, env.out.find('\n', at) - at), "WEFT_PREFIXES=")
+      << "the kernel network's addresses were given to the preload as virtual";
+  const std::string out = world_->dir() + "/fetched-under-weft-run-by-kernel";
+  const std::string url = "http://" + user.ip4 + ":" + w[5] + "/file.bin";
+  // curl hangs with a sanitizer's runtime preloaded (see intercept_test).
+  const auto r = run_command(world_->kernel().run(
+      sanitizer_env().empty()
+          ? std::vector<std::string>{"/usr/bin/curl", "-sS", "--fail", "--noproxy", "*", "-o", out,
+                                     url}
+          : std::vector<std::string>{
+                kPython, "-c",
+                "import sys, urllib.request as u; u.urlretrieve(sys.argv[1], sys.argv[2])", url,
+                out}));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(slurp(out) == as_string(data)) << "the fetched file differs";
+}
+
 TEST_F(KernelTapTest, KernelCurlFetchesFromTheUserSpaceNode) {
   kernel_fetches_from_user(*world_, kBulk);
 }
