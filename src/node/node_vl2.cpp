@@ -273,7 +273,11 @@ void Node::handle_from_controller(Instant now, NodeId peer, NetworkState& net, B
         ++stats_.vl2_malformed;
         return;
       }
-      net.sw.set_members(list->members);
+      vnet::ListedOutput out;
+      net.sw.set_members(now, list->members, out);
+      for (NodeId p : out.present)
+        if (net.sw.should_present(now, p, true)) present(now, net, p, true);
+      for (const auto& [p, frame] : out.send) send_on_network(now, net, p, frame);
       return;
     }
     case wire::Vl2InnerType::name_answer: {

@@ -55,6 +55,8 @@ std::vector<Address> NetworkSwitch::clear() {
   config_.reset();
   peers_.clear();
   members_.clear();
+  listed_ = false;
+  unlisted_.clear();
   queued_bytes_ = 0;
   return gone;
 }
@@ -147,7 +149,8 @@ Result<void> NetworkSwitch::accept_credential(Instant now, const crypto::PublicI
   return {};
 }
 
-void NetworkSwitch::set_members(const std::vector<NodeId>& members) {
+void NetworkSwitch::set_members(Instant now, const std::vector<NodeId>& members,
+                                ListedOutput& out) {
   std::set<NodeId> next;
   for (const auto& [id, p] : peers_)
     if (p.state == PeerState::valid) next.insert(id);
@@ -159,6 +162,38 @@ void NetworkSwitch::set_members(const std::vector<NodeId>& members) {
     next.insert(m);
   }
   members_ = std::move(next);
+  listed_ = true;
+  for (Unlisted& u : unlisted_) {
+    if (now - u.made > kUnlistedWait) continue;  // the application has retried by now
+    for (NodeId m : members_) {
+      if (u.reached.contains(m)) continue;
+      SwitchOutput one;
+      target(now, m, u.frame, one);
+      for (NodeId p : one.present) out.present.push_back(p);
+      if (!one.send.empty()) out.send.emplace_back(m, u.frame);
+    }
+  }
+  drop_unlisted();
+}
+
+void NetworkSwitch::keep_unlisted(Instant now, ByteSpan frame, const std::set<NodeId>& reached) {
+  while (!unlisted_.empty() && now - unlisted_.front().made > kUnlistedWait) {
+    queued_bytes_ -= unlisted_.front().frame.size();
+    unlisted_.pop_front();
+  }
+  if (unlisted_.size() >= limits_.max_queued_per_peer ||
+      queued_bytes_ + frame.size() > limits_.max_queued_bytes) {
+    ++stats_.dropped_queue_full;
+    return;
+  }
+  unlisted_.push_back({now, Bytes(frame.begin(), frame.end()), reached});
+  queued_bytes_ += frame.size();
+  ++stats_.frames_queued;
+}
+
+void NetworkSwitch::drop_unlisted() noexcept {
+  for (const Unlisted& u : unlisted_) queued_bytes_ -= u.frame.size();
+  unlisted_.clear();
 }
 
 void NetworkSwitch::target(Instant now, NodeId id, ByteSpan frame, SwitchOutput& out) {
@@ -209,6 +244,7 @@ Result<void> NetworkSwitch::outbound(Instant now, ByteSpan frame, SwitchOutput& 
       target(now, m, frame, out);
       ++n;
     }
+    if (!listed_) keep_unlisted(now, frame, members_);
     return {};
   }
   const auto member = MemberMac::member_of(network_, dst);

@@ -95,6 +95,13 @@ struct SwitchOutput {
   std::vector<NodeId> present;  // present our credential (want_reply) to these first
 };
 
+// What a member list releases: broadcasts made before the first list, for the
+// members it names.
+struct ListedOutput {
+  std::vector<std::pair<NodeId, Bytes>> send;  // send these frames now
+  std::vector<NodeId> present;                 // present our credential to these first
+};
+
 class NetworkSwitch {
  public:
   enum class PeerState : std::uint8_t { unknown, pending, valid, rejected };
@@ -131,8 +138,14 @@ class NetworkSwitch {
                                  std::vector<Bytes>& released);
 
   // Members the controller says are online (replaces the gathered list; peers
-  // seen with a valid credential stay known).
-  void set_members(const std::vector<NodeId>& members);
+  // seen with a valid credential stay known). The first list also gets the
+  // broadcasts made since the config came (kUnlistedWait at most), each to the
+  // members that were not known when it was made: the application learns its
+  // address with the config, a controller round trip before the list, and its
+  // first frame is an ARP request or neighbour solicitation, which lost would
+  // cost it a retry a second later.
+  void set_members(Instant now, const std::vector<NodeId>& members, ListedOutput& out);
+  static constexpr Duration kUnlistedWait = 2s;
   [[nodiscard]] std::size_t known_members() const noexcept { return members_.size(); }
 
   // An Ethernet frame from the application. Error::invalid_state (no config),
@@ -175,6 +188,14 @@ class NetworkSwitch {
   Result<void> current(const Peer& p) const;
   void drop_queue(Peer& p);
   void target(Instant now, NodeId id, ByteSpan frame, SwitchOutput& out);
+  // A broadcast made before the first member list, and whom it went to.
+  struct Unlisted {
+    Instant made;
+    Bytes frame;
+    std::set<NodeId> reached;
+  };
+  void keep_unlisted(Instant now, ByteSpan frame, const std::set<NodeId>& reached);
+  void drop_unlisted() noexcept;
   [[nodiscard]] std::vector<Address> addresses() const;
 
   NetworkId network_;
@@ -186,6 +207,8 @@ class NetworkSwitch {
   Revocations revocations_;
   std::unordered_map<NodeId, Peer> peers_;
   std::set<NodeId> members_;
+  bool listed_{false};  // a member list has come since the config
+  std::deque<Unlisted> unlisted_;
   std::size_t queued_bytes_{0};
   SwitchStats stats_;
 };

@@ -261,7 +261,8 @@ TEST_F(AliceSwitch, OutboundRefusesForeignSourcesAndUnknownDestinations) {
 }
 
 TEST_F(AliceSwitch, BroadcastGoesToKnownMembersWithinTheFanout) {
-  sw.set_members({bob().address(), mallory().address(), alice().address()});
+  ListedOutput listed;
+  sw.set_members(kNow, {bob().address(), mallory().address(), alice().address()}, listed);
   EXPECT_EQ(sw.known_members(), 2U);  // never ourselves
   ASSERT_TRUE(present(bob(), credential(bob(), kT)));
   SwitchOutput out;
@@ -275,11 +276,45 @@ TEST_F(AliceSwitch, BroadcastGoesToKnownMembersWithinTheFanout) {
 
   NetworkSwitch small(network(), pub(alice()), SwitchLimits{.max_fanout = 1});
   ASSERT_TRUE(small.accept_config(config_for(alice(), 1, kT), pub(controller())));
-  small.set_members({bob().address(), mallory().address()});
+  small.set_members(kNow, {bob().address(), mallory().address()}, listed);
   out = {};
   ASSERT_TRUE(small.outbound(kNow, frame(Mac::broadcast(), small.mac()), out));
   EXPECT_EQ(out.send.size() + out.present.size(), 1U);
   EXPECT_EQ(small.stats().fanout_limited, 1U);
+}
+
+// The application learns its address with the config, a controller round trip
+// before the member list; its first broadcast (an ARP request) must still reach
+// the members the list names, or it would retry only a second later.
+TEST_F(AliceSwitch, BroadcastsBeforeTheFirstMemberListReachTheListedMembers) {
+  ASSERT_TRUE(present(bob(), credential(bob(), kT)));  // known before the frame
+  const Bytes stale = frame(Mac::broadcast(), sw.mac(), 0x10);
+  const Bytes arp = frame(Mac::broadcast(), sw.mac(), 0x11);
+  SwitchOutput out;
+  ASSERT_TRUE(sw.outbound(kNow - 3s, stale, out));
+  out = {};
+  ASSERT_TRUE(sw.outbound(kNow, arp, out));
+  EXPECT_EQ(out.send, std::vector<NodeId>{bob().address()});
+  ASSERT_TRUE(present(mallory(), credential(mallory(), kT)));  // known after it
+  const NodeId carol = NodeId::from_u64(0x0c0c0c0c0c).value();  // no credential yet
+
+  ListedOutput listed;
+  sw.set_members(kNow + 50ms, {bob().address(), mallory().address(), carol}, listed);
+  // Mallory gets it now, Bob not again, Carol once her credential comes; the
+  // stale frame (older than kUnlistedWait) goes to nobody.
+  ASSERT_EQ(listed.send.size(), 1U);
+  EXPECT_EQ(listed.send[0].first, mallory().address());
+  EXPECT_EQ(listed.send[0].second, arp);
+  EXPECT_EQ(listed.present, std::vector<NodeId>{carol});
+  EXPECT_EQ(sw.peer_state(carol), NetworkSwitch::PeerState::pending);
+
+  // Listed now: a broadcast is not kept, and a later list replays nothing.
+  out = {};
+  ASSERT_TRUE(sw.outbound(kNow + 100ms, frame(Mac::broadcast(), sw.mac(), 0x22), out));
+  listed = {};
+  sw.set_members(kNow + 200ms, {bob().address(), mallory().address()}, listed);
+  EXPECT_TRUE(listed.send.empty());
+  EXPECT_TRUE(listed.present.empty());
 }
 
 TEST(NetworkSwitch, QueuesAndTrackedPeersAreBounded) {
