@@ -96,7 +96,7 @@ def machine():
 class Namespaces:
     """The suite's namespaces, veth pair and wireguard-go tunnel; removed by close()."""
 
-    def __init__(self, with_wireguard):
+    def __init__(self, with_wireguard, pin):
         tag = f"wb{os.getpid() % 10000:04d}"
         self.m, self.a, self.b = tag + "m", tag + "a", tag + "b"
         self.veth_a, self.veth_b = tag + "va", tag + "vb"
@@ -115,12 +115,12 @@ class Namespaces:
         self.ns(self.a, IP, "link", "set", self.veth_a, "up")
         self.ns(self.b, IP, "link", "set", self.veth_b, "up")
         if with_wireguard:
-            self.wireguard()
+            self.wireguard(pin)
 
     def ns(self, ns, *argv, check=True):
         return run([IP, "netns", "exec", ns, *argv], check=check)
 
-    def wireguard(self):
+    def wireguard(self, pin):
         keys = {}
         for side in ("a", "b"):
             priv = run(["wg", "genkey"]).stdout.strip()
@@ -131,7 +131,12 @@ class Namespaces:
             keys[side] = (path, pub)
         env = dict(os.environ, WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD="1")
         for side, ns, dev in (("a", self.a, self.wg_a), ("b", self.b, self.wg_b)):
-            p = subprocess.Popen([IP, "netns", "exec", ns, "wireguard-go", "-f", dev], env=env,
+            # Pinned from the start (client side B on CPU 0, server side A on
+            # CPU 1): Go sizes its scheduler to the CPUs it may use when it
+            # starts, and its threads thrash when pinned to one CPU later.
+            taskset = ["taskset", "-c", "1" if side == "a" else "0"] if pin else []
+            p = subprocess.Popen([IP, "netns", "exec", ns, *taskset, "wireguard-go", "-f", dev],
+                                 env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.wg_procs[side] = p
             for _ in range(200):
@@ -317,14 +322,16 @@ def main_table(cases):
         row.append("/".join(f"{r / 1024:.1f}" for r in rss if r >= 0) or "-")
         idle = c["idle"]
         if idle.get("opened"):
-            per = sum(v for v in idle.get("rss_delta_kb", {}).values() if v > 0)
+            client_side = {p["label"] for p in c["processes"] if p["side"] == "client"}
+            per = sum(v for k, v in idle.get("rss_delta_kb", {}).items()
+                      if k in client_side and v > 0)
             row.append(f"{per / idle['opened'] * 1000 / 1024:.1f} ({int(idle['opened'])})")
         else:
             row.append("-")
         row.append("FAILED: " + c["failed"] if c["failed"] else "")
         rows.append(row)
     heads = ["case"] + [m[1] for m in METRICS] + ["CPU s/GB", "RSS MB nodes",
-                                                  "MB per 1k idle (n)", ""]
+                                                  "client MB/1k idle (n)", ""]
     return table(rows, heads)
 
 
@@ -358,9 +365,10 @@ def loss_table(loss_runs):
         row = [n]
         for run_ in loss_runs:
             c = next((x for x in run_["cases"] if x["name"] == n), None)
-            row.append(cell(c["mb_s"], "{:.3f}") if c and c["mb_s"] else
-                       ("FAILED" if c and c["failed"] else "-"))
+            row.append(cell(c["mb_s"], "{:.3f}") if c and c["mb_s"] else "-")
             row.append(cell(c["rtt_p50_us"], "{:.0f}") if c and c["rtt_p50_us"] else "-")
+            if c and c["failed"]:
+                row[-1] += f" (stopped: {c['failed']})"
         rows.append(row)
     heads = ["case"]
     for run_ in loss_runs:
@@ -485,6 +493,8 @@ def parse():
     p.add_argument("--reps", type=int, default=5, help="repetitions of each measurement")
     p.add_argument("--bytes", type=int, default=128 << 20, help="bytes per transfer")
     p.add_argument("--loss", default="1,5", help="loss rates in %%, comma-separated ('' for none)")
+    p.add_argument("--no-pin", action="store_true",
+                   help="leave processes unpinned (default: client side CPU 0, server side CPU 1)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes, 1 repetition (the ctest)")
     return p.parse_args()
 
@@ -506,7 +516,7 @@ def main():
     else:
         reps, nbytes, rtt, conns, idle, ttfb, streams = args.reps, args.bytes, 2000, 200, 1000, 5, 4
         loss_rates = [float(x) for x in args.loss.split(",") if x.strip()]
-        loss_seconds, loss_rtt = 4.0, 300
+        loss_seconds, loss_rtt = 3.0, 100
     loss_rates = [int(x) if float(x).is_integer() else x for x in loss_rates]
 
     results = {"machine": machine(), "skipped": {}, "suite": {
@@ -516,9 +526,9 @@ def main():
     m = results["machine"]
     print(f"machine: {m['cpu']}, {m['cores']} cores; kernel {m['kernel']}; TCP congestion control "
           f"{m['congestion_control']}; load average {m['load_average_start']}; commit {m['commit']}")
+    if args.no_pin or (m["cores"] or 1) < 2:
+        m["pinning"] = "none: processes unpinned"
     print(f"pinning: {m['pinning']}")
-    if (m["cores"] or 1) < 2:
-        print("warning: fewer than 2 CPUs: pinning falls back to the allowed CPUs")
     sys.stdout.flush()
 
     root = os.geteuid() == 0 and have(IP)
@@ -547,9 +557,11 @@ def main():
     try:
         prefix = []
         refs = []
+        pin = ["--pin"] if (os.cpu_count() or 1) >= 2 and not args.no_pin else []
         cases = ["intercept", "sdk", "fd", "kernel"]
         if root:
-            nss = Namespaces(with_wireguard="wireguard-go" not in results["skipped"])
+            nss = Namespaces(with_wireguard="wireguard-go" not in results["skipped"],
+                             pin=bool(pin))
             prefix = [IP, "netns", "exec", nss.m]
             refs = ["--ref", f"veth:{nss.a}:{nss.b}:{VETH_NET}.1"]
             if "wireguard-go" not in results["skipped"]:
@@ -557,7 +569,6 @@ def main():
                 refs += ["--ref", f"wireguard-go:{nss.a}:{nss.b}:{WG_NET}.1:{pids}"]
             if "tap" not in results["skipped"]:
                 cases.insert(3, "tap")
-        pin = ["--pin"] if (os.cpu_count() or 1) >= 2 else []
         main_args = ["--cases", ",".join(cases), *refs, "--runs", str(reps), "--bytes", str(nbytes),
                      "--rtt-count", str(rtt), "--streams", str(streams), "--connections",
                      str(conns), "--idle", str(idle), "--ttfb", str(ttfb), "--timeout", "120",
@@ -603,7 +614,9 @@ def main():
           f"start to first byte: median (min-max) of {reps} repetition(s); CPU s per GB over "
           f"all of a case's processes; RSS of the processes carrying the nodes or tunnel ends "
           f"(client side first; for kernel cases the bench programs); "
-          f"RSS the processes gain per 1,000 idle connections (kernel socket memory is not RSS).")
+          f"RSS the client side (the process holding the connections, its weftd or wireguard-go) "
+          f"gains per 1,000 idle connections (kernel socket memory is not RSS; the server "
+          f"side's thread per connection is the bench's own cost, in results.json).")
     print(main_table(results["main"]["cases"]))
     rt = ratio_table(results["main"]["cases"])
     if rt:
