@@ -516,7 +516,7 @@ def main():
     else:
         reps, nbytes, rtt, conns, idle, ttfb, streams = args.reps, args.bytes, 2000, 200, 1000, 5, 4
         loss_rates = [float(x) for x in args.loss.split(",") if x.strip()]
-        loss_seconds, loss_rtt = 3.0, 100
+        loss_seconds, loss_rtt = 3.0, 50
     loss_rates = [int(x) if float(x).is_integer() else x for x in loss_rates]
 
     results = {"machine": machine(), "skipped": {}, "suite": {
