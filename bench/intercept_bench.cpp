@@ -35,11 +35,13 @@
 // echoed byte; an SDK client starts its node from a warm state directory),
 // the RSS of every process, and the RSS each process gains while the client
 // holds N idle connections. CPU time (utime+stime from /proc) of each process
-// during the one-stream transfers gives CPU seconds per GB moved.
+// during the one-stream transfers gives CPU seconds per GB moved. --iperf3 N:
+// N two-second runs of iperf3, an unmodified third-party program, under
+// `weft run` on daemons B -> A and over loopback.
 //
 //   weft-intercept-bench [--cases intercept,sdk,fd,tap,kernel] [--ref ...]
 //     [--runs N] [--bytes B | --seconds T] [--rtt-count N] [--streams S] [--connections N]
-//     [--idle N] [--ttfb N] [--pin] [--timeout SECONDS] [--json FILE]
+//     [--idle N] [--ttfb N] [--iperf3 N] [--pin] [--timeout SECONDS] [--json FILE]
 //
 // --pin: every thread of the client-side processes (client, its daemon or
 // wireguard-go) on CPU 0, the server side on CPU 1. Loopback and the caller's
@@ -437,6 +439,30 @@ struct Case {
   }
 };
 
+// One iperf3 run (an unmodified third-party program): a one-shot server on
+// `ip`, a client sending for `seconds`; the MB/s the server received, or a
+// negative number if it failed. Each side's command starts with its prefix
+// (taskset, `weft run` on a daemon).
+double iperf3_once(const std::vector<std::string>& server_prefix,
+                   const std::vector<std::string>& client_prefix, const std::string& ip, int port,
+                   int seconds) {
+  constexpr const char* kIperf3 = "/usr/bin/iperf3";
+  auto server_argv = server_prefix;
+  server_argv.insert(server_argv.end(), {kIperf3, "-s", "-1", "--forceflush", "-B", ip, "-p", std::to_string(port)});
+  auto server = ChildProcess::spawn(server_argv);
+  if (!server || server->expect_line("Server listening", std::chrono::seconds(30)).empty()) return -1;
+  auto client_argv = client_prefix;
+  client_argv.insert(client_argv.end(), {kIperf3, "-c", ip, "-p", std::to_string(port), "-t",
+                                         std::to_string(seconds), "-J"});
+  auto client = ChildProcess::spawn(client_argv);
+  if (!client) return -1;
+  const auto out = client->read_to_end(std::chrono::seconds(seconds + 60));
+  client->wait_exit();
+  const auto j = Json::parse(out, nullptr, false);
+  if (j.is_discarded() || !j.contains("end")) return -1;
+  return j["end"]["sum_received"].value("bits_per_second", -8.0) / 8 / 1e6;
+}
+
 // An SDK peer: authorize its node on the lab network, then let it join.
 bool admit(const weft::integration::World& world, ChildProcess& peer) {
   const auto w = words(peer.expect_line("node ", std::chrono::seconds(60)));
@@ -463,6 +489,7 @@ struct Options {
   int ttfb = 0;
   std::uint64_t millis = 0;  // one-stream transfers by time instead of size
   bool pin = false;
+  int iperf3 = 0;  // runs of iperf3 under weft run and over loopback
   int timeout_s = 300;
   std::string json;
 };
@@ -653,6 +680,40 @@ int parent(const Options& o) {
   if (o.ttfb > 0) {
     for (auto& c : cases) time_to_first_byte(world, *c, o.ttfb);
   }
+  // iperf3, an unmodified program, through the intercept and over loopback.
+  std::vector<Json> extra;
+  if (o.iperf3 > 0) {
+    const int port = 20000 + ::getpid() % 20000;
+    const auto on = [&](int cpu) {
+      return o.pin ? std::vector<std::string>{"/usr/bin/taskset", "-c", std::to_string(cpu)}
+                   : std::vector<std::string>{};
+    };
+    const auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
+      a.insert(a.end(), b.begin(), b.end());
+      return a;
+    };
+    std::vector<double> icpt;
+    std::vector<double> kern;
+    std::string failed;
+    for (int run = 0; run < o.iperf3 && failed.empty(); ++run) {
+      const double i = iperf3_once(with(on(1), world.a().run_prefix()),
+                                   with(on(0), world.b().run_prefix()), world.a().ip4, port, 2);
+      const double k = iperf3_once(on(1), on(0), "127.0.0.1", port, 2);
+      if (i < 0 || k < 0) failed = "iperf3 did not run or report";
+      if (i >= 0) icpt.push_back(i);
+      if (k >= 0) kern.push_back(k);
+    }
+    extra.push_back({{"name", "intercept-iperf3"},
+                     {"what", "iperf3 -c under weft run on daemon B -> iperf3 -s under weft run on A"},
+                     {"failed", failed},
+                     {"mb_s", icpt}});
+    extra.push_back({{"name", "kernel-iperf3"},
+                     {"what", "iperf3 over loopback"},
+                     {"failed", failed},
+                     {"mb_s", kern}});
+    std::printf("iperf3 MB/s: through the intercept median %.1f, over loopback median %.1f%s\n",
+                stats(icpt).median, stats(kern).median, failed.empty() ? "" : " (failed)");
+  }
   if (o.idle > 0) {
     for (auto& c : cases) c->idle_connections(o.idle);
   }
@@ -701,6 +762,7 @@ int parent(const Options& o) {
              {"load_end", load_end}};
     Json list = Json::array();
     for (auto& c : cases) list.push_back(c->to_json(o.bytes));
+    for (auto& e : extra) list.push_back(e);
     out["cases"] = list;
     std::ofstream(o.json) << out.dump(1) << "\n";
   }
@@ -711,7 +773,8 @@ int usage() {
   std::fprintf(stderr,
                "usage: weft-intercept-bench [--cases intercept,sdk,fd,tap,kernel] "
                "[--ref NAME:NS_SERVER:NS_CLIENT:IP[:LABEL=PID,...]]... [--runs N] [--bytes B] "
-               "[--rtt-count N] [--seconds T] [--streams S] [--connections N] [--idle N] [--ttfb N] [--pin] "
+               "[--rtt-count N] [--seconds T] [--streams S] [--connections N] [--idle N] [--ttfb N] "
+               "[--iperf3 N] [--pin] "
                "[--timeout SECONDS] [--json FILE]\n");
   return 2;
 }
@@ -749,6 +812,8 @@ int main(int argc, char** argv) {
       o.idle = std::max(0, std::stoi(value));
     } else if (flag == "--ttfb") {
       o.ttfb = std::max(0, std::stoi(value));
+    } else if (flag == "--iperf3") {
+      o.iperf3 = std::max(0, std::stoi(value));
     } else if (flag == "--seconds") {
       o.millis = static_cast<std::uint64_t>(std::max(0.001, std::stod(value)) * 1000);
     } else if (flag == "--timeout") {

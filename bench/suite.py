@@ -388,10 +388,11 @@ def plots(results, out):
 
     def bars(name, metrics, ylabel, heading, logscale=False):
         data = os.path.join(out, name + ".dat")
-        low = min([c[k]["min"] for c in cases for k, _ in metrics if c[k] and c[k]["min"] > 0]
+        shown = [c for c in cases if any(c[k] for k, _ in metrics)]
+        low = min([c[k]["min"] for c in shown for k, _ in metrics if c[k] and c[k]["min"] > 0]
                   or [1])
         with open(data, "w") as f:
-            for c in cases:
+            for c in shown:
                 vals = []
                 for key, _ in metrics:
                     s = c[key]
@@ -569,7 +570,13 @@ def main():
                 refs += ["--ref", f"wireguard-go:{nss.a}:{nss.b}:{WG_NET}.1:{pids}"]
             if "tap" not in results["skipped"]:
                 cases.insert(3, "tap")
-        main_args = ["--cases", ",".join(cases), *refs, "--runs", str(reps), "--bytes", str(nbytes),
+        iperf3 = []
+        if not have("iperf3"):
+            results["skipped"]["iperf3"] = "iperf3 not installed"
+        elif not args.smoke:
+            iperf3 = ["--iperf3", str(max(1, min(reps, 3)))]
+        main_args = ["--cases", ",".join(cases), *refs, *iperf3, "--runs", str(reps),
+                     "--bytes", str(nbytes),
                      "--rtt-count", str(rtt), "--streams", str(streams), "--connections",
                      str(conns), "--idle", str(idle), "--ttfb", str(ttfb), "--timeout", "120",
                      *pin]
@@ -618,6 +625,10 @@ def main():
           f"gains per 1,000 idle connections (kernel socket memory is not RSS; the server "
           f"side's thread per connection is the bench's own cost, in results.json).")
     print(main_table(results["main"]["cases"]))
+    by = {c["name"]: c for c in results["main"]["cases"]}
+    if by.get("intercept-iperf3", {}).get("mb_s") and by.get("kernel-iperf3", {}).get("mb_s"):
+        print(f"\niperf3 (unmodified) through the intercept / over loopback: "
+              f"{by['intercept-iperf3']['mb_s']['median'] / by['kernel-iperf3']['mb_s']['median']:.2f}")
     rt = ratio_table(results["main"]["cases"])
     if rt:
         print("\nRatios of medians, scenario / reference (throughput and conn/s: higher is better; "
