@@ -104,6 +104,13 @@ class Namespaces:
         self.made = []
         self.wg_procs = {}
         self.keydir = tempfile.mkdtemp(prefix="wb-keys-")
+        try:
+            self.make(with_wireguard, pin)
+        except BaseException:
+            self.close()  # what was made so far
+            raise
+
+    def make(self, with_wireguard, pin):
         for ns in (self.m, self.a, self.b):
             run([IP, "netns", "add", ns])
             self.made.append(ns)
@@ -212,7 +219,15 @@ class Engine:
     def run(self, prefix, args, timeout):
         with tempfile.NamedTemporaryFile(prefix="wb-engine-", suffix=".json", delete=False) as t:
             out = t.name
-        argv = prefix + [self.path] + args + ["--json", out]
+        try:
+            return self.run_to(out, prefix + [self.path] + args + ["--json", out], timeout)
+        finally:
+            try:
+                os.unlink(out)
+            except OSError:
+                pass
+
+    def run_to(self, out, argv, timeout):
         log("engine: " + " ".join(argv))
         with open(self.logfile, "a") as err:
             self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True,
@@ -229,15 +244,9 @@ class Engine:
             log("  | " + line)
         try:
             with open(out) as f:
-                data = json.load(f)
+                return json.load(f)
         except (OSError, ValueError):
             raise RuntimeError(f"the engine exited {rc} without results (log: {self.logfile})")
-        finally:
-            try:
-                os.unlink(out)
-            except OSError:
-                pass
-        return data
 
     def stop(self):
         # Its own process group (start_new_session): the engine and the peers,
