@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -23,19 +24,27 @@ namespace weft::bench {
 
 using Clock = std::chrono::steady_clock;
 
-// Either API behind the same calls, so both sides run the same code.
+// Either API behind the same calls, so both sides run the same code. fd_mode
+// (with weft): connections are made with weft_connect/weft_accept, then
+// turned into kernel fds (weft_export_fd) and used with the kernel's calls, as
+// an application's poll/epoll loop would.
 struct Api {
   bool weft;
+  bool fd_mode{false};
+  // The data calls go to Weft's table (not to an exported kernel fd).
+  [[nodiscard]] bool weft_data() const { return weft && !fd_mode; }
+  // A connected descriptor as the data calls take it.
+  int adopt(int fd) const { return weft && fd_mode && fd >= 0 ? weft_export_fd(fd) : fd; }
   int socket(int d, int t) const { return weft ? weft_socket(d, t, 0) : ::socket(d, t, 0); }
   int connect(int fd, const sockaddr* a, socklen_t l) const { return weft ? weft_connect(fd, a, l) : ::connect(fd, a, l); }
   ssize_t send(int fd, const void* b, std::size_t n) const {
-    return weft ? weft_send(fd, b, n, 0) : ::send(fd, b, n, MSG_NOSIGNAL);
+    return weft_data() ? weft_send(fd, b, n, 0) : ::send(fd, b, n, MSG_NOSIGNAL);
   }
   ssize_t recv(int fd, void* b, std::size_t n, int flags = 0) const {
-    return weft ? weft_recv(fd, b, n, flags) : ::recv(fd, b, n, flags);
+    return weft_data() ? weft_recv(fd, b, n, flags) : ::recv(fd, b, n, flags);
   }
-  int shutdown(int fd) const { return weft ? weft_shutdown(fd, SHUT_WR) : ::shutdown(fd, SHUT_WR); }
-  int close(int fd) const { return weft ? weft_close(fd) : ::close(fd); }
+  int shutdown(int fd) const { return weft_data() ? weft_shutdown(fd, SHUT_WR) : ::shutdown(fd, SHUT_WR); }
+  int close(int fd) const { return weft_data() ? weft_close(fd) : ::close(fd); }
   int bind(int fd, const sockaddr* a, socklen_t l) const { return weft ? weft_bind(fd, a, l) : ::bind(fd, a, l); }
   int listen(int fd) const { return weft ? weft_listen(fd, 128) : ::listen(fd, 128); }
   int accept(int fd) const { return weft ? weft_accept(fd, nullptr, nullptr) : ::accept(fd, nullptr, nullptr); }
@@ -48,7 +57,7 @@ struct Api {
   }
   int nodelay(int fd) const {
     int one = 1;
-    return weft ? weft_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one)
+    return weft_data() ? weft_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one)
                 : ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
 };
@@ -68,24 +77,30 @@ inline int connect_to(const Api& api, const sockaddr_in& to) {
     std::perror("connect");
     std::exit(1);
   }
-  return fd;
+  return api.adopt(fd);
 }
 
-inline double throughput_mb_s(const Api& api, const sockaddr_in& to, std::uint64_t bytes) {
-  int fd = connect_to(api, to);
+inline void finish_counted(const Api& api, int fd, std::uint64_t bytes);
+
+// Sends `bytes` on a connected fd to a discard server (serve below) and waits
+// for its count; exits the process if the count is wrong.
+inline void send_counted(const Api& api, int fd, std::uint64_t bytes) {
   std::vector<char> buf(256 * 1024, 'w');
-  auto t0 = Clock::now();
   for (std::uint64_t off = 0; off < bytes;) {
     std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), bytes - off));
     ssize_t w = api.send(fd, buf.data(), n);
     if (w <= 0) std::exit(1);
     off += static_cast<std::uint64_t>(w);
   }
+  finish_counted(api, fd, bytes);
+}
+
+// Ends a counted transfer of `bytes`: shuts the sending side and checks the
+// discard server's count; exits the process if it is wrong.
+inline void finish_counted(const Api& api, int fd, std::uint64_t bytes) {
   api.shutdown(fd);
   unsigned char count[8];
   if (api.recv(fd, count, 8, MSG_WAITALL) != 8) std::exit(1);
-  double s = std::chrono::duration<double>(Clock::now() - t0).count();
-  api.close(fd);
   std::uint64_t got = 0;
   for (unsigned char c : count) got = (got << 8U) | c;
   if (got != bytes) {
@@ -93,7 +108,57 @@ inline double throughput_mb_s(const Api& api, const sockaddr_in& to, std::uint64
                  static_cast<unsigned long long>(bytes));
     std::exit(1);
   }
+}
+
+// MB/s of `bytes` on one connection, from the connected socket to the count.
+inline double throughput_mb_s(const Api& api, const sockaddr_in& to, std::uint64_t bytes) {
+  int fd = connect_to(api, to);
+  auto t0 = Clock::now();
+  send_counted(api, fd, bytes);
+  double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  api.close(fd);
   return static_cast<double>(bytes) / s / 1e6;
+}
+
+struct Timed {
+  double mb_s;
+  std::uint64_t bytes;
+};
+
+// MB/s of one connection sending for about `seconds`, to the server's count:
+// for links where a fixed size could take minutes (heavy loss). The last
+// send may overrun the deadline; the time counted is the real one.
+inline Timed throughput_for(const Api& api, const sockaddr_in& to, double seconds) {
+  int fd = connect_to(api, to);
+  std::vector<char> buf(64 * 1024, 'w');
+  const auto t0 = Clock::now();
+  const auto end = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  std::uint64_t sent = 0;
+  while (Clock::now() < end) {
+    const ssize_t w = api.send(fd, buf.data(), buf.size());
+    if (w <= 0) std::exit(1);
+    sent += static_cast<std::uint64_t>(w);
+  }
+  finish_counted(api, fd, sent);
+  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  api.close(fd);
+  return {static_cast<double>(sent) / s / 1e6, sent};
+}
+
+// Total MB/s of `streams` connections sending `bytes` each at once, from the
+// moment all are connected to the last count.
+inline double throughput_streams_mb_s(const Api& api, const sockaddr_in& to, std::uint64_t bytes,
+                                      int streams) {
+  std::vector<int> fds;
+  for (int i = 0; i < streams; ++i) fds.push_back(connect_to(api, to));
+  auto t0 = Clock::now();
+  {
+    std::vector<std::jthread> senders;
+    for (int fd : fds) senders.emplace_back([&api, fd, bytes] { send_counted(api, fd, bytes); });
+  }
+  double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  for (int fd : fds) api.close(fd);
+  return static_cast<double>(bytes) * streams / s / 1e6;
 }
 
 struct Rtt {
@@ -116,6 +181,25 @@ inline Rtt rtt(const Api& api, const sockaddr_in& to, int count) {
   return {us[us.size() / 2], us[us.size() * 99 / 100]};
 }
 
+// Opens `count` connections to an echo server, one round trip each so each
+// is established at both ends, and leaves them open: the caller closes them.
+inline std::vector<int> open_idle(const Api& api, const sockaddr_in& to, int count) {
+  std::vector<int> fds;
+  for (int i = 0; i < count; ++i) {
+    const int fd = api.socket(AF_INET, SOCK_STREAM);
+    if (fd < 0) break;
+    if (api.connect(fd, sa(to), sizeof to) != 0) {
+      api.weft ? weft_close(fd) : ::close(fd);
+      break;
+    }
+    const int c = api.adopt(fd);
+    char b = 'i';
+    fds.push_back(c);
+    if (api.send(c, &b, 1) != 1 || api.recv(c, &b, 1) != 1) break;
+  }
+  return fds;
+}
+
 inline double connection_rate(const Api& api, const sockaddr_in& to, int count) {
   auto t0 = Clock::now();
   for (int i = 0; i < count; ++i) {
@@ -136,17 +220,20 @@ inline int serve(const Api& api, const sockaddr_in& at, bool discard) {
   if (l < 0 || api.bind(l, sa(at), sizeof at) != 0 || api.listen(l) != 0) return -1;
   std::thread([api, l, discard] {
     for (;;) {
-      const int c = api.accept(l);
+      const int c = api.adopt(api.accept(l));
       if (c < 0) return;
       std::thread([api, c, discard] {
-        std::vector<char> buf(256 * 1024);
+        // Not zeroed: pages a connection never fills stay out of the RSS,
+        // so idle connections cost what the stack keeps for them.
+        constexpr std::size_t kBuf = 256 * 1024;
+        const auto buf = std::make_unique_for_overwrite<char[]>(kBuf);
         std::uint64_t total = 0;
         api.nodelay(c);
         for (;;) {
-          const ssize_t r = api.recv(c, buf.data(), buf.size());
+          const ssize_t r = api.recv(c, buf.get(), kBuf);
           if (r <= 0) break;
           total += static_cast<std::uint64_t>(r);
-          if (!discard && api.send(c, buf.data(), static_cast<std::size_t>(r)) != r) break;
+          if (!discard && api.send(c, buf.get(), static_cast<std::size_t>(r)) != r) break;
         }
         if (discard) {
           unsigned char out[8];

@@ -163,9 +163,10 @@ class World {
     return lab_.cli({"member", "authorize", net_, address}).find("authorized") != std::string::npos;
   }
 
-  // A daemon on the lab network, authorized, named, with its addresses.
-  Daemon start(const std::string& name) {
-    return start_member(lab_, net_, name, std::string(kDomain));
+  // A daemon on the lab network, authorized, named, with its addresses;
+  // joined with `join_args` (e.g. {"--tap", DEVICE} for a kernel member).
+  Daemon start(const std::string& name, const std::vector<std::string>& join_args = {}) {
+    return start_member(lab_, net_, name, std::string(kDomain), join_args);
   }
 
  private:
