@@ -154,10 +154,12 @@ void Node::process_datagram(Instant now, const wire::Endpoint& from, ByteSpan da
           r->kind == peer::Received::Kind::message || r->kind == peer::Received::Kind::keepalive ||
           (r->kind == peer::Received::Kind::handshake && type == wire::MessageType::response);
       if (proven && !relayed_from) {
-        if (r->new_session)
+        if (r->new_session) {
           p->paths.session_started(now, from);
-        else
+          for (auto& [net_id, net] : networks_) net.sw.forget_presented(id);
+        } else {
           p->paths.authenticated(now, from);
+        }
       }
     }
     ++counters->datagrams_received;

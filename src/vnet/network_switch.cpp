@@ -300,6 +300,13 @@ bool NetworkSwitch::should_present(Instant now, NodeId id, bool asking) {
   return true;
 }
 
+void NetworkSwitch::forget_presented(NodeId id) noexcept {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  it->second.presented_issued_ms.reset();
+  it->second.last_presented.reset();
+}
+
 Bytes NetworkSwitch::presentation(bool want_reply) const {
   return wire::emit_bytes(wire::CredentialPresentation{want_reply, config_->credential});
 }

@@ -166,6 +166,12 @@ class NetworkSwitch {
   // last changed, or (asking = true: we lack theirs, or they asked for ours)
   // not within present_interval. Records the presentation when it says yes.
   bool should_present(Instant now, NodeId peer, bool asking);
+  // `peer` started a new session with us (it restarted, or rekeyed): it may no
+  // longer hold our credential, so what we presented to it is forgotten and its
+  // next request is answered at once. Without this, a peer restarted within
+  // present_interval of our last answer waited that long for our credential,
+  // and its first frames with it.
+  void forget_presented(NodeId peer) noexcept;
   // Our credential as a presentation message (requires ready()).
   [[nodiscard]] Bytes presentation(bool want_reply) const;
 

@@ -231,6 +231,10 @@ TEST_F(AliceSwitch, UnicastWaitsForTheCredentialThenGoes) {
   EXPECT_TRUE(sw.should_present(kNow, bob().address(), true));
   EXPECT_FALSE(sw.should_present(kNow + 500ms, bob().address(), true));
   EXPECT_TRUE(sw.should_present(kNow + 1s, bob().address(), true));
+  EXPECT_FALSE(sw.should_present(kNow + 1100ms, bob().address(), true));
+  // Bob restarted (a new session): he no longer has it, and is answered at once.
+  sw.forget_presented(bob().address());
+  EXPECT_TRUE(sw.should_present(kNow + 1200ms, bob().address(), true));
   const auto msg = wire::CredentialPresentation::parse(sw.presentation(true));
   ASSERT_TRUE(msg);
   EXPECT_TRUE(msg->want_reply);
