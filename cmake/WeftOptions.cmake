@@ -10,6 +10,18 @@ if(WEFT_SANITIZE)
   add_link_options(-fsanitize=${WEFT_SANITIZE})
 endif()
 
+# The sanitizer's runtime (weft_sanitizer_runtime): a program run under `weft run`
+# (LD_PRELOAD of our instrumented preload) needs it preloaded first, whether or not
+# the program itself was built with the sanitizer.
+if(WEFT_SANITIZE MATCHES "address|thread")
+  set(weft_runtime libasan.so)
+  if(WEFT_SANITIZE MATCHES "thread")
+    set(weft_runtime libtsan.so)
+  endif()
+  execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=${weft_runtime}
+                  OUTPUT_VARIABLE weft_sanitizer_runtime OUTPUT_STRIP_TRAILING_WHITESPACE)
+endif()
+
 if(WEFT_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "WEFT_FUZZ needs clang (libFuzzer)")

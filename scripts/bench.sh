@@ -7,7 +7,7 @@
 # same run, with a table on stdout, results.json and PNG plots.
 #   scripts/bench.sh [suite.py options: --reps N --bytes B --loss 1,5 --out DIR]
 # Needs root for the network namespaces (without it those scenarios are
-# reported skipped). About 10 minutes on a 2-core machine.
+# reported skipped). About 11 minutes on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
