@@ -118,16 +118,7 @@ void fetch_with_curl(const Daemon& server, const Daemon& client, const std::stri
   const std::string out = dir + "/fetched-" + client.address;
   const std::string url =
       "http://" + (by_name ? server.name : server.ip4) + ":" + w[5] + "/file.bin";
-  // With a sanitizer's runtime preloaded, curl hangs in setlocale before it
-  // does anything (`LD_PRELOAD=libasan.so curl` does, without Weft): Python's
-  // HTTP client fetches instead there.
-  const auto r = run_to_end(client.run(
-      sanitizer_env().empty()
-          ? std::vector<std::string>{"/usr/bin/curl", "-sS", "--fail", "-o", out, url}
-          : std::vector<std::string>{
-                kPython, "-c",
-                "import sys, urllib.request as u; u.urlretrieve(sys.argv[1], sys.argv[2])", url,
-                out}));
+  const auto r = run_to_end(client.run(fetch_command(kPython, url, out)));
   EXPECT_EQ(r.exit_code, 0);
   const std::string got = slurp(out);
   EXPECT_EQ(got.size(), data.size());

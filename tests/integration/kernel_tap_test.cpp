@@ -246,17 +246,8 @@ void user_fetches_from_kernel(KernelWorld& world, std::size_t size) {
   ASSERT_GE(w.size(), 6U);
   const std::string out = world.dir() + "/fetched-from-kernel";
   const std::string url = "http://" + kernel.ip4 + ":" + w[5] + "/file.bin";
-  // With a sanitizer's runtime preloaded curl hangs in setlocale (see
-  // intercept_test): Python's HTTP client fetches instead there.
   const auto started = std::chrono::steady_clock::now();
-  const auto r = run_command(world.user().run(
-      sanitizer_env().empty()
-          ? std::vector<std::string>{"/usr/bin/curl", "-sS", "--fail", "--noproxy", "*", "-o", out,
-                                     url}
-          : std::vector<std::string>{
-                kPython, "-c",
-                "import sys, urllib.request as u; u.urlretrieve(sys.argv[1], sys.argv[2])", url,
-                out}));
+  const auto r = run_command(world.user().run(fetch_command(kPython, url, out)));
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(r.exit_code, 0);
   const std::string got = slurp(out);
@@ -290,15 +281,7 @@ TEST_F(KernelTapTest, WeftRunOnTheKernelMembersDaemonLeavesItsNetworkToTheKernel
       << "the kernel network's addresses were given to the preload as virtual";
   const std::string out = world_->dir() + "/fetched-under-weft-run-by-kernel";
   const std::string url = "http://" + user.ip4 + ":" + w[5] + "/file.bin";
-  // curl hangs with a sanitizer's runtime preloaded (see intercept_test).
-  const auto r = run_command(world_->kernel().run(
-      sanitizer_env().empty()
-          ? std::vector<std::string>{"/usr/bin/curl", "-sS", "--fail", "--noproxy", "*", "-o", out,
-                                     url}
-          : std::vector<std::string>{
-                kPython, "-c",
-                "import sys, urllib.request as u; u.urlretrieve(sys.argv[1], sys.argv[2])", url,
-                out}));
+  const auto r = run_command(world_->kernel().run(fetch_command(kPython, url, out)));
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(slurp(out) == as_string(data)) << "the fetched file differs";
 }
