@@ -107,17 +107,11 @@ void fetch_with_curl(const Daemon& server, const Daemon& client, const std::stri
   std::filesystem::create_directories(www);
   const Bytes data = test_support::pattern(size, seed);
   write_file(www + "/file.bin", data);
-  auto http = ChildProcess::spawn(server.run({kPython, "-u", "-m", "http.server", "0", "--bind",
-                                              server.ip4, "--directory", www}),
-                                  ChildProcess::Ending::terminate);
-  ASSERT_TRUE(http);
-  // "Serving HTTP on 10.9.0.1 port 40123 (http://10.9.0.1:40123/) ..."
-  const auto w = words(http->expect_line("Serving HTTP on "));
-  ASSERT_GE(w.size(), 6U);
-  ASSERT_EQ(w[3], server.ip4);
+  const HttpServer http = serve_http(server, kPython, www);
+  ASSERT_FALSE(http.port.empty());
   const std::string out = dir + "/fetched-" + client.address;
   const std::string url =
-      "http://" + (by_name ? server.name : server.ip4) + ":" + w[5] + "/file.bin";
+      "http://" + (by_name ? server.name : server.ip4) + ":" + http.port + "/file.bin";
   const auto r = run_to_end(client.run(fetch_command(kPython, url, out)));
   EXPECT_EQ(r.exit_code, 0);
   const std::string got = slurp(out);

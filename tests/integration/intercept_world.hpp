@@ -99,6 +99,24 @@ struct Daemon {
   }
 };
 
+// `python3 -m http.server` under `weft run` on `d`, serving `dir` on d's IPv4
+// address; port is empty if it did not start.
+struct HttpServer {
+  std::unique_ptr<ChildProcess> process;
+  std::string port;
+};
+inline HttpServer serve_http(const Daemon& d, const std::string& python, const std::string& dir) {
+  HttpServer s;
+  s.process = ChildProcess::spawn(
+      d.run({python, "-u", "-m", "http.server", "0", "--bind", d.ip4, "--directory", dir}),
+      ChildProcess::Ending::terminate);
+  if (!s.process) return s;
+  // "Serving HTTP on 10.9.0.1 port 40123 (http://10.9.0.1:40123/) ..."
+  const auto w = words(s.process->expect_line("Serving HTTP on "));
+  if (w.size() >= 6 && w[3] == d.ip4) s.port = w[5];
+  return s;
+}
+
 // What `weft networks --json` says the daemon's addresses are (the last of each family).
 inline void read_addresses(Daemon& d) {
   const auto r = run_command(d.cli({"networks", "--json"}));

@@ -211,14 +211,10 @@ void kernel_fetches_from_user(KernelWorld& world, std::size_t size) {
   const Bytes data = test_support::pattern(size, 11);
   write_file(www + "/file.bin", data);
   const Daemon& user = world.user();
-  auto http = ChildProcess::spawn(
-      user.run({kPython, "-u", "-m", "http.server", "0", "--bind", user.ip4, "--directory", www}),
-      ChildProcess::Ending::terminate);
-  ASSERT_TRUE(http);
-  const auto w = words(http->expect_line("Serving HTTP on "));
-  ASSERT_GE(w.size(), 6U);
+  const HttpServer http = serve_http(user, kPython, www);
+  ASSERT_FALSE(http.port.empty());
   const std::string out = world.dir() + "/fetched-by-kernel";
-  const std::string url = "http://" + user.ip4 + ":" + w[5] + "/file.bin";
+  const std::string url = "http://" + user.ip4 + ":" + http.port + "/file.bin";
   const auto started = std::chrono::steady_clock::now();
   const auto r = run_command({"/usr/bin/curl", "-sS", "--fail", "--noproxy", "*", "-o", out, url});
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
@@ -267,12 +263,8 @@ TEST_F(KernelTapTest, WeftRunOnTheKernelMembersDaemonLeavesItsNetworkToTheKernel
   const Bytes data = test_support::pattern(1U << 20, 13);
   write_file(www + "/file.bin", data);
   const Daemon& user = world_->user();
-  auto http = ChildProcess::spawn(
-      user.run({kPython, "-u", "-m", "http.server", "0", "--bind", user.ip4, "--directory", www}),
-      ChildProcess::Ending::terminate);
-  ASSERT_TRUE(http);
-  const auto w = words(http->expect_line("Serving HTTP on "));
-  ASSERT_GE(w.size(), 6U);
+  const HttpServer http = serve_http(user, kPython, www);
+  ASSERT_FALSE(http.port.empty());
   const auto env = run_command(world_->kernel().run({"/usr/bin/env"}));
   ASSERT_EQ(env.exit_code, 0);
   const auto at = env.out.find("WEFT_PREFIXES=");
@@ -280,7 +272,7 @@ TEST_F(KernelTapTest, WeftRunOnTheKernelMembersDaemonLeavesItsNetworkToTheKernel
   EXPECT_EQ(env.out.substr(at, env.out.find('\n', at) - at), "WEFT_PREFIXES=")
       << "the kernel network's addresses were given to the preload as virtual";
   const std::string out = world_->dir() + "/fetched-under-weft-run-by-kernel";
-  const std::string url = "http://" + user.ip4 + ":" + w[5] + "/file.bin";
+  const std::string url = "http://" + user.ip4 + ":" + http.port + "/file.bin";
   const auto r = run_command(world_->kernel().run(fetch_command(kPython, url, out)));
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(slurp(out) == as_string(data)) << "the fetched file differs";
