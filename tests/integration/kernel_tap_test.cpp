@@ -394,6 +394,25 @@ TEST_F(KernelTapTest, Iperf3BothWaysBetweenTheKernelAndTheUserSpaceNode) {
   }
 }
 
+// weftd.json's "tap" key: a plain `weft join` (no --tap) of a network it
+// lists joins in kernel TAP mode, with the device name it gives.
+TEST_F(KernelTapTest, AWeftdJsonTapKeyMakesAPlainJoinAKernelMember) {
+  const std::string state = world_->dir() + "/c";
+  std::filesystem::create_directories(state);
+  std::filesystem::permissions(state, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
+  write_file(state + "/weftd.json",
+             to_bytes(R"({"tap": {")" + world_->net() + R"(": "weftc0"}})"));
+  Daemon c = world_->start("c", {});
+  ASSERT_FALSE(c.ip4.empty()) << "the member did not come up";
+  EXPECT_TRUE(device_exists("weftc0"));
+  const auto r = run_command(c.cli({"networks", "--json"}));
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  ASSERT_EQ(j["networks"].size(), 1U);
+  EXPECT_EQ(j["networks"][0]["tap"], "weftc0");
+}
+
 TEST_F(KernelTapTest, LeavingRemovesTheDeviceAndJoiningAgainMakesIt) {
   // The device is gone when leave returns, so joining again at once with the
   // same name cannot find it in the way (already_exists).
