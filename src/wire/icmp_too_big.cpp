@@ -17,7 +17,9 @@ constexpr std::size_t kIpv4Quote = 576 - 20 - 8;   // RFC 1812 §4.3.2.3
 constexpr std::size_t kIpv6Quote = 1280 - 40 - 8;  // RFC 4443 §2.4(c)
 constexpr std::uint8_t kHopLimit = 64;
 
-std::uint8_t u8(ByteSpan b, std::size_t at) noexcept { return std::to_integer<std::uint8_t>(b[at]); }
+std::uint8_t u8(ByteSpan b, std::size_t at) noexcept {
+  return std::to_integer<std::uint8_t>(b[at]);
+}
 std::uint16_t u16(ByteSpan b, std::size_t at) noexcept {
   return static_cast<std::uint16_t>(u8(b, at) << 8 | u8(b, at + 1));
 }
@@ -124,7 +126,8 @@ std::size_t ipv6(ByteSpan frame, std::size_t mtu, MutableByteSpan out) noexcept 
   std::memcpy(icmp.data() + 8, ip.data(), quote);
   // Pseudo-header (RFC 8200 §8.1): addresses, upper-layer length, next header.
   std::uint32_t sum = sum_bytes(ByteSpan(o).subspan(8, 32), 0);
-  sum += static_cast<std::uint32_t>(icmp.size() >> 16) + static_cast<std::uint32_t>(icmp.size() & 0xffff);
+  sum += static_cast<std::uint32_t>(icmp.size() >> 16) +
+         static_cast<std::uint32_t>(icmp.size() & 0xffff);
   sum += kIcmpv6;
   put16(icmp, 2, fold(sum_bytes(icmp, sum)));
   return kEth + 40 + 8 + quote;

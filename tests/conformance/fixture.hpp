@@ -117,13 +117,12 @@ inline auto weft_v4_only() { return ::testing::Values(Param{&weft_backend(), AF_
                            ::weft::conformance::param_name)
 
 // The overlay backend (kernel_peer_test.cpp), both families: Overlay/...
-#define CONFORMANCE_INSTANTIATE_OVERLAY(suite)                                             \
-  INSTANTIATE_TEST_SUITE_P(                                                                \
-      Overlay, suite,                                                                      \
-      ::testing::Values(::weft::conformance::Param{&::weft::conformance::overlay_backend(), \
-                                                   AF_INET},                               \
-                        ::weft::conformance::Param{&::weft::conformance::overlay_backend(), \
-                                                   AF_INET6}),                             \
+#define CONFORMANCE_INSTANTIATE_OVERLAY(suite)                                            \
+  INSTANTIATE_TEST_SUITE_P(                                                               \
+      Overlay, suite,                                                                     \
+      ::testing::Values(                                                                  \
+          ::weft::conformance::Param{&::weft::conformance::overlay_backend(), AF_INET},   \
+          ::weft::conformance::Param{&::weft::conformance::overlay_backend(), AF_INET6}), \
       ::weft::conformance::param_name)
 
 // `expr` must fail with -1 and errno `e` (of this backend).

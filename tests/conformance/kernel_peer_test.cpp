@@ -153,8 +153,8 @@ class TapWatch {
       std::uint8_t frame[65536];
       sockaddr_ll from{};
       socklen_t len = sizeof from;
-      const ssize_t n = ::recvfrom(fd_, frame, sizeof frame, 0,
-                                   reinterpret_cast<sockaddr*>(&from), &len);
+      const ssize_t n =
+          ::recvfrom(fd_, frame, sizeof frame, 0, reinterpret_cast<sockaddr*>(&from), &len);
       if (n <= 0) continue;
       auto s = parse(frame, static_cast<std::size_t>(n), from.sll_pkttype == PACKET_OUTGOING);
       if (s && ((s->sport == a && s->dport == b) || (s->sport == b && s->dport == a)))
@@ -315,7 +315,8 @@ TEST_P(KernelPeerTimers, AStalledKernelReaderIsProbedThroughAZeroWindowAndLosesN
   std::size_t sent = 0;
   // Fill until the send buffer stays full (EAGAIN, and no POLLOUT for 300 ms).
   for (;;) {
-    const ssize_t n = api().send(fd, data.data() + sent, std::min<std::size_t>(65536, total - sent), 0);
+    const ssize_t n =
+        api().send(fd, data.data() + sent, std::min<std::size_t>(65536, total - sent), 0);
     if (n > 0) {
       sent += static_cast<std::size_t>(n);
       ASSERT_LT(sent, total) << "the kernel's buffers took everything";
@@ -341,8 +342,9 @@ TEST_P(KernelPeerTimers, AStalledKernelReaderIsProbedThroughAZeroWindowAndLosesN
   }
   EXPECT_TRUE(zero_window) << "the kernel never advertised a zero window";
   EXPECT_GE(probes, 1) << "no zero-window probe from lwIP";
-  std::printf("kernel reader stalled after %zu bytes; lwIP's zero-window probe carries %zu byte(s)\n",
-              sent, probe_bytes);
+  std::printf(
+      "kernel reader stalled after %zu bytes; lwIP's zero-window probe carries %zu byte(s)\n", sent,
+      probe_bytes);
   EXPECT_EQ(so_error(fd), 0);
   EXPECT_EQ(peer().command("drain " + std::to_string(me)), "draining");
   ASSERT_EQ(api().set_nonblocking(fd, 0), 0) << err();
@@ -364,9 +366,9 @@ TEST_P(KernelPeerTimers, AStalledWeftReaderIsProbedByTheKernelAndLosesNothing) {
   const std::uint16_t port = port_of(listener);
   // Within the peer's 5 s SO_SNDTIMEO for the whole stall.
   const std::size_t total = std::size_t{4} << 20;
-  const std::string connected = peer().command("connect " + std::string(api().local(family())) +
-                                               " " + std::to_string(port) + " " +
-                                               std::to_string(total) + " 24");
+  const std::string connected =
+      peer().command("connect " + std::string(api().local(family())) + " " + std::to_string(port) +
+                     " " + std::to_string(total) + " 24");
   ASSERT_EQ(connected.rfind("connected ", 0), 0U) << connected;
   int fd = api().accept(listener, nullptr, nullptr);
   ASSERT_GE(fd, 0) << err();
@@ -378,8 +380,7 @@ TEST_P(KernelPeerTimers, AStalledWeftReaderIsProbedByTheKernelAndLosesNothing) {
   for (int round = 0; round < 6 && probes < 2; ++round) {
     for (const Segment& s : watch.segments(port, kernel_port, 500)) {
       if (!s.from_kernel && s.window == 0) zero_window = true;
-      if (s.from_kernel && zero_window && (s.flags & (kSyn | kRst | kFin)) == 0 &&
-          s.payload <= 1) {
+      if (s.from_kernel && zero_window && (s.flags & (kSyn | kRst | kFin)) == 0 && s.payload <= 1) {
         ++probes;
         probe_bytes = s.payload;
       }

@@ -96,9 +96,9 @@ class Peer {
   std::optional<SockAddr> udp_last_from_;
   std::size_t udp_last_len_{0};
   std::map<std::uint16_t, Received> halfclose_;  // by the client's port
-  std::map<std::uint16_t, std::string> ends_;           // by the client's port
-  std::set<std::uint16_t> drain_;                       // slow connections told to read
-  std::map<std::uint16_t, Received> slow_;              // by the client's port
+  std::map<std::uint16_t, std::string> ends_;    // by the client's port
+  std::set<std::uint16_t> drain_;                // slow connections told to read
+  std::map<std::uint16_t, Received> slow_;       // by the client's port
 };
 
 void Peer::spawn(std::function<void()> f) {
@@ -531,8 +531,7 @@ int run(int argc, char** argv) {
   const bool kernel = argc >= 2 && std::strcmp(argv[1], "kernel") == 0;
   const bool weft = argc >= 2 && std::strcmp(argv[1], "weft") == 0;
   if (!(kernel && (argc == 2 || argc == 4)) && !(weft && argc == 3)) {
-    std::fprintf(stderr,
-                 "usage: conformance_peer kernel [IP4 IP6] | weft TEST_LINK_ENDPOINT\n");
+    std::fprintf(stderr, "usage: conformance_peer kernel [IP4 IP6] | weft TEST_LINK_ENDPOINT\n");
     return 2;
   }
   ::signal(SIGPIPE, SIG_IGN);

@@ -90,7 +90,7 @@ bool PeerProcess::spawn(const std::vector<std::string>& args) {
     ::close(to_child[1]);
     return false;
   }
-  std::vector<char*> argv{const_cast<char*>(CONFORMANCE_PEER_PATH)};  // NOLINT
+  std::vector<char*> argv{const_cast<char*>(CONFORMANCE_PEER_PATH)};        // NOLINT
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));  // NOLINT
   argv.push_back(nullptr);
   const pid_t parent = ::getpid();

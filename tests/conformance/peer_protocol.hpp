@@ -70,7 +70,7 @@ inline constexpr std::size_t kHalfCloseBytes = 100'000;
 inline constexpr std::uint32_t kHalfCloseSeed = 7;
 
 inline constexpr std::array<std::string_view, 12> kServices{
-    "echo", "discard", "close",  "reset", "halfclose", "collect",
-    "abort", "hold",   "slow",   "refuse", "udp",      "udpclosed"};
+    "echo",  "discard", "close", "reset",  "halfclose", "collect",
+    "abort", "hold",    "slow",  "refuse", "udp",       "udpclosed"};
 
 }  // namespace weft::conformance

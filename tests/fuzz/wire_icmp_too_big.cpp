@@ -19,8 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   WEFT_CHECK(n <= out.size());
   if (n == 0) return 0;
   WEFT_CHECK(n >= 14 + 28);
-  const std::size_t ip_len = static_cast<std::size_t>(out[12] == 0x08 ? (out[16] << 8 | out[17])
-                                                                       : 40 + (out[18] << 8 | out[19]));
+  const std::size_t ip_len = static_cast<std::size_t>(
+      out[12] == 0x08 ? (out[16] << 8 | out[17]) : 40 + (out[18] << 8 | out[19]));
   WEFT_CHECK(14 + ip_len == n);
   return 0;
 }

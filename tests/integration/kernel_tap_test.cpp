@@ -361,8 +361,8 @@ TEST_F(KernelTapTest, Iperf3BothWaysBetweenTheKernelAndTheUserSpaceNode) {
   ASSERT_FALSE(server->expect_line("Server listening").empty());
   const std::size_t bytes = test_support::kFullSpeedBuild ? 64u << 20 : 4u << 20;
   for (const bool reverse : {false, true}) {
-    std::vector<std::string> client{iperf3, "-c", kernel.ip4, "-p", "5201", "-n",
-                                    std::to_string(bytes), "--json"};
+    std::vector<std::string> client{
+        iperf3, "-c", kernel.ip4, "-p", "5201", "-n", std::to_string(bytes), "--json"};
     if (reverse) client.emplace_back("-R");
     const auto r = run_command(world_->user().run(client));
     EXPECT_EQ(r.exit_code, 0) << r.out;
@@ -401,8 +401,7 @@ TEST_F(KernelTapTest, AWeftdJsonTapKeyMakesAPlainJoinAKernelMember) {
   std::filesystem::create_directories(state);
   std::filesystem::permissions(state, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace);
-  write_file(state + "/weftd.json",
-             to_bytes(R"({"tap": {")" + world_->net() + R"(": "weftc0"}})"));
+  write_file(state + "/weftd.json", to_bytes(R"({"tap": {")" + world_->net() + R"(": "weftc0"}})"));
   Daemon c = world_->start("c", {});
   ASSERT_FALSE(c.ip4.empty()) << "the member did not come up";
   EXPECT_TRUE(device_exists("weftc0"));

@@ -77,8 +77,7 @@ class KernelWorld {
 
   // Admits a node (its 10-hex-digit address) to the network.
   [[nodiscard]] bool authorize(const std::string& address) const {
-    return lab_.cli({"member", "authorize", net_, address}).find("authorized") !=
-           std::string::npos;
+    return lab_.cli({"member", "authorize", net_, address}).find("authorized") != std::string::npos;
   }
 
   // A node daemon, authorized, joined with `join_args`, with its addresses.

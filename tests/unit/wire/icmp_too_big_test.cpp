@@ -109,7 +109,7 @@ TEST(IcmpTooBig, OnlyTheHeadOfTheFrameIsNeeded) {
   Frame out;
   EXPECT_EQ(reply(f, 1400, out, 14 + 1419), 14U + 576U);
   EXPECT_EQ(reply(f, 1400, out, 14 + 30), 14U + 20U + 8U + 30U);  // quotes what it has
-  EXPECT_EQ(reply(f, 1400, out, 14 + 19), 0U);                     // not even a header
+  EXPECT_EQ(reply(f, 1400, out, 14 + 19), 0U);                    // not even a header
   EXPECT_EQ(reply(f, 1400, out, 13), 0U);
 }
 
