@@ -13,6 +13,8 @@ packages=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   # test tools
   tshark iproute2 procps
+  # iperf3 between a kernel TAP member and a user-space member (kernel_tap_test)
+  iperf3
   # unmodified programs the intercept is tested with (tests/integration/intercept_test.cpp)
   curl netcat-openbsd redis-server redis-tools
   # API reference (cmake --build <dir> --target doxygen; test docs.public_api_documented)

@@ -120,9 +120,7 @@ Result<LinuxTap::Batch> LinuxTap::read_batch(std::span<std::byte> buffer, std::s
                                              std::span<ByteSpan> out) {
   if (slot == 0 || buffer.size() / slot < out.size()) return Error::invalid_argument;
   Batch batch;
-  // Bounded reads per call even while oversized frames keep coming, so the
-  // caller's loop gets back control.
-  for (std::size_t reads = 0; batch.count < out.size() && reads < 2 * out.size();) {
+  while (batch.count < out.size()) {
     std::byte* at = buffer.data() + batch.count * slot;
     const ssize_t n = ::read(fd_.get(), at, slot);
     if (n < 0) {
@@ -131,11 +129,7 @@ Result<LinuxTap::Batch> LinuxTap::read_batch(std::span<std::byte> buffer, std::s
       if (batch.count > 0) break;  // deliver what came; the error comes back next time
       return from_errno(errno);
     }
-    ++reads;
-    if (static_cast<std::size_t>(n) >= slot) {
-      ++batch.oversized;
-      continue;
-    }
+    if (static_cast<std::size_t>(n) >= slot) ++batch.oversized;
     out[batch.count++] = ByteSpan(at, static_cast<std::size_t>(n));
   }
   return batch;

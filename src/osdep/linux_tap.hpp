@@ -68,8 +68,10 @@ class LinuxTap {
   // Reads up to out.size() frames the kernel sent, each into its own
   // `slot`-byte piece of `buffer` (buffer.size() >= out.size() * slot),
   // without waiting: 0 when none is queued. A frame that fills its slot
-  // entirely may have been cut short by the kernel and is dropped (counted in
-  // `oversized`); size slots at least one byte above the largest frame.
+  // entirely may have been cut short by the kernel: it is delivered all the
+  // same, as its first `slot` bytes, and counted in `oversized` (the caller
+  // tells it by its size, and may answer it, e.g. with ICMP "too big"); size
+  // slots at least one byte above the largest frame the caller accepts.
   struct Batch {
     std::size_t count{0};
     std::size_t oversized{0};

@@ -266,8 +266,18 @@ Result<void> NodeRuntime::leave(NetworkId network) {
   networks_ = std::move(next);
   if (wire_) (void)wire_->leave(network);  // not_found: it was never rejoined; nothing to undo
   // A device not taken by a port yet goes now; a port's goes with the port
-  // when the I/O thread sees network_left.
+  // when the I/O thread sees network_left: waited for, so the device name is
+  // free when leave returns (a rejoin with it would fail with already_exists).
   take_kernel_link(network);
+  std::unique_lock lock(ports_mutex_);
+  const auto gone = [&] {
+    const auto it = ports_.find(network);
+    return !removing_.contains(network) &&
+           (it == ports_.end() || it->second->kernel_device().empty());
+  };
+  if (!ports_gone_.wait_for(lock, kLeaveDeviceWait, gone))
+    log::warn("runtime", "network {}: its device is still there after leaving",
+              network.to_string());
   return {};
 }
 
@@ -473,9 +483,15 @@ void NodeRuntime::on_event(const node::NodeEvent& event) {
         it->second->detach_all_captures();
         gone = std::move(it->second);
         ports_.erase(it);
+        removing_.insert(network);
       }
     }
     gone.reset();  // outside the lock: removing the netif takes the stack's lock
+    {
+      std::lock_guard lock(ports_mutex_);
+      removing_.erase(network);
+    }
+    ports_gone_.notify_all();
   } else {
     port = port_for(network);
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -94,7 +95,10 @@ class NodeRuntime final : private WireNodeObserver {
   // Error::permission_denied (no CAP_NET_ADMIN), Error::not_found (no
   // /dev/net/tun). On a later start() a device that cannot be made keeps its
   // network from being rejoined (logged); the other networks carry on.
-  // leave: Error::not_found if not joined; the device goes with the network.
+  // leave: Error::not_found if not joined; the device goes with the network,
+  // before leave returns (it waits, at most kLeaveDeviceWait, for the I/O
+  // thread to remove the network's port), so joining again at once with the
+  // same device name finds the name free.
   // Either: the state's write errors.
   Result<void> join(NetworkId network, JoinOptions options = {});
   Result<void> leave(NetworkId network);
@@ -132,6 +136,8 @@ class NodeRuntime final : private WireNodeObserver {
   // Error::too_large past kMaxCaptures at once, the file's errors
   // (Error::permission_denied, Error::not_found for a missing directory...).
   static constexpr std::size_t kMaxCaptures = 16;
+  // How long leave() waits for a kernel-mode network's device to go.
+  static constexpr std::chrono::seconds kLeaveDeviceWait{5};
   Result<std::unique_ptr<NetworkCapture>> capture(NetworkId network, const std::string& path,
                                                   const CaptureOptions& options,
                                                   std::function<void()> on_end = {});
@@ -208,6 +214,11 @@ class NodeRuntime final : private WireNodeObserver {
   // gets an lwIP port, even while its device is missing.
   std::set<NetworkId> kernel_networks_;
   std::map<NetworkId, std::unique_ptr<tap::KernelLink>> kernel_links_;
+  // Networks whose port the I/O thread has taken out of ports_ and is
+  // destroying (its device still exists until then); guarded by
+  // ports_mutex_, ports_gone_ notified when one is done.
+  std::set<NetworkId> removing_;
+  std::condition_variable ports_gone_;
 
   mutable std::mutex mutex_;  // guards below: what the application's threads wait on
   std::condition_variable changed_;

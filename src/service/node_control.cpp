@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <utility>
 
 #include "base/log.hpp"
 #include "osdep/linux_tap.hpp"
@@ -51,8 +52,10 @@ json capture_end(const runtime::NetworkCapture& c, std::string_view reason) {
 
 }  // namespace
 
-NodeControl::NodeControl(runtime::NodeRuntime& runtime)
+NodeControl::NodeControl(runtime::NodeRuntime& runtime,
+                         std::map<NetworkId, std::string> tap_networks)
     : runtime_(runtime),
+      tap_networks_(std::move(tap_networks)),
       started_(std::chrono::steady_clock::now()),
       capture_ended_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
@@ -290,7 +293,10 @@ json NodeControl::stats() const {
   };
 }
 
-json NodeControl::join(NetworkId network, const std::optional<std::string>& tap) {
+json NodeControl::join(NetworkId network, std::optional<std::string> tap) {
+  if (!tap) {
+    if (const auto it = tap_networks_.find(network); it != tap_networks_.end()) tap = it->second;
+  }
   runtime::JoinOptions options;
   options.kernel_tap = tap;
   if (auto r = runtime_.join(network, options); !r) {

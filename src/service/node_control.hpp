@@ -5,6 +5,8 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "osdep/unique_fd.hpp"
@@ -26,7 +28,10 @@ namespace weft::service {
 // capture is created, stopped and destroyed on the server's thread.
 class NodeControl final : public ControlHandler {
  public:
-  explicit NodeControl(runtime::NodeRuntime& runtime);
+  // tap_networks: weftd.json's "tap" (a join without "tap" of one of these
+  // networks uses its device name).
+  explicit NodeControl(runtime::NodeRuntime& runtime,
+                       std::map<NetworkId, std::string> tap_networks = {});
   ~NodeControl() override;
   NodeControl(const NodeControl&) = delete;
   NodeControl& operator=(const NodeControl&) = delete;
@@ -41,13 +46,14 @@ class NodeControl final : public ControlHandler {
   nlohmann::json peers() const;
   nlohmann::json networks() const;
   nlohmann::json stats() const;
-  nlohmann::json join(NetworkId network, const std::optional<std::string>& tap);
+  nlohmann::json join(NetworkId network, std::optional<std::string> tap);
   nlohmann::json leave(NetworkId network);
   nlohmann::json capture(const ControlRequest& request, ConnectionId from);
   nlohmann::json capture_stop(ConnectionId from);
   void log_events();
 
   runtime::NodeRuntime& runtime_;
+  const std::map<NetworkId, std::string> tap_networks_;
   const std::chrono::steady_clock::time_point started_;
   osdep::UniqueFd capture_ended_;  // eventfd: a capture's thread ended by itself
   std::map<ConnectionId, std::unique_ptr<runtime::NetworkCapture>> captures_;

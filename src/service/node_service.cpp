@@ -67,7 +67,7 @@ Result<std::unique_ptr<NodeService>> NodeService::start(NodeServiceConfig config
   self->runtime_ = std::move(*rt);
 
   // Servers from here on: each may call into the running runtime at once.
-  self->control_handler_ = std::make_unique<NodeControl>(*self->runtime_);
+  self->control_handler_ = std::make_unique<NodeControl>(*self->runtime_, config.tap_networks);
   ControlServerOptions co;
   co.path =
       config.control_socket.empty() ? config.state_dir + "/control.sock" : config.control_socket;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct NodeServiceConfig {
   std::string intercept_socket;  // empty: <state_dir>/intercept.sock
   std::vector<node::RootEntry> roots;
   osdep::Endpoint bind{osdep::Endpoint::parse("0.0.0.0:0").value()};
+  // weftd.json's "tap": networks a plain `weft join` joins in kernel TAP mode.
+  std::map<NetworkId, std::string> tap_networks;
 };
 
 // The virtual networks' prefixes (each assigned address with its prefix

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "osdep/linux_tap.hpp"
 #include "runtime/wire_endpoint.hpp"
+#include "service/control_request.hpp"
 
 namespace weft::service {
 
@@ -37,8 +39,23 @@ std::variant<WeftdConfig, std::string> parse_weftd_config(std::string_view text)
       if (!level)
         return std::string("\"log_level\" must be \"error\", \"warn\", \"info\" or \"debug\"");
       c.log_level = *level;
+    } else if (key == "tap") {
+      if (!value.is_object())
+        return std::string("\"tap\" must be an object {\"NETWORK\": \"DEVICE\", ...}");
+      for (const auto& [net, device] : value.items()) {
+        const auto id = NetworkId::parse(net);
+        if (!id) return fmt::format("\"tap\": \"{}\" is not a network id (16 hex digits)", net);
+        std::string name = device.is_string() ? device.get<std::string>() : std::string("/");
+        if (name.empty()) name = kDefaultTapName;
+        if (!osdep::LinuxTap::valid_name(name))
+          return fmt::format(
+              "\"tap\"[\"{}\"] must be a device name (1 to 15 characters, no '/', ':' or "
+              "whitespace, at most one \"%d\"; \"\" for weft%d)",
+              net);
+        c.tap[*id] = std::move(name);
+      }
     } else {
-      return fmt::format("unknown key \"{}\" (known: roots, listen, log_level)", key);
+      return fmt::format("unknown key \"{}\" (known: roots, listen, log_level, tap)", key);
     }
   }
   return c;

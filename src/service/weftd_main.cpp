@@ -189,6 +189,7 @@ int run_node(NodeOptions o) {
   } else if (file.roots) {
     config.roots = *file.roots;
   }
+  config.tap_networks = file.tap;
   if (config.roots.empty())
     weft::log::warn("weftd",
                     "no roots configured: this node cannot find other nodes; add \"roots\" to "

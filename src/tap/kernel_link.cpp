@@ -3,6 +3,9 @@
 #include <array>
 #include <vector>
 
+#include "wire/ethernet.hpp"
+#include "wire/icmp_too_big.hpp"
+
 namespace weft::tap {
 
 namespace {
@@ -30,7 +33,7 @@ Result<void> KernelLink::start(std::size_t mtu, FrameSink& network) {
   WEFT_TRY(device_.set_mtu(mtu));
   WEFT_TRY(device_.set_up(true));
   const std::size_t slot = mtu + kSlotOverhead;
-  thread_ = std::thread([this, &network, slot] { read_loop(network, slot); });
+  thread_ = std::thread([this, &network, mtu, slot] { read_loop(network, mtu, slot); });
   return {};
 }
 
@@ -49,10 +52,11 @@ void KernelLink::send_frames(std::span<const ByteSpan> frames) {
   write_dropped_.fetch_add(frames.size() - sent, std::memory_order_relaxed);
 }
 
-void KernelLink::read_loop(FrameSink& network, std::size_t slot) {
+void KernelLink::read_loop(FrameSink& network, std::size_t mtu, std::size_t slot) {
   // The kernel copies each frame into a slot (the only copy here); the
   // network sink borrows them for the call.
   std::vector<std::byte> storage(kMaxBatch * slot);
+  std::vector<std::byte> reply(wire::kTooBigReplyMax);
   std::array<ByteSpan, kMaxBatch> frames{};
   while (true) {
     std::array<std::uint64_t, 1> tokens{};
@@ -68,13 +72,35 @@ void KernelLink::read_loop(FrameSink& network, std::size_t slot) {
         read_errors_.fetch_add(1, std::memory_order_relaxed);
         break;
       }
-      oversized_dropped_.fetch_add(batch->oversized, std::memory_order_relaxed);
       if (batch->count == 0) break;
-      frames_from_kernel_.fetch_add(batch->count, std::memory_order_relaxed);
-      batches_from_kernel_.fetch_add(1, std::memory_order_relaxed);
-      network.send_frames(std::span<const ByteSpan>(frames.data(), batch->count));
+      // Frames that fit go on, in order; the others are answered or dropped.
+      std::size_t kept = 0;
+      for (std::size_t f = 0; f < batch->count; ++f) {
+        const ByteSpan frame = frames[f];
+        auto eth = wire::EthernetView::parse(frame);
+        const std::size_t header = eth ? eth->header_len() : wire::EthernetView::kHeaderSize;
+        if (frame.size() >= slot || frame.size() > mtu + header) {
+          too_big(frame, mtu, reply);
+        } else {
+          frames[kept++] = frame;
+        }
+      }
+      if (kept > 0) {
+        frames_from_kernel_.fetch_add(kept, std::memory_order_relaxed);
+        batches_from_kernel_.fetch_add(1, std::memory_order_relaxed);
+        network.send_frames(std::span<const ByteSpan>(frames.data(), kept));
+      }
       if (batch->count < kMaxBatch) break;
     }
+  }
+}
+
+void KernelLink::too_big(ByteSpan frame, std::size_t mtu, MutableByteSpan reply) {
+  const std::size_t n = wire::too_big_reply(frame, mtu, reply);
+  if (n > 0 && device_.write(ByteSpan(reply).first(n))) {
+    too_big_answered_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    oversized_dropped_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -84,6 +110,7 @@ KernelLink::Stats KernelLink::stats() const noexcept {
           frames_from_kernel_.load(std::memory_order_relaxed),
           batches_from_kernel_.load(std::memory_order_relaxed),
           oversized_dropped_.load(std::memory_order_relaxed),
+          too_big_answered_.load(std::memory_order_relaxed),
           read_errors_.load(std::memory_order_relaxed)};
 }
 

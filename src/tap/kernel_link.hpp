@@ -24,6 +24,15 @@ namespace weft::tap {
 // batched write). From the kernel, it owns one reader thread that sleeps in a
 // Poller until the device is readable, reads up to kMaxBatch frames without
 // waiting and hands them to the network sink in one call per batch.
+//
+// The kernel may send IP packets larger than the network's MTU (its device
+// given a larger MTU by an administrator, `ip link set mtu 9000`): those never
+// enter the network. An IPv4 packet with DF and any IPv6 packet is answered
+// on the device, as a router would, with ICMP "fragmentation needed" / ICMPv6
+// "packet too big" carrying the network's MTU (wire/icmp_too_big.hpp), so the
+// kernel's path MTU to that destination drops and it sends smaller packets;
+// others (IPv4 without DF) are dropped and counted. TCP never needs it: each
+// side's MSS option already keeps segments within the other's MTU.
 // stop() (or the destructor) wakes that thread and joins it; the device is
 // removed when this object (which owns it) is destroyed.
 class KernelLink final : public FrameSink {
@@ -35,7 +44,8 @@ class KernelLink final : public FrameSink {
     std::uint64_t write_dropped;  // the kernel refused them (queue full, device down)
     std::uint64_t frames_from_kernel;
     std::uint64_t batches_from_kernel;
-    std::uint64_t oversized_dropped;  // larger than the MTU plus headers
+    std::uint64_t oversized_dropped;  // larger than the MTU, and not answered
+    std::uint64_t too_big_answered;   // larger than the MTU: ICMP "too big" sent back
     std::uint64_t read_errors;
   };
 
@@ -63,7 +73,9 @@ class KernelLink final : public FrameSink {
  private:
   KernelLink(osdep::LinuxTap device, osdep::Poller poller) noexcept
       : device_(std::move(device)), poller_(std::move(poller)) {}
-  void read_loop(FrameSink& network, std::size_t slot);
+  void read_loop(FrameSink& network, std::size_t mtu, std::size_t slot);
+  // A frame too large for the network: answered (too_big_answered) or dropped.
+  void too_big(ByteSpan frame, std::size_t mtu, MutableByteSpan reply);
 
   osdep::LinuxTap device_;
   osdep::Poller poller_;
@@ -74,6 +86,7 @@ class KernelLink final : public FrameSink {
   std::atomic<std::uint64_t> frames_from_kernel_{0};
   std::atomic<std::uint64_t> batches_from_kernel_{0};
   std::atomic<std::uint64_t> oversized_dropped_{0};
+  std::atomic<std::uint64_t> too_big_answered_{0};
   std::atomic<std::uint64_t> read_errors_{0};
 };
 

@@ -74,7 +74,30 @@ const Backend kWeft{
     "fd77::2",
 };
 
+Backend overlay_from_weft() {
+  Backend b = kWeft;
+  b.name = "overlay";
+  return b;
+}
+
+Backend g_overlay = overlay_from_weft();
+std::string g_overlay_addresses[4];  // what g_overlay's address pointers point at
+
 }  // namespace
+
+const Backend& overlay_backend() { return g_overlay; }
+
+void set_overlay_addresses(const std::string& local_v4, const std::string& peer_v4,
+                           const std::string& local_v6, const std::string& peer_v6) {
+  g_overlay_addresses[0] = local_v4;
+  g_overlay_addresses[1] = peer_v4;
+  g_overlay_addresses[2] = local_v6;
+  g_overlay_addresses[3] = peer_v6;
+  g_overlay.local_v4 = g_overlay_addresses[0].c_str();
+  g_overlay.peer_v4 = g_overlay_addresses[1].c_str();
+  g_overlay.local_v6 = g_overlay_addresses[2].c_str();
+  g_overlay.peer_v6 = g_overlay_addresses[3].c_str();
+}
 
 const Backend& kernel_backend() { return kKernel; }
 const Backend& weft_backend() { return kWeft; }

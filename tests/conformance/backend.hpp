@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <string>
 #include <string_view>
 
 namespace weft::conformance {
@@ -60,5 +61,14 @@ const Backend& kernel_backend();
 // 10.77.0.1 / fd77::1 here, 10.77.0.2 / fd77::2 in the peer.
 const Backend& weft_backend();
 const Backend& backend_named(std::string_view name);  // "kernel" or "weft"
+
+// Weft sockets of this process's node (weft_node_*) on a real network whose
+// other member is the Linux kernel through a TAP device, across the overlay
+// (kernel_peer_test.cpp): the peer is conformance_peer on kernel sockets bound
+// to the TAP device's addresses. Its addresses are those the controller
+// assigned, set once before the first case.
+const Backend& overlay_backend();
+void set_overlay_addresses(const std::string& local_v4, const std::string& peer_v4,
+                           const std::string& local_v6, const std::string& peer_v6);
 
 }  // namespace weft::conformance

@@ -116,6 +116,15 @@ inline auto weft_v4_only() { return ::testing::Values(Param{&weft_backend(), AF_
   INSTANTIATE_TEST_SUITE_P(Weft, suite, ::weft::conformance::weft_v4_only(),     \
                            ::weft::conformance::param_name)
 
+// The overlay backend (kernel_peer_test.cpp), both families: Overlay/...
+#define CONFORMANCE_INSTANTIATE_OVERLAY(suite)                                            \
+  INSTANTIATE_TEST_SUITE_P(                                                               \
+      Overlay, suite,                                                                     \
+      ::testing::Values(                                                                  \
+          ::weft::conformance::Param{&::weft::conformance::overlay_backend(), AF_INET},   \
+          ::weft::conformance::Param{&::weft::conformance::overlay_backend(), AF_INET6}), \
+      ::weft::conformance::param_name)
+
 // `expr` must fail with -1 and errno `e` (of this backend).
 #define EXPECT_FAILS_WITH(expr, e)                                                                 \
   do {                                                                                             \

@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -65,6 +66,7 @@ class Peer {
   void halfclose(int fd, std::uint16_t client);
   void collect(int fd);
   void abort_after_one_byte(int fd);
+  void slow(int fd, std::uint16_t client);
   void udp_loop(int fd);
   bool send_all(int fd, ByteSpan data);
   Received read_to_end(int fd);
@@ -78,6 +80,8 @@ class Peer {
   std::string cmd_udplast();
   std::string cmd_halfclose(std::uint16_t client_port);
   std::string cmd_end(std::uint16_t client);
+  std::string cmd_drain(std::uint16_t client);
+  std::string cmd_slow(std::uint16_t client);
   void record_end(std::uint16_t client, std::string how);
 
   const Backend& api_;
@@ -92,7 +96,9 @@ class Peer {
   std::optional<SockAddr> udp_last_from_;
   std::size_t udp_last_len_{0};
   std::map<std::uint16_t, Received> halfclose_;  // by the client's port
-  std::map<std::uint16_t, std::string> ends_;           // by the client's port
+  std::map<std::uint16_t, std::string> ends_;    // by the client's port
+  std::set<std::uint16_t> drain_;                // slow connections told to read
+  std::map<std::uint16_t, Received> slow_;       // by the client's port
 };
 
 void Peer::spawn(std::function<void()> f) {
@@ -185,6 +191,8 @@ void Peer::handle(int fd, const std::string& service, std::uint16_t client) {
     collect(fd);
   } else if (service == "abort") {
     abort_after_one_byte(fd);
+  } else if (service == "slow") {
+    slow(fd, client);
   }
   api_.close(fd);
 }
@@ -288,6 +296,35 @@ void Peer::abort_after_one_byte(int fd) {
   }
   linger l{1, 0};
   api_.setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
+void Peer::slow(int fd, std::uint16_t client) {
+  {
+    std::unique_lock lock(mu_);
+    // Bounded so a test that never drains cannot keep a thread forever.
+    if (!cv_.wait_for(lock, std::chrono::seconds(60), [&] { return drain_.count(client) != 0; }))
+      return;
+  }
+  const Received got = read_to_end(fd);
+  std::lock_guard lock(mu_);
+  slow_[client] = got;
+  cv_.notify_all();
+}
+
+std::string Peer::cmd_drain(std::uint16_t client) {
+  std::lock_guard lock(mu_);
+  drain_.insert(client);
+  cv_.notify_all();
+  return "draining";
+}
+
+std::string Peer::cmd_slow(std::uint16_t client) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait_for(lock, std::chrono::seconds(10), [&] { return slow_.count(client) != 0; }))
+    return "slow none";
+  auto r = slow_[client];
+  slow_.erase(client);
+  return "slow " + std::to_string(r.count) + " " + std::to_string(r.hash);
 }
 
 void Peer::udp_loop(int fd) {
@@ -473,6 +510,11 @@ void Peer::serve_commands() {
       reply = cmd_end(static_cast<std::uint16_t>(port));
     } else if (cmd == "udplast") {
       reply = cmd_udplast();
+    } else if (cmd == "drain" || cmd == "slow?") {
+      unsigned port = 0;
+      in >> port;
+      reply = cmd == "drain" ? cmd_drain(static_cast<std::uint16_t>(port))
+                             : cmd_slow(static_cast<std::uint16_t>(port));
     } else if (cmd == "halfclose?") {
       unsigned port = 0;
       in >> port;
@@ -486,13 +528,19 @@ void Peer::serve_commands() {
 }
 
 int run(int argc, char** argv) {
-  if (argc < 2 || (std::strcmp(argv[1], "kernel") != 0 && std::strcmp(argv[1], "weft") != 0) ||
-      (std::strcmp(argv[1], "weft") == 0 && argc != 3)) {
-    std::fprintf(stderr, "usage: conformance_peer kernel | weft TEST_LINK_ENDPOINT\n");
+  const bool kernel = argc >= 2 && std::strcmp(argv[1], "kernel") == 0;
+  const bool weft = argc >= 2 && std::strcmp(argv[1], "weft") == 0;
+  if (!(kernel && (argc == 2 || argc == 4)) && !(weft && argc == 3)) {
+    std::fprintf(stderr, "usage: conformance_peer kernel [IP4 IP6] | weft TEST_LINK_ENDPOINT\n");
     return 2;
   }
   ::signal(SIGPIPE, SIG_IGN);
-  const Backend& api = backend_named(argv[1]);
+  // Kept for the process: the services' threads use it to the end.
+  static Backend api = backend_named(argv[1]);
+  if (kernel && argc == 4) {
+    api.peer_v4 = argv[2];
+    api.peer_v6 = argv[3];
+  }
   if (api.is_weft) {
     auto test_link = osdep::Endpoint::parse(argv[2]);
     if (!test_link) {

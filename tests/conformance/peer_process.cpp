@@ -32,21 +32,22 @@ std::vector<std::unique_ptr<PeerProcess>>& peers() {
 }  // namespace
 
 PeerProcess* PeerProcess::get(const Backend& backend) {
-  static PeerProcess* kernel = nullptr;
-  static PeerProcess* weft = nullptr;
-  PeerProcess*& slot = backend.is_weft ? weft : kernel;
-  if (slot != nullptr) return slot;
+  static std::map<std::string, PeerProcess*, std::less<>> started;
+  if (auto it = started.find(backend.name); it != started.end()) return it->second;
 
   std::unique_ptr<PeerProcess> p(new PeerProcess);
   runtime::DevNode* node = nullptr;
-  std::string link_arg;
-  if (backend.is_weft) {
+  std::vector<std::string> args{std::string(backend.name)};
+  if (backend.name == "weft") {
     node = open_dev_node(Side::test);
     if (node == nullptr) return nullptr;
-    link_arg = node->local().to_string();
+    args.push_back(node->local().to_string());
+  } else if (backend.name == "overlay") {
+    // The kernel's sockets, on the TAP device's addresses.
+    args = {"kernel", backend.peer_v4, backend.peer_v6};
   }
-  if (!p->spawn(backend, link_arg)) return nullptr;
-  if (backend.is_weft) {
+  if (!p->spawn(args)) return nullptr;
+  if (node != nullptr) {
     unsigned link_port = 0;
     std::string line = p->read_line();
     if (std::sscanf(line.c_str(), "link %u", &link_port) != 1) {
@@ -72,14 +73,15 @@ PeerProcess* PeerProcess::get(const Backend& backend) {
     if (eq == std::string::npos) continue;
     p->ports_[word.substr(0, eq)] = static_cast<std::uint16_t>(std::stoul(word.substr(eq + 1)));
   }
-  slot = p.get();
+  PeerProcess* peer = p.get();
+  started.emplace(std::string(backend.name), peer);
   peers().push_back(std::move(p));
-  return slot;
+  return peer;
 }
 
 void PeerProcess::stop_all() { peers().clear(); }
 
-bool PeerProcess::spawn(const Backend& backend, const std::string& link_arg) {
+bool PeerProcess::spawn(const std::vector<std::string>& args) {
   int to_child[2];
   int from_child[2];
   if (::pipe2(to_child, O_CLOEXEC) != 0) return false;
@@ -88,7 +90,9 @@ bool PeerProcess::spawn(const Backend& backend, const std::string& link_arg) {
     ::close(to_child[1]);
     return false;
   }
-  const std::string mode(backend.name);
+  std::vector<char*> argv{const_cast<char*>(CONFORMANCE_PEER_PATH)};        // NOLINT
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));  // NOLINT
+  argv.push_back(nullptr);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) return false;
@@ -98,12 +102,7 @@ bool PeerProcess::spawn(const Backend& backend, const std::string& link_arg) {
     if (::getppid() != parent) ::_exit(126);
     ::dup2(to_child[0], STDIN_FILENO);
     ::dup2(from_child[1], STDOUT_FILENO);
-    if (backend.is_weft)
-      ::execl(CONFORMANCE_PEER_PATH, CONFORMANCE_PEER_PATH, mode.c_str(), link_arg.c_str(),
-              static_cast<char*>(nullptr));
-    else
-      ::execl(CONFORMANCE_PEER_PATH, CONFORMANCE_PEER_PATH, mode.c_str(),
-              static_cast<char*>(nullptr));
+    ::execv(CONFORMANCE_PEER_PATH, argv.data());
     ::_exit(127);
   }
   ::close(to_child[0]);

@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "conformance/backend.hpp"
 
@@ -18,7 +19,8 @@ namespace weft::conformance {
 
 class PeerProcess {
  public:
-  // The peer for `backend`, started on first use and kept for the process (each
+  // The peer for `backend` (for the overlay backend: kernel sockets on its
+  // peer addresses), started on first use and kept for the process (each
   // CTest case is its own process, so in practice one peer per case). nullptr if
   // it could not be started (the reason on stderr).
   static PeerProcess* get(const Backend& backend);
@@ -41,7 +43,8 @@ class PeerProcess {
 
  private:
   PeerProcess() = default;
-  bool spawn(const Backend& backend, const std::string& link_arg);
+  // conformance_peer with `args` (its mode first).
+  bool spawn(const std::vector<std::string>& args);
   void write_line(const std::string& line);
 
   pid_t pid_{-1};

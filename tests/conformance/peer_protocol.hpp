@@ -5,6 +5,8 @@
 // the stack under test).
 //
 // Start:  conformance_peer kernel
+//         conformance_peer kernel IP4 IP6   (kernel sockets on these addresses: the
+//                                          kernel member of an overlay network)
 //         conformance_peer weft 127.0.0.1:<test's dev link port>
 // The weft peer first prints "link <its dev link port>". Then both print
 //   "ready echo4=P echo6=P discard4=P ... udp6=P"  (the names in kServices).
@@ -21,6 +23,9 @@
 //              after EOF, so a reply proves the peer saw the half-close)
 //   abort      TCP: reads one byte, then closes with SO_LINGER {1, 0} (a reset on cue)
 //   hold       TCP: accepts and never reads nor closes (the client's sends fill up)
+//   slow       TCP: accepts and reads nothing until "drain PORT" (the client's
+//              sends fill both buffers and the window closes), then reads until
+//              EOF; "slow? PORT" reports what it read
 //   refuse     TCP: a bound, never listening socket: connecting is refused
 //   udpclosed  UDP: a port that was bound and closed again: nothing listens
 //   udp        UDP: echoes each datagram to its source; "udplast" reports the source
@@ -44,6 +49,11 @@
 //                           reset), "end send-e<errno>", or "end none"
 //   udplast                 "udplast IP PORT LEN" of the last datagram the udp
 //                           service echoed, or "udplast none"
+//   drain PORT              the slow connection from client port PORT starts
+//                           reading: "draining" (at once)
+//   slow? PORT              waits (up to 10 s) for the slow connection from
+//                           client port PORT to reach EOF: "slow COUNT FNV1A"
+//                           or "slow none"
 //   halfclose? PORT         waits (up to 5 s) for the halfclose connection from
 //                           client port PORT to finish: "halfclose COUNT FNV1A"
 //                           or "halfclose none"
@@ -59,8 +69,8 @@ namespace weft::conformance {
 inline constexpr std::size_t kHalfCloseBytes = 100'000;
 inline constexpr std::uint32_t kHalfCloseSeed = 7;
 
-inline constexpr std::array<std::string_view, 11> kServices{
-    "echo",  "discard", "close",  "reset", "halfclose", "collect",
-    "abort", "hold",    "refuse", "udp",   "udpclosed"};
+inline constexpr std::array<std::string_view, 12> kServices{
+    "echo",  "discard", "close", "reset",  "halfclose", "collect",
+    "abort", "hold",    "slow",  "refuse", "udp",       "udpclosed"};
 
 }  // namespace weft::conformance

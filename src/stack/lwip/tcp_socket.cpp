@@ -208,12 +208,17 @@ void TcpSocket::on_err(void* arg, err_t err) {
   self->pcb_ = nullptr;  // lwIP has freed it
   self->dead_ = true;
   if (err != ERR_CLSD) {
+    // ERR_ABRT reaches us only when lwIP itself gives a connection up (our own
+    // aborts clear this callback first): retransmissions or keepalive probes
+    // unanswered (tcp_slowtmr), its address leaving the stack (a network
+    // left), or a pcb reclaimed under memory pressure. Linux says ETIMEDOUT
+    // where its connections give up (docs/conformance.md, K3).
     if (self->state_ == State::connecting)
       self->error_ = err == ERR_RST    ? Error::connection_refused
                      : err == ERR_ABRT ? Error::timed_out
                                        : from_err(err);
     else
-      self->error_ = from_err(err);
+      self->error_ = err == ERR_ABRT ? Error::timed_out : from_err(err);
   }
   self->notify_locked();
 }

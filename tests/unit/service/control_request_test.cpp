@@ -69,12 +69,27 @@ TEST(WeftdConfig, ReadsEveryKeyAndNamesTheWrongOne) {
     return std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : std::string("ok");
   };
   EXPECT_EQ(error(R"({"colour":"red"})"),
-            "unknown key \"colour\" (known: roots, listen, log_level)");
+            "unknown key \"colour\" (known: roots, listen, log_level, tap)");
   EXPECT_EQ(error(R"({"roots":"x"})"), "\"roots\" must be a list of strings");
   EXPECT_NE(error(R"({"roots":["nope"]})").find("\"roots\"[0]"), std::string::npos);
   EXPECT_NE(error(R"({"listen":"nowhere"})").find("\"listen\""), std::string::npos);
   EXPECT_NE(error(R"({"log_level":"loud"})").find("\"log_level\""), std::string::npos);
   EXPECT_EQ(error("[1]"), "the file must hold one JSON object");
+  const auto taps =
+      parse_weftd_config(R"({"tap":{"8056c2e21c000001":"weftlab","8056c2e21c000002":""}})");
+  ASSERT_TRUE(std::holds_alternative<WeftdConfig>(taps));
+  const auto& tap = std::get<WeftdConfig>(taps).tap;
+  ASSERT_EQ(tap.size(), 2U);
+  EXPECT_EQ(tap.at(*NetworkId::parse("8056c2e21c000001")), "weftlab");
+  EXPECT_EQ(tap.at(*NetworkId::parse("8056c2e21c000002")), "weft%d");
+  EXPECT_EQ(error(R"({"tap":["weft0"]})"),
+            "\"tap\" must be an object {\"NETWORK\": \"DEVICE\", ...}");
+  EXPECT_EQ(error(R"({"tap":{"xyz":"weft0"}})"),
+            "\"tap\": \"xyz\" is not a network id (16 hex digits)");
+  EXPECT_NE(error(R"({"tap":{"8056c2e21c000001":"a/b"}})").find("\"tap\"[\"8056c2e21c000001\"]"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"tap":{"8056c2e21c000001":7}})").find("must be a device name"),
+            std::string::npos);
   EXPECT_EQ(error("{"), "not valid JSON");
 }
 

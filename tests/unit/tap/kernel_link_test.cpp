@@ -8,9 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <string>
+#include <thread>
 
 #include "support/private_netns.hpp"
 #include "unit/tap/frame_recorder.hpp"
@@ -99,6 +101,60 @@ TEST_F(KernelLinkTest, FramesCrossBetweenTheKernelAndTheNetworkSide) {
   EXPECT_EQ(st.oversized_dropped, 0U);
   link_->stop();
   link_->stop();  // idempotent
+}
+
+// The device given a larger MTU than the network's: a datagram with DF that
+// fits the device but not the network is answered on the device with ICMP
+// "fragmentation needed" (never handed to the network), and the kernel's path
+// MTU to the destination drops to the network's.
+TEST_F(KernelLinkTest, AnOversizePacketIsAnsweredWithFragmentationNeeded) {
+  testing::FrameRecorder network;
+  ASSERT_TRUE(link_->start(1400, network).ok());
+  ASSERT_TRUE(link_->device().set_mtu(9000).ok());
+  osdep::InterfaceAddress a;
+  a.prefix = 24;
+  ASSERT_EQ(::inet_pton(AF_INET, "10.79.0.1", a.bytes.data()), 1);
+  ASSERT_TRUE(link_->device().add_address(a).ok());
+
+  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const int mode = IP_PMTUDISC_DO;
+  ASSERT_EQ(::setsockopt(s, IPPROTO_IP, IP_MTU_DISCOVER, &mode, sizeof mode), 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(7);
+  ASSERT_EQ(::inet_pton(AF_INET, "10.79.0.2", &to.sin_addr), 1);
+  ASSERT_EQ(::connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  const std::string payload(4000, 'k');
+  ASSERT_EQ(::send(s, payload.data(), payload.size(), 0), static_cast<ssize_t>(payload.size()));
+  // The kernel resolves the neighbour first (the ARP request reaches the
+  // network side), then sends the 4028-byte packet, which does not.
+  const Bytes arp = wait_frame(network, [](const Bytes& f) {
+    return f.size() >= 42 && f[12] == std::byte{0x08} && f[13] == std::byte{0x06};
+  });
+  ASSERT_FALSE(arp.empty());
+  Bytes answer(42);
+  std::memcpy(answer.data(), arp.data() + 6, 6);
+  std::memcpy(answer.data() + 6, kPeerMac, 6);
+  std::memcpy(answer.data() + 12, arp.data() + 12, 8);
+  answer[21] = std::byte{2};
+  std::memcpy(answer.data() + 22, kPeerMac, 6);
+  std::memcpy(answer.data() + 28, arp.data() + 38, 4);
+  std::memcpy(answer.data() + 32, arp.data() + 22, 10);
+  const ByteSpan batch[] = {answer};
+  link_->send_frames(batch);
+  int mtu = 0;
+  for (int i = 0; i < 400; ++i) {  // bounded against a hang, not a measure of speed
+    socklen_t len = sizeof mtu;
+    ASSERT_EQ(::getsockopt(s, IPPROTO_IP, IP_MTU, &mtu, &len), 0);
+    if (mtu == 1400) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(mtu, 1400);
+  ::close(s);
+  link_->stop();  // the reader thread feeds `network`, which goes first
+  EXPECT_EQ(link_->stats().too_big_answered, 1U);
+  EXPECT_EQ(link_->stats().oversized_dropped, 0U);
+  for (const Bytes& f : network.frames()) EXPECT_LE(f.size(), 14U + 1400U);
 }
 
 TEST_F(KernelLinkTest, TheDeviceGoesWithTheLink) {
