@@ -90,6 +90,17 @@ int Conformance::connect_to(std::string_view name) {
   return r == 0 ? fd : -1;
 }
 
+int Conformance::connection_reset_by_peer() {
+  const int fd = connect_to("abort");
+  if (fd < 0) return -1;
+  const std::byte b{1};
+  const ssize_t sent = api().send(fd, &b, 1, 0);
+  EXPECT_EQ(sent, 1) << "send: " << err();
+  if (sent != 1) return -1;
+  EXPECT_NE(wait_for(fd, POLLIN) & POLLIN, 0);
+  return fd;
+}
+
 int Conformance::listen_here(int backlog) {
   int fd = open(SOCK_STREAM);
   if (fd < 0) return -1;

@@ -73,6 +73,10 @@ class Conformance : public ::testing::TestWithParam<Param> {
 
   // A blocking TCP connection to a peer service; -1 on failure (recorded).
   int connect_to(std::string_view name);
+  // A connection the peer has reset: to its abort service, which resets on the
+  // first byte it reads (so the reset comes on cue, after connect returned);
+  // one byte sent and POLLIN seen. -1 on failure (recorded).
+  int connection_reset_by_peer();
   // A listener on this process's address, port 0.
   int listen_here(int backlog = 16);
   SockAddr name_of(int fd);  // getsockname

@@ -40,6 +40,19 @@ class KernelLinkTest : public ::testing::Test {
   std::unique_ptr<KernelLink> link_;
 };
 
+// The peer's ARP reply (kPeerMac) to an ARP request frame of the kernel's.
+Bytes arp_reply(const Bytes& request) {
+  Bytes answer(42);
+  std::memcpy(answer.data(), request.data() + 6, 6);         // to the asker
+  std::memcpy(answer.data() + 6, kPeerMac, 6);               // from the peer
+  std::memcpy(answer.data() + 12, request.data() + 12, 8);   // type, hw/proto fields
+  answer[21] = std::byte{2};                                 // reply
+  std::memcpy(answer.data() + 22, kPeerMac, 6);              // sender MAC
+  std::memcpy(answer.data() + 28, request.data() + 38, 4);   // sender IP: the one asked
+  std::memcpy(answer.data() + 32, request.data() + 22, 10);  // target: the asker
+  return answer;
+}
+
 // Waits for a frame `match` accepts among those recorded (the bound only
 // keeps a broken build from hanging).
 Bytes wait_frame(testing::FrameRecorder& r, const std::function<bool(const Bytes&)>& match) {
@@ -77,14 +90,7 @@ TEST_F(KernelLinkTest, FramesCrossBetweenTheKernelAndTheNetworkSide) {
   ASSERT_FALSE(arp.empty());
   EXPECT_EQ(std::memcmp(arp.data() + 6, kMac.to_bytes().data(), 6), 0);
   // ... our answer goes in through send_frames ...
-  Bytes answer(42);
-  std::memcpy(answer.data(), arp.data() + 6, 6);
-  std::memcpy(answer.data() + 6, kPeerMac, 6);
-  std::memcpy(answer.data() + 12, arp.data() + 12, 8);
-  answer[21] = std::byte{2};
-  std::memcpy(answer.data() + 22, kPeerMac, 6);
-  std::memcpy(answer.data() + 28, arp.data() + 38, 4);
-  std::memcpy(answer.data() + 32, arp.data() + 22, 10);
+  const Bytes answer = arp_reply(arp);
   const ByteSpan batch[] = {answer};
   link_->send_frames(batch);
   // ... and the datagram follows, whole.
@@ -132,14 +138,7 @@ TEST_F(KernelLinkTest, AnOversizePacketIsAnsweredWithFragmentationNeeded) {
     return f.size() >= 42 && f[12] == std::byte{0x08} && f[13] == std::byte{0x06};
   });
   ASSERT_FALSE(arp.empty());
-  Bytes answer(42);
-  std::memcpy(answer.data(), arp.data() + 6, 6);
-  std::memcpy(answer.data() + 6, kPeerMac, 6);
-  std::memcpy(answer.data() + 12, arp.data() + 12, 8);
-  answer[21] = std::byte{2};
-  std::memcpy(answer.data() + 22, kPeerMac, 6);
-  std::memcpy(answer.data() + 28, arp.data() + 38, 4);
-  std::memcpy(answer.data() + 32, arp.data() + 22, 10);
+  const Bytes answer = arp_reply(arp);
   const ByteSpan batch[] = {answer};
   link_->send_frames(batch);
   int mtu = 0;
