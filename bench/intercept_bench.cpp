@@ -29,15 +29,14 @@
 //
 // Per run (the order of the cases rotated each run): one-stream throughput
 // (B bytes, or as many as go in T seconds with --seconds, timed from the
-// connected socket to the server's 8-byte count of all bytes received), S-stream throughput, 1-byte round trips (p50, p99) and
-// connections per second (connect, 1-byte echo, close). Then once per case:
-// time from start to first byte (a fresh client process: spawn to its first
-// echoed byte; an SDK client starts its node from a warm state directory),
-// the RSS of every process, and the RSS each process gains while the client
-// holds N idle connections. CPU time (utime+stime from /proc) of each process
-// during the one-stream transfers gives CPU seconds per GB moved. --iperf3 N:
-// N two-second runs of iperf3, an unmodified third-party program, under
-// `weft run` on daemons B -> A and over loopback.
+// connected socket to the server's 8-byte count of all bytes received), S-stream throughput, 1-byte
+// round trips (p50, p99) and connections per second (connect, 1-byte echo, close). Then once per
+// case: time from start to first byte (a fresh client process: spawn to its first echoed byte; an
+// SDK client starts its node from a warm state directory), the RSS of every process, and the RSS
+// each process gains while the client holds N idle connections. CPU time (utime+stime from /proc)
+// of each process during the one-stream transfers gives CPU seconds per GB moved. --iperf3 N: N
+// two-second runs of iperf3, an unmodified third-party program, under `weft run` on daemons B -> A
+// and over loopback.
 //
 //   weft-intercept-bench [--cases intercept,sdk,fd,tap,kernel] [--ref ...]
 //     [--runs N] [--bytes B | --seconds T] [--rtt-count N] [--streams S] [--connections N]
@@ -49,10 +48,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <nlohmann/json.hpp>
 #include <sched.h>
 #include <unistd.h>
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -219,7 +217,9 @@ int peer_first(const std::vector<std::string>& a) {
   const int fd = weft::bench::connect_to(api, to);
   char b = 'f';
   if (api.send(fd, &b, 1) != 1 || api.recv(fd, &b, 1) != 1) return 1;
-  say("first " + std::to_string(std::chrono::duration<double, std::milli>(weft::bench::Clock::now() - kStart).count()));
+  say("first " +
+      std::to_string(
+          std::chrono::duration<double, std::milli>(weft::bench::Clock::now() - kStart).count()));
   std::_Exit(0);
 }
 
@@ -265,7 +265,8 @@ bool pin(pid_t pid, int cpu) {
   CPU_SET(cpu, &set);
   bool ok = true;
   std::error_code ec;
-  for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
+  for (const auto& t :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
     ok = ::sched_setaffinity(std::stoi(t.path().filename().string()), sizeof set, &set) == 0 && ok;
   return ok && !ec;
 }
@@ -350,9 +351,11 @@ struct Case {
 
   // A command to the client; its answer's numbers (none, and the case marked
   // failed with its client ended, if it did not answer in time).
-  std::vector<double> ask(const std::string& op, const std::string& port, std::uint64_t n, int m = 1) {
+  std::vector<double> ask(const std::string& op, const std::string& port, std::uint64_t n,
+                          int m = 1) {
     if (!failed.empty()) return {};
-    client->write_line(op + " " + ip + " " + port + " " + std::to_string(n) + " " + std::to_string(m));
+    client->write_line(op + " " + ip + " " + port + " " + std::to_string(n) + " " +
+                       std::to_string(m));
     const auto w = words(client->read_line(timeout));
     std::vector<double> out;
     if (w.empty() || w[0] != op) {
@@ -369,7 +372,8 @@ struct Case {
   void transfer(std::uint64_t bytes, std::uint64_t millis) {
     std::vector<double> before;
     for (const auto& p : processes) before.push_back(cpu_seconds(p.pid));
-    const auto r = millis > 0 ? ask("tputt", discard_port, millis) : ask("tput", discard_port, bytes);
+    const auto r =
+        millis > 0 ? ask("tputt", discard_port, millis) : ask("tput", discard_port, bytes);
     if (r.empty()) return;
     if (millis > 0) bytes = static_cast<std::uint64_t>(r.at(1));
     mb_s.push_back(r[0]);
@@ -413,10 +417,17 @@ struct Case {
   }
 
   Json to_json(const std::uint64_t bytes_per_run) const {
-    Json j{{"name", name},         {"what", what},         {"failed", failed},
-           {"mb_s", mb_s},         {"mb_s_streams", mb_s_streams},
-           {"rtt_p50_us", p50},    {"rtt_p99_us", p99},    {"conn_per_s", conn_s},
-           {"ttfb_ms", ttfb_ms},   {"rss_kb", rss},        {"idle", idle}};
+    Json j{{"name", name},
+           {"what", what},
+           {"failed", failed},
+           {"mb_s", mb_s},
+           {"mb_s_streams", mb_s_streams},
+           {"rtt_p50_us", p50},
+           {"rtt_p99_us", p99},
+           {"conn_per_s", conn_s},
+           {"ttfb_ms", ttfb_ms},
+           {"rss_kb", rss},
+           {"idle", idle}};
     Json procs = Json::array();
     Json per_gb = Json::object();
     double total = 0;
@@ -448,9 +459,11 @@ double iperf3_once(const std::vector<std::string>& server_prefix,
                    int seconds) {
   constexpr const char* kIperf3 = "/usr/bin/iperf3";
   auto server_argv = server_prefix;
-  server_argv.insert(server_argv.end(), {kIperf3, "-s", "-1", "--forceflush", "-B", ip, "-p", std::to_string(port)});
+  server_argv.insert(server_argv.end(),
+                     {kIperf3, "-s", "-1", "--forceflush", "-B", ip, "-p", std::to_string(port)});
   auto server = ChildProcess::spawn(server_argv);
-  if (!server || server->expect_line("Server listening", std::chrono::seconds(30)).empty()) return -1;
+  if (!server || server->expect_line("Server listening", std::chrono::seconds(30)).empty())
+    return -1;
   auto client_argv = client_prefix;
   client_argv.insert(client_argv.end(), {kIperf3, "-c", ip, "-p", std::to_string(port), "-t",
                                          std::to_string(seconds), "-J"});
@@ -525,7 +538,8 @@ void time_to_first_byte(const weft::integration::World& world, Case& c, int coun
       }
     }
     const bool ok = !p->expect_line("first ", std::chrono::seconds(60)).empty();
-    const double ms = std::chrono::duration<double, std::milli>(weft::bench::Clock::now() - t0).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(weft::bench::Clock::now() - t0).count();
     if (!ok) {
       p->kill();
       return;
@@ -554,7 +568,8 @@ int parent(const Options& o) {
   }
   const auto spawn = [](const std::vector<std::string>& argv) { return ChildProcess::spawn(argv); };
   const auto sdk_args = [&](const std::string& kind, const std::string& state) {
-    return std::vector<std::string>{kind, world.dir() + "/" + state, world.root_line(), world.net()};
+    return std::vector<std::string>{kind, world.dir() + "/" + state, world.root_line(),
+                                    world.net()};
   };
   std::vector<std::unique_ptr<Case>> cases;
   std::vector<ChildProcess*> to_admit;
@@ -588,7 +603,8 @@ int parent(const Options& o) {
       c->what = "kernel TCP on a weftd --tap member <-> SDK node";
       tap_daemon = world.start("k", {"--tap", "wbtap" + std::to_string(::getpid() % 100000)});
       if (tap_daemon.ip4.empty()) {
-        std::fprintf(stderr, "tap: the TAP member did not come up (root and /dev/net/tun needed)\n");
+        std::fprintf(stderr,
+                     "tap: the TAP member did not come up (root and /dev/net/tun needed)\n");
         continue;
       }
       c->server = spawn(peer("serve", {"kernel", tap_daemon.ip4}));
@@ -703,10 +719,11 @@ int parent(const Options& o) {
       if (i >= 0) icpt.push_back(i);
       if (k >= 0) kern.push_back(k);
     }
-    extra.push_back({{"name", "intercept-iperf3"},
-                     {"what", "iperf3 -c under weft run on daemon B -> iperf3 -s under weft run on A"},
-                     {"failed", failed},
-                     {"mb_s", icpt}});
+    extra.push_back(
+        {{"name", "intercept-iperf3"},
+         {"what", "iperf3 -c under weft run on daemon B -> iperf3 -s under weft run on A"},
+         {"failed", failed},
+         {"mb_s", icpt}});
     extra.push_back({{"name", "kernel-iperf3"},
                      {"what", "iperf3 over loopback"},
                      {"failed", failed},
@@ -719,17 +736,19 @@ int parent(const Options& o) {
   }
   const std::string load_end = loadavg();
 
-  std::printf("\n%-10s %22s %22s %20s %20s %12s\n", "case", "MB/s median (min-max)",
-              "streams MB/s", "RTT p50 us", "RTT p99 us", "conn/s");
+  std::printf("\n%-10s %22s %22s %20s %20s %12s\n", "case", "MB/s median (min-max)", "streams MB/s",
+              "RTT p50 us", "RTT p99 us", "conn/s");
   for (auto& c : cases) {
     const auto t = stats(c->mb_s);
     const auto s = stats(c->mb_s_streams);
     const auto a = stats(c->p50);
     const auto b = stats(c->p99);
-    std::printf("%-10s %8.1f (%5.1f-%6.1f) %8.1f (%5.1f-%6.1f) %6.1f (%5.1f-%5.1f) %6.1f (%5.1f-%5.1f) %12.0f%s\n",
-                c->name.c_str(), t.median, t.min, t.max, s.median, s.min, s.max, a.median, a.min,
-                a.max, b.median, b.min, b.max, stats(c->conn_s).median,
-                c->failed.empty() ? "" : ("  FAILED: " + c->failed).c_str());
+    std::printf(
+        "%-10s %8.1f (%5.1f-%6.1f) %8.1f (%5.1f-%6.1f) %6.1f (%5.1f-%5.1f) %6.1f (%5.1f-%5.1f) "
+        "%12.0f%s\n",
+        c->name.c_str(), t.median, t.min, t.max, s.median, s.min, s.max, a.median, a.min, a.max,
+        b.median, b.min, b.max, stats(c->conn_s).median,
+        c->failed.empty() ? "" : ("  FAILED: " + c->failed).c_str());
   }
   std::printf("\nCPU seconds per GB moved during the one-stream transfers (utime+stime):\n");
   for (auto& c : cases) {
@@ -770,12 +789,13 @@ int parent(const Options& o) {
 }
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: weft-intercept-bench [--cases intercept,sdk,fd,tap,kernel] "
-               "[--ref NAME:NS_SERVER:NS_CLIENT:IP[:LABEL=PID,...]]... [--runs N] [--bytes B] "
-               "[--rtt-count N] [--seconds T] [--streams S] [--connections N] [--idle N] [--ttfb N] "
-               "[--iperf3 N] [--pin] "
-               "[--timeout SECONDS] [--json FILE]\n");
+  std::fprintf(
+      stderr,
+      "usage: weft-intercept-bench [--cases intercept,sdk,fd,tap,kernel] "
+      "[--ref NAME:NS_SERVER:NS_CLIENT:IP[:LABEL=PID,...]]... [--runs N] [--bytes B] "
+      "[--rtt-count N] [--seconds T] [--streams S] [--connections N] [--idle N] [--ttfb N] "
+      "[--iperf3 N] [--pin] "
+      "[--timeout SECONDS] [--json FILE]\n");
   return 2;
 }
 

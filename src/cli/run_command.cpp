@@ -45,9 +45,10 @@ std::string preload_path() {
     std::error_code ec;
     if (std::filesystem::exists(candidate, ec)) return candidate;
   }
-  run_failed(ExitCode::failure,
-       fmt::format("libweft-preload.so is neither at {} nor at {}; set WEFT_PRELOAD to its path",
-                   WEFT_PRELOAD_BUILD_PATH, WEFT_PRELOAD_INSTALL_PATH));
+  run_failed(
+      ExitCode::failure,
+      fmt::format("libweft-preload.so is neither at {} nor at {}; set WEFT_PRELOAD to its path",
+                  WEFT_PRELOAD_BUILD_PATH, WEFT_PRELOAD_INSTALL_PATH));
 }
 
 std::string intercept_socket(const ControlOptions& options) {
@@ -59,13 +60,14 @@ std::string intercept_socket(const ControlOptions& options) {
 void check_reachable(const std::string& path) {
   sockaddr_un sun{};
   sun.sun_family = AF_UNIX;
-  if (path.size() >= sizeof sun.sun_path) run_failed(ExitCode::usage, "socket path too long: " + path);
+  if (path.size() >= sizeof sun.sun_path)
+    run_failed(ExitCode::usage, "socket path too long: " + path);
   std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
   osdep::UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!fd || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sun), sizeof sun) != 0) {
     run_failed(ExitCode::no_daemon,
-         fmt::format("no weftd serves programs at {} ({}); start it with: weftd --state DIR", path,
-                     std::strerror(errno)));
+               fmt::format("no weftd serves programs at {} ({}); start it with: weftd --state DIR",
+                           path, std::strerror(errno)));
   }
 }
 

@@ -192,7 +192,8 @@ TEST_P(DualStack, UdpConnectedToAMappedAddress) {
   ASSERT_EQ(api().connect(fd, to.get(), to.len), 0) << err();
   EXPECT_EQ(peer_of(fd), to);
   const Bytes data = pattern(500, 5);
-  ASSERT_EQ(api().send(fd, data.data(), data.size(), 0), static_cast<ssize_t>(data.size())) << err();
+  ASSERT_EQ(api().send(fd, data.data(), data.size(), 0), static_cast<ssize_t>(data.size()))
+      << err();
   Bytes got(1000);
   const ssize_t n = api().recv(fd, got.data(), got.size(), 0);
   ASSERT_EQ(n, static_cast<ssize_t>(data.size())) << err();

@@ -299,7 +299,7 @@ TEST_F(AliceSwitch, BroadcastsBeforeTheFirstMemberListReachTheListedMembers) {
   out = {};
   ASSERT_TRUE(sw.outbound(kNow, arp, out));
   EXPECT_EQ(out.send, std::vector<NodeId>{bob().address()});
-  ASSERT_TRUE(present(mallory(), credential(mallory(), kT)));  // known after it
+  ASSERT_TRUE(present(mallory(), credential(mallory(), kT)));   // known after it
   const NodeId carol = NodeId::from_u64(0x0c0c0c0c0c).value();  // no credential yet
 
   ListedOutput listed;
