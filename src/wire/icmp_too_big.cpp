@@ -4,6 +4,8 @@
 #include <array>
 #include <cstring>
 
+#include "wire/internet_checksum.hpp"
+
 namespace weft::wire {
 
 namespace {
@@ -26,18 +28,6 @@ std::uint16_t u16(ByteSpan b, std::size_t at) noexcept {
 void put16(MutableByteSpan b, std::size_t at, std::size_t v) noexcept {
   b[at] = static_cast<std::byte>(v >> 8);
   b[at + 1] = static_cast<std::byte>(v);
-}
-
-// The Internet checksum's running sum (RFC 1071) over bytes, continuing `sum`.
-std::uint32_t sum_bytes(ByteSpan b, std::uint32_t sum) noexcept {
-  std::size_t i = 0;
-  for (; i + 1 < b.size(); i += 2) sum += u16(b, i);
-  if (i < b.size()) sum += static_cast<std::uint32_t>(u8(b, i)) << 8;
-  return sum;
-}
-std::uint16_t fold(std::uint32_t sum) noexcept {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
 }
 
 // The Ethernet header of the answer: MACs swapped; false if the frame was
@@ -80,13 +70,13 @@ std::size_t ipv4(ByteSpan frame, std::size_t mtu, MutableByteSpan out) noexcept 
   o[9] = std::byte{kIcmp};
   std::memcpy(o.data() + 12, ip.data() + 16, 4);  // from the packet's destination
   std::memcpy(o.data() + 16, ip.data() + 12, 4);  // to its source
-  put16(o, 10, fold(sum_bytes(o.first(20), 0)));
+  put16(o, 10, checksum_fold(checksum_add(o.first(20))));
   MutableByteSpan icmp = o.subspan(20);
   icmp[0] = std::byte{3};
   icmp[1] = std::byte{4};
   put16(icmp, 6, std::min<std::size_t>(mtu, 0xffff));
   std::memcpy(icmp.data() + 8, ip.data(), quote);
-  put16(icmp, 2, fold(sum_bytes(icmp, 0)));
+  put16(icmp, 2, checksum_fold(checksum_add(icmp)));
   return kEth + 20 + 8 + quote;
 }
 
@@ -125,11 +115,11 @@ std::size_t ipv6(ByteSpan frame, std::size_t mtu, MutableByteSpan out) noexcept 
   put16(icmp, 6, m & 0xffff);
   std::memcpy(icmp.data() + 8, ip.data(), quote);
   // Pseudo-header (RFC 8200 §8.1): addresses, upper-layer length, next header.
-  std::uint32_t sum = sum_bytes(ByteSpan(o).subspan(8, 32), 0);
+  std::uint32_t sum = checksum_add(ByteSpan(o).subspan(8, 32));
   sum += static_cast<std::uint32_t>(icmp.size() >> 16) +
          static_cast<std::uint32_t>(icmp.size() & 0xffff);
   sum += kIcmpv6;
-  put16(icmp, 2, fold(sum_bytes(icmp, sum)));
+  put16(icmp, 2, checksum_fold(checksum_add(icmp, sum)));
   return kEth + 40 + 8 + quote;
 }
 

@@ -1,5 +1,7 @@
 #include "stack/lwip/packet_peek.hpp"
 
+#include "wire/internet_checksum.hpp"
+
 namespace weft::stack::lwip {
 
 namespace {
@@ -64,20 +66,10 @@ std::optional<IpView> parse_ip(ByteSpan p, bool quoted) noexcept {
   return std::nullopt;
 }
 
-// RFC 1071 one's-complement sum, folded; `sum` carries a pseudo-header's part.
-std::uint16_t internet_checksum(ByteSpan data, std::uint32_t sum) noexcept {
-  std::size_t i = 0;
-  for (; i + 1 < data.size(); i += 2) sum += be16(data, i);
-  if (i < data.size()) sum += static_cast<std::uint32_t>(u8(data, i)) << 8U;
-  while ((sum >> 16U) != 0) sum = (sum & 0xFFFFU) + (sum >> 16U);
-  return static_cast<std::uint16_t>(~sum & 0xFFFFU);
-}
-
 std::uint32_t pseudo_header_sum(const IpView& ip) noexcept {
   std::uint32_t sum = 0;
   for (const IpAddress* a : {&ip.source, &ip.destination}) {
-    ByteSpan b(a->bytes.data(), a->size());
-    for (std::size_t i = 0; i < b.size(); i += 2) sum += be16(b, i);
+    sum = wire::checksum_add(ByteSpan(a->bytes.data(), a->size()), sum);
   }
   const auto len = static_cast<std::uint32_t>(ip.payload.size());
   return sum + (len >> 16U) + (len & 0xFFFFU) + ip.protocol;
@@ -103,10 +95,11 @@ std::optional<PortUnreachable> parse_port_unreachable(ByteSpan packet) noexcept 
   if (icmp.size() < kIcmpHeader) return std::nullopt;
   if (ip->family == Family::v4) {
     if (ip->protocol != kProtoIcmp || u8(icmp, 0) != 3 || u8(icmp, 1) != 3) return std::nullopt;
-    if (internet_checksum(icmp, 0) != 0) return std::nullopt;
+    if (wire::checksum_fold(wire::checksum_add(icmp)) != 0) return std::nullopt;
   } else {
     if (ip->protocol != kProtoIcmp6 || u8(icmp, 0) != 1 || u8(icmp, 1) != 4) return std::nullopt;
-    if (internet_checksum(icmp, pseudo_header_sum(*ip)) != 0) return std::nullopt;
+    if (wire::checksum_fold(wire::checksum_add(icmp, pseudo_header_sum(*ip))) != 0)
+      return std::nullopt;
   }
   auto quoted = parse_ip(icmp.subspan(kIcmpHeader), true);
   if (!quoted || quoted->family != ip->family || quoted->protocol != kProtoUdp ||
