@@ -194,6 +194,9 @@ class Node {
                           std::string_view name);
   // Null if not joined.
   [[nodiscard]] const vnet::NetworkSwitch* network(NetworkId network) const;
+  // The largest Ethernet frame a network carries to a peer in one datagram;
+  // longer ones are fragmented (docs/vnet.md §3.5). Fixed by the config.
+  [[nodiscard]] std::size_t largest_unfragmented_network_frame() const noexcept;
 
   [[nodiscard]] Route route(Instant now, NodeId peer) const;
   // Every root and every peer heard of (looked up, or met), roots first. A

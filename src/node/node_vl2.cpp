@@ -84,6 +84,13 @@ void Node::send_on_network(Instant now, NetworkState& net, NodeId peer, ByteSpan
   (void)send_or_wait(now, peer, std::move(inner));
 }
 
+std::size_t Node::largest_unfragmented_network_frame() const noexcept {
+  constexpr std::size_t kHeaders =
+      wire::FrameHeader::buffer_len() + wire::NetworkFrameHeader::buffer_len();
+  const std::size_t inner = sessions_.largest_unfragmented();
+  return inner > kHeaders ? inner - kHeaders : 0;
+}
+
 Result<void> Node::send_network_frame(Instant now, NetworkId id, ByteSpan frame) {
   auto it = networks_.find(id);
   if (it == networks_.end()) return Error::not_found;

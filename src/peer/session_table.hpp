@@ -27,6 +27,7 @@
 #include "peer/reassembler.hpp"
 #include "peer/session.hpp"
 #include "peer/session_limits.hpp"
+#include "wire/data.hpp"
 #include "wire/endpoint.hpp"
 
 namespace weft::peer {
@@ -135,6 +136,11 @@ class SessionTable {
     return reassembler_.stats();
   }
   [[nodiscard]] const SessionTableConfig& config() const noexcept { return config_; }
+  // The largest inner message send() seals into one datagram; longer ones are
+  // fragmented.
+  [[nodiscard]] std::size_t largest_unfragmented() const noexcept {
+    return config_.path_mtu - wire::DataView::kMinSize;
+  }
   // For tests: the current session's local index (0 if none).
   [[nodiscard]] std::uint32_t current_index(NodeId peer) const;
 

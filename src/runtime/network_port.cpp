@@ -14,8 +14,12 @@ Result<std::unique_ptr<NetworkPort>> NetworkPort::open(WireNode& node, NetworkId
                                                        std::size_t mtu,
                                                        const std::optional<tap::FaultConfig>& faults) {
   if (mtu < 1280 || mtu > tap::Tap::kMaxMtu) return Error::invalid_argument;
+  // The stack keeps its TCP segments to what crosses to a peer as one datagram.
+  const std::size_t frame = node.largest_unfragmented_network_frame();
+  const std::size_t unfragmented =
+      frame > tap::Tap::kEthernetHeader ? frame - tap::Tap::kEthernetHeader : 0;
   std::unique_ptr<NetworkPort> port(
-      new NetworkPort(node, network, std::make_unique<tap::Tap>(mac, mtu)));
+      new NetworkPort(node, network, std::make_unique<tap::Tap>(mac, mtu, unfragmented)));
   if (faults) {
     port->faults_ = std::make_unique<FaultLine>(static_cast<tap::FrameSink&>(*port), *faults);
     port->tap_->attach_network(port->faults_.get());

@@ -98,6 +98,10 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   Result<void> query_name(NetworkId network, std::uint32_t query, std::string_view name);
   // The config a joined network's controller sent (nullopt before it arrives).
   [[nodiscard]] std::optional<wire::NetworkConfig> network_config(NetworkId network) const;
+  // node::Node::largest_unfragmented_network_frame (fixed by the config).
+  [[nodiscard]] std::size_t largest_unfragmented_network_frame() const noexcept {
+    return node_->largest_unfragmented_network_frame();
+  }
 
   // From any thread: let the I/O thread run the node's timers now (e.g. a
   // hosted controller changed something its members must be told).

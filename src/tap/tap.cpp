@@ -11,7 +11,10 @@ namespace {
 constexpr std::size_t kChunk = 64;
 }  // namespace
 
-Tap::Tap(Mac mac, std::size_t mtu) noexcept : mac_(mac), mtu_(std::min(mtu, kMaxMtu)) {}
+Tap::Tap(Mac mac, std::size_t mtu, std::size_t unfragmented_mtu) noexcept
+    : mac_(mac),
+      mtu_(std::min(mtu, kMaxMtu)),
+      unfragmented_mtu_(unfragmented_mtu == 0 ? mtu_ : std::min(unfragmented_mtu, mtu_)) {}
 
 void Tap::put(std::span<const ByteSpan> frames) { forward(frames, stack_, in_); }
 void Tap::transmit(std::span<const ByteSpan> frames) { forward(frames, network_, out_); }

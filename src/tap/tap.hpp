@@ -32,7 +32,11 @@ class Tap {
   };
 
   // mtu: the largest IP packet (Ethernet payload) the link carries.
-  Tap(Mac mac, std::size_t mtu) noexcept;
+  // unfragmented_mtu: the largest that crosses it as one datagram of the network
+  // below (0 or above mtu: mtu). An encrypted overlay carries a frame larger than
+  // its path MTU as fragments, each sealed, sent and reassembled on its own; a
+  // stack that can choose its packet size (TCP's segments) keeps under this.
+  Tap(Mac mac, std::size_t mtu, std::size_t unfragmented_mtu = 0) noexcept;
 
   void attach_stack(FrameSink* inward) noexcept { stack_ = inward; }
   void attach_network(FrameSink* outward) noexcept { network_ = outward; }
@@ -45,6 +49,7 @@ class Tap {
 
   [[nodiscard]] Mac mac() const noexcept { return mac_; }
   [[nodiscard]] std::size_t mtu() const noexcept { return mtu_; }
+  [[nodiscard]] std::size_t unfragmented_mtu() const noexcept { return unfragmented_mtu_; }
   [[nodiscard]] Stats stats() const noexcept;
 
  private:
@@ -58,6 +63,7 @@ class Tap {
 
   Mac mac_;
   std::size_t mtu_;
+  std::size_t unfragmented_mtu_;
   FrameSink* stack_{nullptr};
   FrameSink* network_{nullptr};
   Counters in_;

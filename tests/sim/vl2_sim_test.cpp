@@ -478,6 +478,48 @@ TEST(SimVl2, AControllerRestartLosesNothing) {
             vnet::NetworkSwitch::PeerState::rejected);
 }
 
+// A network frame as large as Node::largest_unfragmented_network_frame crosses
+// as one datagram, one byte more as fragments (runtime::NetworkPort keeps the
+// stack's TCP segments to the first).
+TEST(SimVl2, TheLargestUnfragmentedFrameTakesOneDatagram) {
+  World w(34);
+  const NetworkId id = w.create_network("sizes", 1);
+  SimNode& a = w.add_member();
+  SimNode& b = w.add_member();
+  w.authorize(id, a);
+  w.authorize(id, b);
+  w.run(2s);
+  ASSERT_TRUE(a.join(id));
+  ASSERT_TRUE(b.join(id));
+  w.run(5s);
+  ASSERT_TRUE(ready(a, id));
+  ASSERT_TRUE(ready(b, id));
+  ASSERT_TRUE(a.send_network(id, data_frame(id, a, b, 1)));  // credentials exchanged
+  w.run(1s);
+  ASSERT_EQ(count_frames(b, id, data_frame(id, a, b, 1)), 1U);
+
+  const std::size_t largest = a.node().largest_unfragmented_network_frame();
+  // The default path MTU (1,400) less the data message's header and tag (32),
+  // the frame's type byte and the network frame's header (9).
+  EXPECT_EQ(largest, 1400U - 32U - 1U - 9U);
+  std::size_t largest_datagram = 0;
+  w.net.observer = [&](const wire::Endpoint&, const wire::Endpoint&, ByteSpan d) {
+    largest_datagram = std::max(largest_datagram, d.size());
+  };
+  for (const std::size_t size : {largest, largest + 1}) {
+    const Bytes frame = ethernet(mac(id, b), mac(id, a), kEtherData,
+                                 Bytes(size - 14, std::byte{static_cast<std::uint8_t>(size)}));
+    const std::uint64_t reassembled = b.node().reassembly_stats().completed;
+    ASSERT_TRUE(a.send_network(id, frame));
+    w.run(200ms);
+    EXPECT_EQ(count_frames(b, id, frame), 1U);
+    EXPECT_EQ(b.node().reassembly_stats().completed - reassembled, size == largest ? 0U : 1U)
+        << "frame of " << size << " bytes";
+  }
+  EXPECT_EQ(largest_datagram, 1400U) << "no datagram over the path MTU";
+  w.net.observer = nullptr;
+}
+
 TEST(SimVl2, AMemberOfTwoNetworksKeepsThemApart) {
   World w(36);
   const NetworkId red = w.create_network("red", 1);

@@ -38,6 +38,11 @@ err_t init_cb(netif* n) {
 
 }  // namespace
 
+LwipNetif* LwipNetif::of(netif* n) noexcept {
+  if (n == nullptr || n->linkoutput != linkoutput_cb) return nullptr;
+  return static_cast<LwipNetif*>(n->state);
+}
+
 LwipNetif::LwipNetif(tap::Tap& tap) noexcept : tap_(tap), netif_(std::make_unique<netif>()) {}
 
 Result<std::unique_ptr<LwipNetif>> LwipNetif::attach(tap::Tap& tap, const NetifConfig& config) {

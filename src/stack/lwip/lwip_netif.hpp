@@ -64,6 +64,8 @@ class LwipNetif final : public tap::FrameSink {
   [[nodiscard]] bool transmitting() const noexcept { return transmitting_.load(std::memory_order_acquire); }
   [[nodiscard]] Stats stats() const noexcept;
   [[nodiscard]] tap::Tap& tap() noexcept { return tap_; }
+  // The LwipNetif behind one of lwIP's netifs; null for a netif that is not ours.
+  [[nodiscard]] static LwipNetif* of(netif* n) noexcept;
 
  private:
   explicit LwipNetif(tap::Tap& tap) noexcept;

@@ -5,6 +5,7 @@
 
 #include "stack/lwip/convert.hpp"
 #include "stack/lwip/core_lock.hpp"
+#include "stack/lwip/lwip_netif.hpp"
 
 namespace weft::stack::lwip {
 
@@ -17,6 +18,8 @@ constexpr std::size_t kWritableThreshold = TcpSocket::kSendBuffer / 4;
 // in batches of this size, or at once when the queue runs empty.
 constexpr std::size_t kRecvedBatch = 8 * 1024;
 constexpr std::size_t kMaxBacklog = 4096;
+// The smallest MSS a segment is cut to for the link's sake: TCP's default (RFC 9293).
+constexpr std::size_t kMinMss = 536;
 
 // Core held. Debian's lwIP has SO_REUSE 1: tcp_bind skips its conflict check
 // when both pcbs have SO_REUSEADDR, even against a listener, and only
@@ -32,6 +35,24 @@ bool listener_holds(const ip_addr_t& ip, u16_t port) noexcept {
       return true;
   }
   return false;
+}
+
+// Core held, on an established connection. A segment that does not fit one
+// datagram of the network below the tap crosses it as fragments: two seals, two
+// datagrams and a reassembly where one would do (tap.hpp, unfragmented_mtu).
+// lwIP derives its MSS from the netif's MTU, which stays the link's (UDP and the
+// peer's segments may use all of it), so the connection's own MSS is lowered
+// here, once the handshake has set it; lwIP has no call for this, pcb->mss is
+// the field tcp_write sizes segments by.
+void fit_segments_to_link(tcp_pcb* pcb) noexcept {
+  netif* route = pcb->netif_idx != NETIF_NO_INDEX ? netif_get_by_index(pcb->netif_idx)
+                                                  : ip_route(&pcb->local_ip, &pcb->remote_ip);
+  LwipNetif* link = LwipNetif::of(route);
+  if (link == nullptr) return;
+  const std::size_t headers = (IP_IS_V6_VAL(pcb->remote_ip) ? IP6_HLEN : IP_HLEN) + TCP_HLEN;
+  const std::size_t unfragmented = link->tap().unfragmented_mtu();
+  const std::size_t fits = unfragmented > headers + kMinMss ? unfragmented - headers : kMinMss;
+  pcb->mss = static_cast<u16_t>(std::min<std::size_t>(pcb->mss, fits));
 }
 
 ByteSpan payload(const pbuf* q, std::size_t offset) noexcept {
@@ -52,6 +73,8 @@ TcpSocket::TcpSocket(Family family, tcp_pcb* pcb, bool accepted) noexcept
   install_callbacks();
   send_capacity_ = TCP_SND_BUF;
   if (accepted) {
+    fit_segments_to_link(pcb_);
+    widen_window(pcb_);
     grow_send_buffer();
     remember_endpoints();
   }
@@ -97,6 +120,10 @@ void TcpSocket::release_pcb(bool rst) noexcept {
     tcp_recv(pcb_, nullptr);
     tcp_sent(pcb_, nullptr);
     tcp_err(pcb_, nullptr);
+    // tcp_close resets a connection whose window is not lwIP's full one
+    // (unread data); whether anything is unread was decided by our caller, and
+    // a widened window (widen_window) is never lwIP's full one.
+    if (!rst) pcb_->rcv_wnd = TCP_WND_MAX(pcb_);
     if (rst || tcp_close(pcb_) != ERR_OK) tcp_abort(pcb_);
   }
   pcb_ = nullptr;
@@ -111,7 +138,7 @@ std::size_t TcpSocket::send_space_locked() const noexcept {
 // Returns receive window to lwIP for queued bytes, keeping rx_ bounded:
 // - bytes the application consumed are given back;
 // - queued bytes are given back early while the early part stays within
-//   rx_limit_ - TCP_WND;
+//   rx_limit_ - window_;
 // - and the window is never left at exactly 0. lwIP 2.1 answers every
 //   zero-length segment outside its window with an ACK (tcp_receive:
 //   !TCP_SEQ_BETWEEN(seqno, rcv_nxt, rcv_nxt + rcv_wnd - 1)), and with rcv_wnd 0
@@ -126,7 +153,7 @@ void TcpSocket::give_window(tcp_pcb* pcb) noexcept {
     give += held_ - rx_bytes_;
     held_ = rx_bytes_;
   }
-  const std::size_t early_limit = rx_limit_ > TCP_WND ? rx_limit_ - TCP_WND : 0;
+  const std::size_t early_limit = rx_limit_ > window_ ? rx_limit_ - window_ : 0;
   const std::size_t early = rx_bytes_ - held_;
   if (early < early_limit && held_ > 0) {
     std::size_t n = std::min(held_, early_limit - early);
@@ -138,11 +165,36 @@ void TcpSocket::give_window(tcp_pcb* pcb) noexcept {
     give = 1;
     --held_;
   }
-  while (give > 0) {
-    auto chunk = static_cast<u16_t>(std::min<std::size_t>(give, 0xFFFF));
-    tcp_recved(pcb, chunk);
-    give -= chunk;
+  if (give > 0) return_window(pcb, give);
+}
+
+// lwIP's tcp_recved with window_ as the ceiling instead of TCP_WND: the window
+// grows by len and an update goes out once it grew by a threshold's worth.
+void TcpSocket::return_window(tcp_pcb* pcb, std::size_t len) noexcept {
+  pcb->rcv_wnd = static_cast<tcpwnd_size_t>(std::min<std::size_t>(pcb->rcv_wnd + len, window_));
+  if (tcp_update_rcv_ann_wnd(pcb) >= TCP_WND_UPDATE_THRESHOLD) {
+    tcp_ack_now(pcb);
+    tcp_output(pcb);
   }
+}
+
+// Core held, on an established connection. Debian's lwIP compiles its window
+// to 64 KiB (TCP_WND), which caps one stream at 64 KiB per round trip: on a
+// loaded two-core machine, where a round trip under load is a few hundred
+// microseconds, that and not the CPU was the limit. Window scaling is compiled
+// in (shift 1), so once the peer agreed to it the window may be twice that;
+// lwIP keeps rcv_wnd as a 32-bit count and only its tcp_recved clamps it, which
+// return_window replaces. Never above the receive buffer: the window is what
+// the peer may send before the application reads.
+void TcpSocket::widen_window(tcp_pcb* pcb) noexcept {
+  if ((pcb->flags & TF_WND_SCALE) == 0 || pcb->rcv_scale == 0) return;
+  const std::size_t wide =
+      std::min<std::size_t>(std::size_t{0xFFFF} << pcb->rcv_scale, rx_limit_);
+  if (wide <= window_) return;
+  const std::size_t more = wide - window_;
+  window_ = wide;
+  pcb->rcv_wnd = static_cast<tcpwnd_size_t>(pcb->rcv_wnd + more);
+  tcp_update_rcv_ann_wnd(pcb);  // the next segment or ACK advertises it
 }
 
 // ---- lwIP callbacks (core lock held) ----
@@ -166,7 +218,7 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
     return ERR_OK;
   }
   if (self->rd_shut_) {  // SHUT_RD: accepted and discarded, as Linux does
-    tcp_recved(pcb, p->tot_len);
+    self->return_window(pcb, p->tot_len);
     pbuf_free(p);
     return ERR_OK;
   }
@@ -223,11 +275,13 @@ void TcpSocket::on_err(void* arg, err_t err) {
   self->notify_locked();
 }
 
-err_t TcpSocket::on_connected(void* arg, tcp_pcb* /*pcb*/, err_t err) {
+err_t TcpSocket::on_connected(void* arg, tcp_pcb* pcb, err_t err) {
   auto* self = static_cast<TcpSocket*>(arg);
   if (self == nullptr) return ERR_OK;
   std::lock_guard lock(self->mu_);
   if (err == ERR_OK) {
+    fit_segments_to_link(pcb);
+    self->widen_window(pcb);
     self->state_ = State::connected;
     self->remember_endpoints();
     self->grow_send_buffer();
@@ -449,7 +503,7 @@ void TcpSocket::maybe_recved(bool force) {
     std::lock_guard lock(mu_);
     if (consumed_unreported_ == 0) return;
     // Nothing held back: the window for every queued byte was given at arrival
-    // (the usual case below rx_limit_ - TCP_WND), so give_window would do nothing.
+    // (the usual case below rx_limit_ - window_), so give_window would do nothing.
     // Skipping the core lock here saves a lock round on every read, which the
     // request/response path feels.
     if (held_ == 0) {

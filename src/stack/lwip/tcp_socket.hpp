@@ -116,6 +116,8 @@ class TcpSocket final : public WatchedSocket {
   void output_locked();
   std::size_t send_space_locked() const noexcept;  // core + mu_ held
   void give_window(tcp_pcb* pcb) noexcept;         // core + mu_ held
+  void return_window(tcp_pcb* pcb, std::size_t len) noexcept;  // core + mu_ held
+  void widen_window(tcp_pcb* pcb) noexcept;                    // core + mu_ held
   void grow_send_buffer() noexcept;                // core + mu_ held, once connected
   std::uint32_t events_locked() const noexcept;
 
@@ -126,8 +128,11 @@ class TcpSocket final : public WatchedSocket {
   std::size_t rx_bytes_{0};
   std::size_t consumed_unreported_{0};
   // Queued bytes whose receive window lwIP still holds closed (the rest of
-  // rx_bytes_ was given back early, up to rx_limit_ - TCP_WND). Core + mu_.
+  // rx_bytes_ was given back early, up to rx_limit_ - window_). Core + mu_.
   std::size_t held_{0};
+  // The largest receive window: TCP_WND, or more once established with window
+  // scaling (widen_window). Core + mu_.
+  std::size_t window_{TCP_WND};
   std::size_t rx_limit_{kDefaultRecvBuffer};
   bool eof_{false};
   bool rd_shut_{false};

@@ -1,0 +1,287 @@
+// TCP on an lwIP netif whose tap carries only part of its MTU in one datagram
+// (tap::Tap::unfragmented_mtu, as an overlay network's port does): a peer made
+// of raw frames connects, and the test reads what lwIP sends back.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "stack/lwip/lwip_netif.hpp"
+#include "stack/lwip/lwip_stack.hpp"
+#include "tap/tap.hpp"
+#include "wire/internet_checksum.hpp"
+
+namespace weft::stack::lwip {
+namespace {
+
+constexpr std::size_t kMtu = 2800;
+constexpr std::size_t kUnfragmented = 1344;
+constexpr std::uint8_t kOurMac[6] = {0x02, 0, 0, 0, 0, 0x21};
+constexpr std::uint8_t kPeerMac[6] = {0x02, 0, 0, 0, 0, 0x29};
+constexpr std::uint8_t kOurIp[4] = {10, 21, 0, 1};
+constexpr std::uint8_t kPeerIp[4] = {10, 21, 0, 99};
+constexpr std::uint16_t kPort = 5000;
+constexpr std::uint16_t kPeerPort = 40000;
+constexpr std::uint32_t kPeerIss = 1000;
+
+constexpr std::uint8_t kSyn = 0x02;
+constexpr std::uint8_t kAck = 0x10;
+
+// What lwIP sent: IPv4 TCP segments to the peer, parsed.
+struct Segment {
+  std::size_t ip_length;
+  std::uint32_t seq;
+  std::uint32_t ack;
+  std::uint8_t flags;
+  std::uint16_t window;  // as on the wire, before scaling
+  Bytes options;
+  std::size_t payload;
+};
+
+std::optional<Segment> parse(ByteSpan f) {
+  if (f.size() < 14 + 20 + 20 || load_be16(f.subspan<12, 2>()) != 0x0800) return std::nullopt;
+  const ByteSpan ip = f.subspan(14);
+  const std::size_t ihl = (std::to_integer<std::size_t>(ip[0]) & 0x0FU) * 4;
+  const std::size_t total = load_be16(ip.subspan<2, 2>());
+  if (std::to_integer<int>(ip[9]) != 6 || total > ip.size() || total < ihl + 20) return std::nullopt;
+  const ByteSpan tcp = ip.subspan(ihl, total - ihl);
+  const std::size_t offset = (std::to_integer<std::size_t>(tcp[12]) >> 4U) * 4;
+  if (offset < 20 || offset > tcp.size()) return std::nullopt;
+  const ByteSpan options = tcp.subspan(20, offset - 20);
+  return Segment{total,
+                 load_be32(tcp.subspan<4, 4>()),
+                 load_be32(tcp.subspan<8, 4>()),
+                 std::to_integer<std::uint8_t>(tcp[13]),
+                 load_be16(tcp.subspan<14, 2>()),
+                 Bytes(options.begin(), options.end()),
+                 tcp.size() - offset};
+}
+
+struct Recorder final : tap::FrameSink {
+  void send_frames(std::span<const ByteSpan> batch) override {
+    std::lock_guard lock(mu);
+    for (ByteSpan f : batch)
+      if (auto s = parse(f)) segments.push_back(*s);
+  }
+  std::vector<Segment> take() {
+    std::lock_guard lock(mu);
+    return std::exchange(segments, {});
+  }
+  std::mutex mu;
+  std::vector<Segment> segments;
+};
+
+void append(Bytes& f, std::initializer_list<std::uint8_t> bytes) {
+  for (auto b : bytes) f.push_back(std::byte{b});
+}
+void append(Bytes& f, const std::uint8_t* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) f.push_back(std::byte{p[i]});
+}
+
+Bytes arp_request() {
+  Bytes f;
+  append(f, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
+  append(f, kPeerMac, 6);
+  append(f, {0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1});
+  append(f, kPeerMac, 6);
+  append(f, kPeerIp, 4);
+  append(f, {0, 0, 0, 0, 0, 0});
+  append(f, kOurIp, 4);
+  return f;
+}
+
+// A segment from the peer, checksums filled in.
+Bytes peer_segment(std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, std::uint16_t window,
+                   std::initializer_list<std::uint8_t> options, ByteSpan payload = {}) {
+  Bytes f;
+  append(f, kOurMac, 6);
+  append(f, kPeerMac, 6);
+  append(f, {0x08, 0x00});
+  const std::size_t ip = f.size();
+  const std::size_t tcp_len = 20 + options.size() + payload.size();
+  const auto total = static_cast<std::uint16_t>(20 + tcp_len);
+  append(f, {0x45, 0, static_cast<std::uint8_t>(total >> 8U), static_cast<std::uint8_t>(total), 0,
+             1, 0, 0, 64, 6, 0, 0});
+  append(f, kPeerIp, 4);
+  append(f, kOurIp, 4);
+  store_be16(std::span<std::byte, 2>(f.data() + ip + 10, 2),
+             wire::checksum_fold(wire::checksum_add(ByteSpan(f).subspan(ip, 20))));
+  const std::size_t tcp = f.size();
+  f.resize(tcp + 20);
+  const MutableByteSpan h(f.data() + tcp, 20);
+  store_be16(h.subspan<0, 2>(), kPeerPort);
+  store_be16(h.subspan<2, 2>(), kPort);
+  store_be32(h.subspan<4, 4>(), seq);
+  store_be32(h.subspan<8, 4>(), ack);
+  h[12] = std::byte{static_cast<std::uint8_t>(((20 + options.size()) / 4) << 4U)};
+  h[13] = std::byte{flags};
+  store_be16(h.subspan<14, 2>(), window);
+  append(f, options);
+  f.insert(f.end(), payload.begin(), payload.end());
+  Bytes pseudo;
+  append(pseudo, kPeerIp, 4);
+  append(pseudo, kOurIp, 4);
+  append(pseudo, {0, 6, static_cast<std::uint8_t>(tcp_len >> 8U), static_cast<std::uint8_t>(tcp_len)});
+  const std::uint32_t sum = wire::checksum_add(ByteSpan(f).subspan(tcp), wire::checksum_add(pseudo));
+  store_be16(std::span<std::byte, 2>(f.data() + tcp + 16, 2), wire::checksum_fold(sum));
+  return f;
+}
+
+class TcpLinkTest : public ::testing::Test {
+ public:
+  static void SetUpTestSuite() {
+    tap_ = new tap::Tap(Mac::from_bytes(as_bytes(kOurMac, 6).first<6>()), kMtu, kUnfragmented);
+    recorder_ = new Recorder;
+    tap_->attach_network(recorder_);
+    NetifConfig c;
+    c.ipv4 = IpAddress::v4(as_bytes(kOurIp, 4).first<4>());
+    c.default_route = false;
+    auto n = LwipNetif::attach(*tap_, c);
+    ASSERT_TRUE(n.ok());
+    netif_ = std::move(n).value().release();
+    put(arp_request());  // the peer's MAC, so nothing waits on ARP
+  }
+
+  static void put_frame(const Bytes& frame) { put(frame); }
+  static std::vector<Segment> sent() { return recorder_->take(); }
+
+  static void put(const Bytes& frame) {
+    const ByteSpan in[] = {frame};
+    tap_->put(in);  // lwIP's answers leave before put() returns
+  }
+
+  // A listener, the peer's SYN (MSS 1460 and, if asked, window scale 7), the
+  // handshake completed: the accepted connection and lwIP's SYN-ACK.
+  struct Accepted {
+    std::unique_ptr<Socket> listener;
+    std::unique_ptr<Socket> socket;
+    Segment syn_ack;
+  };
+  static Accepted accept_peer(bool window_scale) {
+    Accepted a;
+    auto l = LwipStack::instance().open(Transport::tcp, Family::v4);
+    EXPECT_TRUE(l.ok());
+    a.listener = std::move(*l);
+    EXPECT_TRUE(a.listener->bind({IpAddress::v4(as_bytes(kOurIp, 4).first<4>()), kPort}).ok());
+    EXPECT_TRUE(a.listener->listen(4).ok());
+    recorder_->take();
+    if (window_scale)
+      put(peer_segment(kPeerIss, 0, kSyn, 65535, {2, 4, 0x05, 0xb4, 1, 3, 3, 7}));
+    else
+      put(peer_segment(kPeerIss, 0, kSyn, 65535, {2, 4, 0x05, 0xb4}));
+    auto sent = recorder_->take();
+    EXPECT_EQ(sent.size(), 1U);
+    if (sent.empty()) return a;
+    a.syn_ack = sent[0];
+    EXPECT_EQ(a.syn_ack.flags, kSyn | kAck);
+    put(peer_segment(kPeerIss + 1, a.syn_ack.seq + 1, kAck, 65535, {}));
+    auto s = a.listener->accept(nullptr);
+    EXPECT_TRUE(s.ok());
+    if (s) a.socket = std::move(*s);
+    return a;
+  }
+
+  static tap::Tap* tap_;
+  static Recorder* recorder_;
+  static LwipNetif* netif_;
+};
+tap::Tap* TcpLinkTest::tap_ = nullptr;
+Recorder* TcpLinkTest::recorder_ = nullptr;
+LwipNetif* TcpLinkTest::netif_ = nullptr;
+
+TEST_F(TcpLinkTest, SegmentsFitWhatCrossesInOneDatagram) {
+  Accepted a = accept_peer(true);
+  ASSERT_NE(a.socket, nullptr);
+  // lwIP offers the MSS of the link's whole MTU (capped by its compiled TCP_MSS):
+  // the peer may send it full-size segments.
+  ASSERT_GE(a.syn_ack.options.size(), 4U);
+  EXPECT_EQ(std::to_integer<int>(a.syn_ack.options[0]), 2);
+  EXPECT_EQ(load_be16(std::span<const std::byte, 2>(a.syn_ack.options.data() + 2, 2)), 1460);
+
+  const Bytes data(20'000, std::byte{0x5a});
+  auto n = a.socket->send(data);
+  ASSERT_TRUE(n.ok());
+  std::vector<Segment> sent;
+  for (int i = 0; i < 200 && sent.empty(); ++i) {  // sent from the caller or lwIP's thread
+    sent = recorder_->take();
+    if (sent.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_FALSE(sent.empty());
+  for (const Segment& s : sent) {
+    EXPECT_LE(s.ip_length, kUnfragmented);
+    EXPECT_GT(s.payload, 0U);
+  }
+  EXPECT_EQ(sent[0].ip_length, kUnfragmented) << "full segments, just small enough";
+  a.socket->abort();
+}
+
+// The peer sends `total` bytes in 1,000-byte segments. Returns lwIP's last ACK
+// (how much it acknowledged, and the window it advertised, unscaled) and how
+// many bytes the application then reads, checked byte for byte.
+struct BlastResult {
+  std::size_t acked;
+  std::uint16_t window_field;
+  std::size_t read;
+};
+BlastResult blast(TcpLinkTest::Accepted& a, std::size_t total);
+
+TEST_F(TcpLinkTest, WithWindowScalingTheWindowIsTwice64KiB) {
+  Accepted a = accept_peer(true);
+  ASSERT_NE(a.socket, nullptr);
+  EXPECT_EQ(a.syn_ack.window, 65535) << "a SYN's window is never scaled";
+  const BlastResult r = blast(a, 10'000);
+  EXPECT_EQ(r.acked, 10'000U);
+  EXPECT_EQ(r.read, 10'000U);
+  // Shift 1 (lwIP's TCP_RCV_SCALE): 131,070 bytes, less at most the last
+  // segment's until its window is given back. lwIP's own 64 KiB would be 32,767.
+  EXPECT_GE(r.window_field * 2U, 131'070U - 1'000U);
+}
+
+TEST_F(TcpLinkTest, WithoutWindowScalingTheWindowIs64KiB) {
+  Accepted a = accept_peer(false);
+  ASSERT_NE(a.socket, nullptr);
+  const BlastResult r = blast(a, 10'000);
+  EXPECT_EQ(r.acked, 10'000U);
+  EXPECT_EQ(r.read, 10'000U);
+  EXPECT_EQ(r.window_field, 65535) << "unscaled: 64 KiB";
+}
+
+BlastResult blast(TcpLinkTest::Accepted& a, std::size_t total) {
+  const std::uint32_t start = kPeerIss + 1;
+  std::vector<Bytes> frames;
+  for (std::size_t off = 0; off < total; off += 1000) {
+    Bytes payload(std::min<std::size_t>(1000, total - off));
+    for (std::size_t i = 0; i < payload.size(); ++i)
+      payload[i] = std::byte{static_cast<std::uint8_t>((off + i) % 251)};
+    frames.push_back(peer_segment(start + static_cast<std::uint32_t>(off), a.syn_ack.seq + 1, kAck,
+                                  65535, {}, payload));
+  }
+  for (const Bytes& f : frames) TcpLinkTest::put_frame(f);
+  BlastResult r{0, 0, 0};
+  for (const Segment& s : TcpLinkTest::sent()) {
+    if ((s.flags & kAck) == 0 || s.ack - start < r.acked) continue;
+    r.acked = s.ack - start;
+    r.window_field = s.window;
+  }
+  std::size_t read = 0;
+  Bytes buffer(200'000);
+  for (;;) {
+    auto n = a.socket->recv(MutableByteSpan(buffer).subspan(read), false, nullptr);
+    if (!n || *n == 0) break;
+    read += *n;
+  }
+  for (std::size_t i = 0; i < read; ++i)
+    if (buffer[i] != std::byte{static_cast<std::uint8_t>(i % 251)}) {
+      ADD_FAILURE() << "byte " << i << " differs";
+      break;
+    }
+  a.socket->abort();
+  r.read = read;
+  return r;
+}
+
+}  // namespace
+}  // namespace weft::stack::lwip
