@@ -475,27 +475,35 @@ Result<std::size_t> TcpSocket::send(ByteSpan data) {
 void TcpSocket::output_locked() {
   if (pcb_ == nullptr) return;
   // Nagle's rule as Linux applies it (Minshall's variant): a segment shorter
-  // than the MSS may leave whenever no other short one is unacknowledged.
-  // lwIP's own rule holds it back while ANY data is unacknowledged, so the
-  // tail of a write waits for the ACK of the full segment before it, which a
-  // receiver delaying every second ACK sends 250 ms late: a request/response
-  // exchange of a few segments stalled for that long each time.
-  const bool short_unacked =
-      short_in_flight_ && static_cast<std::int32_t>(pcb_->lastack - short_end_) < 0;
-  if (!nagle_ || short_unacked) {
-    tcp_output(pcb_);
-    return;
+  // than the MSS may leave whenever no other short one is sent and
+  // unacknowledged. lwIP's own rule holds it back while ANY data is
+  // unacknowledged, so the tail of a write waited for the ACK of the full
+  // segment before it, which a receiver delaying every second ACK sends
+  // 250 ms late. So lwIP's Nagle flag is on only while a short segment is
+  // unacknowledged, and it is left as decided here: called from on_sent,
+  // inside lwIP's input processing, tcp_output does nothing, and lwIP sends
+  // at the end of that processing under the flag. (Restoring the flag after
+  // the call made the rule a no-op on ACKs: a stream whose writes left short
+  // tails stalled for a delayed ACK, 250 ms, several times a second.)
+  const auto before = [](std::uint32_t a, std::uint32_t b) {
+    return static_cast<std::int32_t>(a - b) < 0;
+  };
+  const bool short_unacked = short_in_flight_ && before(pcb_->lastack, short_end_) &&
+                             !before(pcb_->snd_nxt, short_end_);
+  if (nagle_ && short_unacked) {
+    tcp_nagle_enable(pcb_);
+  } else {
+    tcp_nagle_disable(pcb_);
+    const tcp_seg* tail = pcb_->unsent;
+    while (tail != nullptr && tail->next != nullptr) tail = tail->next;
+    if (nagle_ && tail != nullptr && tail->len < pcb_->mss) {
+      // The short segment in flight once it leaves (until then it holds nothing
+      // back: short_end_ is beyond snd_nxt).
+      short_in_flight_ = true;
+      short_end_ = lwip_ntohl(tail->tcphdr->seqno) + tail->len;
+    }
   }
-  const tcp_seg* tail = pcb_->unsent;
-  while (tail != nullptr && tail->next != nullptr) tail = tail->next;
-  const bool tail_short = tail != nullptr && tail->len < pcb_->mss;
-  tcp_nagle_disable(pcb_);
   tcp_output(pcb_);
-  tcp_nagle_enable(pcb_);
-  if (tail_short && pcb_->unsent == nullptr) {
-    short_in_flight_ = true;
-    short_end_ = pcb_->snd_nxt;
-  }
 }
 
 void TcpSocket::maybe_recved(bool force) {
@@ -743,10 +751,7 @@ Result<void> TcpSocket::set_option(Option option, int value) {
       return {};
     case Option::no_delay:
       nagle_ = value == 0;
-      if (nagle_)
-        tcp_nagle_enable(pcb_);
-      else
-        tcp_nagle_disable(pcb_);
+      output_locked();  // as on Linux, what Nagle held leaves now
       return {};
     default: return Error::invalid_argument;
   }
@@ -778,7 +783,7 @@ Result<int> TcpSocket::get_option(Option option) {
     case Option::keep_idle_s: return static_cast<int>(pcb_->keep_idle / 1000U);
     case Option::keep_interval_s: return static_cast<int>(pcb_->keep_intvl / 1000U);
     case Option::keep_count: return static_cast<int>(pcb_->keep_cnt);
-    case Option::no_delay: return tcp_nagle_disabled(pcb_) ? 1 : 0;
+    case Option::no_delay: return nagle_ ? 0 : 1;
     default: return Error::invalid_argument;
   }
 }

@@ -218,6 +218,33 @@ TEST_F(TcpLinkTest, SegmentsFitWhatCrossesInOneDatagram) {
   a.socket->abort();
 }
 
+// Nagle as Linux has it (Minshall): a short segment waits only while another
+// short one is unacknowledged, and leaves on the ACK of that one even when a
+// full segment is still unacknowledged (a receiver delaying that ACK would
+// otherwise hold the stream for 250 ms). Inside lwIP's input processing
+// tcp_output does nothing, so the rule must hold for what lwIP sends after it.
+TEST_F(TcpLinkTest, NagleHoldsAShortSegmentOnlyWhileAnotherShortOneIsUnacknowledged) {
+  Accepted a = accept_peer(true);
+  ASSERT_NE(a.socket, nullptr);
+  const std::uint32_t start = a.syn_ack.seq + 1;
+  auto payloads = [] {
+    std::vector<std::size_t> sizes;
+    for (const Segment& s : TcpLinkTest::sent())
+      if (s.payload > 0) sizes.push_back(s.payload);
+    return sizes;
+  };
+  const std::size_t mss = kUnfragmented - 40;
+
+  ASSERT_TRUE(a.socket->send(Bytes(100, std::byte{1})).ok());
+  EXPECT_EQ(payloads(), std::vector<std::size_t>{100}) << "no short segment unacknowledged";
+  ASSERT_TRUE(a.socket->send(Bytes(mss + 50, std::byte{2})).ok());
+  EXPECT_EQ(payloads(), std::vector<std::size_t>{mss}) << "the 50-byte tail waits for the first";
+  // The peer acknowledges the 100 bytes, not the full segment after them.
+  put(peer_segment(kPeerIss + 1, start + 100, kAck, 65535, {}));
+  EXPECT_EQ(payloads(), std::vector<std::size_t>{50}) << "the tail leaves on that ACK";
+  a.socket->abort();
+}
+
 // The peer sends `total` bytes in 1,000-byte segments. Returns lwIP's last ACK
 // (how much it acknowledged, and the window it advertised, unscaled) and how
 // many bytes the application then reads, checked byte for byte.
