@@ -37,18 +37,21 @@ struct RunOptions {
   cli::fail(code, message, "weft run");
 }
 
-// The library next to this build's weft, else where `cmake --install` put it;
-// $WEFT_PRELOAD wins.
+// $WEFT_PRELOAD; else, for the weft of a build tree, that build's library;
+// else where `cmake --install` put it relative to this weft (the lib directory
+// beside its bin), wherever the prefix is. An installed weft never reaches
+// into a build tree, whose library may be of another version.
 std::string preload_path() {
   if (const char* p = std::getenv("WEFT_PRELOAD"); p != nullptr && *p != '\0') return p;
-  for (const char* candidate : {WEFT_PRELOAD_BUILD_PATH, WEFT_PRELOAD_INSTALL_PATH}) {
-    std::error_code ec;
-    if (std::filesystem::exists(candidate, ec)) return candidate;
-  }
-  run_failed(
-      ExitCode::failure,
-      fmt::format("libweft-preload.so is neither at {} nor at {}; set WEFT_PRELOAD to its path",
-                  WEFT_PRELOAD_BUILD_PATH, WEFT_PRELOAD_INSTALL_PATH));
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const bool build_tree = std::filesystem::equivalent(self, WEFT_CLI_BUILD_PATH, ec);
+  const std::string path =
+      build_tree ? std::string(WEFT_PRELOAD_BUILD_PATH)
+                 : (self.parent_path() / WEFT_PRELOAD_FROM_BINDIR).lexically_normal().string();
+  if (std::filesystem::exists(path, ec)) return path;
+  run_failed(ExitCode::failure,
+             fmt::format("libweft-preload.so is not at {}; set WEFT_PRELOAD to its path", path));
 }
 
 std::string intercept_socket(const ControlOptions& options) {
@@ -116,6 +119,8 @@ void run(const RunOptions& o) {
       run_failed(ExitCode::usage, fmt::format("--network {}: not a network id (16 hex digits)", n));
     ids.push_back(id->to_string());
   }
+  // Before the daemon: a broken installation says so whether or not weftd runs.
+  std::string preload = preload_path();
   const std::string socket = intercept_socket(o.control);
   check_reachable(socket);
 
@@ -127,7 +132,6 @@ void run(const RunOptions& o) {
 
   // After what is preloaded already: a sanitizer's runtime must stay first, and
   // a shim the user put there keeps its precedence.
-  std::string preload = preload_path();
   if (const char* existing = std::getenv("LD_PRELOAD"); existing != nullptr && *existing != '\0')
     preload = std::string(existing) + ":" + preload;
   std::string joined;

@@ -215,9 +215,9 @@ def cmd_run(args):
     env = dict(os.environ)
     for v in ("WEFT_STATE", "WEFT_PRELOAD", "WEFT_API", "WEFT_TOKEN_FILE", "WEFT_NETWORKS", "WEFT_PREFIXES"):
         env.pop(v, None)
-    # What the skipped set-up blocks tell a reader to do: this build's weftd and
-    # weft first on PATH, the SDK installed in `prefix`.
-    env["PATH"] = f"{build}/src/service:{build}/src/cli:{env.get('PATH', '/usr/bin:/bin')}"
+    # What the skipped set-up blocks tell a reader to do: everything installed
+    # in `prefix` (by the test package.install), its programs first on PATH.
+    env["PATH"] = f"{prefix}/bin:{env.get('PATH', '/usr/bin:/bin')}"
     env["PKG_CONFIG_PATH"] = f"{prefix}/lib/pkgconfig"
     env["CMAKE_PREFIX_PATH"] = prefix
     env["LD_LIBRARY_PATH"] = f"{prefix}/lib"

@@ -1,6 +1,7 @@
 # cmake -P package_test.cmake, driven by tests/package/CMakeLists.txt:
 #   STEP=install    cmake --install the build into PREFIX; check that it holds what a
-#                   user needs and nothing else
+#                   user needs and nothing else, and that the programs run from it
+#                   (`weft run` finding the preload installed beside it)
 #   STEP=cmake      configure and build consumer/ with find_package(weft) against
 #                   PREFIX, run its programs (shared and static links)
 #   STEP=pkgconfig  build consumer/consumer.c with cc and `pkg-config weft` (shared, then
@@ -43,7 +44,8 @@ if(STEP STREQUAL "install")
   file(GLOB_RECURSE installed LIST_DIRECTORIES false RELATIVE ${PREFIX} ${PREFIX}/*)
   file(GLOB headers RELATIVE ${SOURCE_DIR}/../.. ${SOURCE_DIR}/../../include/weft/*)
   set(expected ${headers} lib/libweft.a lib/pkgconfig/weft.pc lib/cmake/weft/weftConfig.cmake
-      lib/cmake/weft/weftConfigVersion.cmake)
+      lib/cmake/weft/weftConfigVersion.cmake bin/weftd bin/weft bin/weft-controller
+      lib/libweft-preload.so)
   foreach(e IN LISTS expected)
     if(NOT e IN_LIST installed)
       message(FATAL_ERROR "not installed: ${e}")
@@ -60,6 +62,25 @@ if(STEP STREQUAL "install")
   endif()
   list(JOIN installed "\n  " listing)
   message(STATUS "installed:\n  ${listing}")
+  # The programs run from the prefix.
+  run(${PREFIX}/bin/weftd --version)
+  run(${PREFIX}/bin/weft --version)
+  run(${PREFIX}/bin/weft-controller --help)
+  # `weft run` takes the preload installed beside it (then finds no daemon: 3)...
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=WEFT_PRELOAD ${PREFIX}/bin/weft run
+                          --socket ${WORK_DIR}/no-daemon.sock -- true
+                  RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 3 OR err MATCHES "preload")
+    message(FATAL_ERROR "installed weft run: exit ${rc} (want 3, no daemon):\n${err}")
+  endif()
+  # ...and, moved without it, says where it looked (never at a build tree's).
+  file(COPY ${PREFIX}/bin/weft DESTINATION ${WORK_DIR}/bare/bin)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=WEFT_PRELOAD ${WORK_DIR}/bare/bin/weft run
+                          --socket ${WORK_DIR}/no-daemon.sock -- true
+                  RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 1 OR NOT err MATCHES "libweft-preload.so is not at ${WORK_DIR}/bare/lib/libweft-preload.so")
+    message(FATAL_ERROR "weft without its preload: exit ${rc} (want 1):\n${err}")
+  endif()
 
 elseif(STEP STREQUAL "cmake")
   set(build ${WORK_DIR}/cmake-build)
