@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tap/tap.hpp"
+#include "unit/stack/raw_frames.hpp"
 
 namespace weft::stack::lwip {
 namespace {
@@ -42,24 +43,10 @@ constexpr std::uint8_t kPeerMac[6] = {0x02, 0, 0, 0, 0, 0x99};
 constexpr std::uint8_t kOurIp[4] = {10, 1, 0, 1};
 constexpr std::uint8_t kPeerIp[4] = {10, 1, 0, 99};
 
-void put(Bytes& f, std::initializer_list<std::uint8_t> bytes) {
-  for (auto b : bytes) f.push_back(std::byte{b});
-}
-void put(Bytes& f, const std::uint8_t* p, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) f.push_back(std::byte{p[i]});
-}
+void put(Bytes& f, std::initializer_list<std::uint8_t> bytes) { test::append(f, bytes); }
+void put(Bytes& f, const std::uint8_t* p, std::size_t n) { test::append(f, p, n); }
 
-Bytes arp_request() {
-  Bytes f;
-  put(f, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
-  put(f, kPeerMac, 6);
-  put(f, {0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1});
-  put(f, kPeerMac, 6);
-  put(f, kPeerIp, 4);
-  put(f, {0, 0, 0, 0, 0, 0});
-  put(f, kOurIp, 4);
-  return f;
-}
+Bytes arp_request() { return test::arp_request(kPeerMac, kPeerIp, kOurIp); }
 
 std::uint16_t checksum(ByteSpan b) {
   std::uint32_t sum = 0;

@@ -12,6 +12,7 @@
 #include "stack/lwip/lwip_netif.hpp"
 #include "stack/lwip/lwip_stack.hpp"
 #include "tap/tap.hpp"
+#include "unit/stack/raw_frames.hpp"
 #include "wire/internet_checksum.hpp"
 
 namespace weft::stack::lwip {
@@ -46,7 +47,8 @@ std::optional<Segment> parse(ByteSpan f) {
   const ByteSpan ip = f.subspan(14);
   const std::size_t ihl = (std::to_integer<std::size_t>(ip[0]) & 0x0FU) * 4;
   const std::size_t total = load_be16(ip.subspan<2, 2>());
-  if (std::to_integer<int>(ip[9]) != 6 || total > ip.size() || total < ihl + 20) return std::nullopt;
+  if (std::to_integer<int>(ip[9]) != 6 || total > ip.size() || total < ihl + 20)
+    return std::nullopt;
   const ByteSpan tcp = ip.subspan(ihl, total - ihl);
   const std::size_t offset = (std::to_integer<std::size_t>(tcp[12]) >> 4U) * 4;
   if (offset < 20 || offset > tcp.size()) return std::nullopt;
@@ -74,24 +76,9 @@ struct Recorder final : tap::FrameSink {
   std::vector<Segment> segments;
 };
 
-void append(Bytes& f, std::initializer_list<std::uint8_t> bytes) {
-  for (auto b : bytes) f.push_back(std::byte{b});
-}
-void append(Bytes& f, const std::uint8_t* p, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) f.push_back(std::byte{p[i]});
-}
+using test::append;
 
-Bytes arp_request() {
-  Bytes f;
-  append(f, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
-  append(f, kPeerMac, 6);
-  append(f, {0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1});
-  append(f, kPeerMac, 6);
-  append(f, kPeerIp, 4);
-  append(f, {0, 0, 0, 0, 0, 0});
-  append(f, kOurIp, 4);
-  return f;
-}
+Bytes arp_request() { return test::arp_request(kPeerMac, kPeerIp, kOurIp); }
 
 // A segment from the peer, checksums filled in.
 Bytes peer_segment(std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, std::uint16_t window,
@@ -124,8 +111,10 @@ Bytes peer_segment(std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, std
   Bytes pseudo;
   append(pseudo, kPeerIp, 4);
   append(pseudo, kOurIp, 4);
-  append(pseudo, {0, 6, static_cast<std::uint8_t>(tcp_len >> 8U), static_cast<std::uint8_t>(tcp_len)});
-  const std::uint32_t sum = wire::checksum_add(ByteSpan(f).subspan(tcp), wire::checksum_add(pseudo));
+  append(pseudo,
+         {0, 6, static_cast<std::uint8_t>(tcp_len >> 8U), static_cast<std::uint8_t>(tcp_len)});
+  const std::uint32_t sum =
+      wire::checksum_add(ByteSpan(f).subspan(tcp), wire::checksum_add(pseudo));
   store_be16(std::span<std::byte, 2>(f.data() + tcp + 16, 2), wire::checksum_fold(sum));
   return f;
 }
@@ -184,13 +173,10 @@ class TcpLinkTest : public ::testing::Test {
     return a;
   }
 
-  static tap::Tap* tap_;
-  static Recorder* recorder_;
-  static LwipNetif* netif_;
+  static inline tap::Tap* tap_ = nullptr;
+  static inline Recorder* recorder_ = nullptr;
+  static inline LwipNetif* netif_ = nullptr;
 };
-tap::Tap* TcpLinkTest::tap_ = nullptr;
-Recorder* TcpLinkTest::recorder_ = nullptr;
-LwipNetif* TcpLinkTest::netif_ = nullptr;
 
 TEST_F(TcpLinkTest, SegmentsFitWhatCrossesInOneDatagram) {
   Accepted a = accept_peer(true);
