@@ -751,7 +751,7 @@ Result<void> TcpSocket::set_option(Option option, int value) {
       return {};
     case Option::no_delay:
       nagle_ = value == 0;
-      output_locked();  // as on Linux, what Nagle held leaves now
+      if (state_ == State::connected) output_locked();  // as on Linux, what Nagle held leaves now
       return {};
     default: return Error::invalid_argument;
   }

@@ -20,12 +20,13 @@ namespace weft::stack::lwip {
 // run with the core lock held and take mu_. pcb_ changes only with both held.
 //
 // Receive: the recv callback queues lwIP's pbuf chains (no copy). The receive
-// window is given back (tcp_recved) at once while fewer than rx_limit_ - TCP_WND
-// bytes wait unread, and otherwise only as the application consumes: rx_ never
-// exceeds rx_limit_ (plus one byte per zero-window probe, see give_window), and a
-// slow reader closes the advertised window and slows the sender. Giving the window
-// back early matters: lwIP's window is only 64 KiB, so waiting for the reader
-// thread before reopening it halves throughput. Send: tcp_write copies into lwIP's segments up to
+// window is given back (return_window) at once while fewer than rx_limit_ -
+// window_ bytes wait unread, and otherwise only as the application consumes:
+// rx_ never exceeds rx_limit_ (plus one byte per zero-window probe, see
+// give_window), and a slow reader closes the advertised window and slows the
+// sender. Giving the window back early matters: the window is only 64 KiB (128
+// KiB with window scaling, widen_window), so waiting for the reader thread
+// before reopening it halves throughput. Send: tcp_write copies into lwIP's segments up to
 // tcp_sndbuf (TCP_SND_BUF, 64 KiB); when full, send returns would_block.
 //
 // pcb ownership: lwIP frees a pcb on its own after the err callback (reset, abort,
