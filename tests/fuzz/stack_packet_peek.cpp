@@ -14,5 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto s = weft::stack::lwip::parse_tcp_syn(in)) {
     if (s->destination.address.family != s->source.address.family) __builtin_trap();
   }
+  if (auto h = weft::stack::lwip::parse_tcp_header(in)) {
+    if (h->destination.address.family != h->source.address.family) __builtin_trap();
+  }
   return 0;
 }

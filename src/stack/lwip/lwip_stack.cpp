@@ -53,12 +53,16 @@ u8_t on_icmp(void* /*arg*/, raw_pcb* /*pcb*/, pbuf* p, const ip_addr_t* /*from*/
   return 0;
 }
 
-// TCP: a SYN for a listener whose accept queue is full is dropped, as Linux does,
-// so the client retransmits it later; lwIP (its backlog compiled out) would
-// complete the handshake and leave us only a reset.
+// TCP: every segment for one of our connections lets it note lwIP's recovery
+// state before lwIP processes the segment (TcpSocket::before_input). A SYN for
+// a listener whose accept queue is full is dropped, as Linux does, so the
+// client retransmits it later; lwIP (its backlog compiled out) would complete
+// the handshake and leave us only a reset.
 u8_t on_tcp(void* /*arg*/, raw_pcb* /*pcb*/, pbuf* p, const ip_addr_t* /*from*/) {
   std::array<std::byte, 128> scratch;
-  auto syn = parse_tcp_syn(packet_start(p, scratch));
+  const ByteSpan packet = packet_start(p, scratch);
+  if (auto header = parse_tcp_header(packet)) TcpSocket::before_input(*header);
+  auto syn = parse_tcp_syn(packet);
   if (!syn || TcpSocket::admits(*syn)) return 0;
   pbuf_free(p);
   return 1;

@@ -77,15 +77,21 @@ std::uint32_t pseudo_header_sum(const IpView& ip) noexcept {
 
 }  // namespace
 
-std::optional<TcpSyn> parse_tcp_syn(ByteSpan packet) noexcept {
+std::optional<TcpHeader> parse_tcp_header(ByteSpan packet) noexcept {
   auto ip = parse_ip(packet, false);
   if (!ip || ip->protocol != kProtoTcp || ip->payload.size() < 20) return std::nullopt;
-  const std::uint8_t flags = u8(ip->payload, 13);
+  return TcpHeader{{ip->source, be16(ip->payload, 0)},
+                   {ip->destination, be16(ip->payload, 2)},
+                   u8(ip->payload, 13)};
+}
+
+std::optional<TcpSyn> parse_tcp_syn(ByteSpan packet) noexcept {
+  auto h = parse_tcp_header(packet);
   constexpr std::uint8_t kSyn = 0x02;
   constexpr std::uint8_t kRst = 0x04;
   constexpr std::uint8_t kAck = 0x10;
-  if ((flags & (kSyn | kRst | kAck)) != kSyn) return std::nullopt;
-  return TcpSyn{{ip->source, be16(ip->payload, 0)}, {ip->destination, be16(ip->payload, 2)}};
+  if (!h || (h->flags & (kSyn | kRst | kAck)) != kSyn) return std::nullopt;
+  return TcpSyn{h->source, h->destination};
 }
 
 std::optional<PortUnreachable> parse_port_unreachable(ByteSpan packet) noexcept {

@@ -1,10 +1,12 @@
 #pragma once
 
 // Checked views into IP packets that lwIP is about to process, for the input
-// hooks of lwip_stack.cpp: which connection a SYN asks for (listen backlog) and
-// which datagram an ICMP port unreachable is about (errors on UDP sockets). No
-// lwIP types here, so the parsers are fuzzed on their own.
+// hooks of lwip_stack.cpp: which connection a TCP segment is for (loss
+// recovery), which connection a SYN asks for (listen backlog) and which
+// datagram an ICMP port unreachable is about (errors on UDP sockets). No lwIP
+// types here, so the parsers are fuzzed on their own.
 
+#include <cstdint>
 #include <optional>
 
 #include "base/bytes.hpp"
@@ -18,11 +20,20 @@ struct TcpSyn {
   Endpoint destination;
 };
 
+// Any TCP segment: its connection and its flags byte (TCP header offset 13).
+struct TcpHeader {
+  Endpoint source;
+  Endpoint destination;
+  std::uint8_t flags;
+};
+
 // packet: an IPv4 or IPv6 packet from its IP header on, TCP directly after the
 // IPv4 header or the fixed IPv6 header. Fragments other than a whole datagram
 // and anything else return nullopt. The TCP checksum is not checked (lwIP does,
 // after this).
 std::optional<TcpSyn> parse_tcp_syn(ByteSpan packet) noexcept;
+// The same packets, any flags.
+std::optional<TcpHeader> parse_tcp_header(ByteSpan packet) noexcept;
 
 // The UDP datagram an ICMP destination unreachable (code 3, port) or ICMPv6
 // destination unreachable (code 4, port) quotes.

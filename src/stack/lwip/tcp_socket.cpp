@@ -55,6 +55,10 @@ void fit_segments_to_link(tcp_pcb* pcb) noexcept {
   pcb->mss = static_cast<u16_t>(std::min<std::size_t>(pcb->mss, fits));
 }
 
+bool seq_before(std::uint32_t a, std::uint32_t b) noexcept {
+  return static_cast<std::int32_t>(a - b) < 0;
+}
+
 ByteSpan payload(const pbuf* q, std::size_t offset) noexcept {
   return as_bytes(static_cast<const std::byte*>(q->payload) + offset, q->len - offset);
 }
@@ -240,10 +244,55 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
   return ERR_OK;
 }
 
+void TcpSocket::before_input(const TcpHeader& segment) noexcept {
+  const ip_addr_t local = to_lwip(segment.destination.address);
+  const ip_addr_t remote = to_lwip(segment.source.address);
+  // lwIP moves the pcb it finds to the front of this list, so a busy
+  // connection is found at once.
+  for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next) {
+    if (p->local_port != segment.destination.port || p->remote_port != segment.source.port ||
+        !ip_addr_cmp(&p->local_ip, &local) || !ip_addr_cmp(&p->remote_ip, &remote))
+      continue;
+    if (p->recv != &TcpSocket::on_recv || p->callback_arg == nullptr) return;
+    auto* self = static_cast<TcpSocket*>(p->callback_arg);
+    self->lwip_recovering_ = (p->flags & TF_INFR) != 0;
+    if (!self->lwip_recovering_) self->sent_mark_ = p->snd_nxt;
+    return;
+  }
+}
+
+// NewReno (RFC 6582) on top of lwIP 2.1's Reno. lwIP retransmits the first
+// lost segment after three duplicate ACKs, but leaves fast recovery on the
+// next ACK that acknowledges anything; when a window lost two segments, that
+// ACK stops at the second hole, and lwIP then waits for three more duplicates
+// (which only new data can provoke) or for its retransmission timer, a second
+// or more in 500 ms ticks: that timer was most of the time lost to loss. Here
+// an ACK below everything sent when recovery began (a partial ACK) resends
+// the segment at the hole at once (tcp_rexmit queues it first; lwIP sends it
+// at the end of this input) and keeps lwIP in recovery, so the duplicates
+// that follow do not halve the window again. Not after lwIP's retransmission
+// timer fired (TF_RTO): it resends everything itself.
+void TcpSocket::recover_after_ack(tcp_pcb* pcb) noexcept {
+  if (lwip_recovering_ && !recovering_) {
+    recovering_ = true;
+    recover_ = sent_mark_;
+  }
+  lwip_recovering_ = false;
+  if (!recovering_) return;
+  if (seq_before(pcb->lastack, recover_) && pcb->unacked != nullptr &&
+      (pcb->flags & TF_RTO) == 0) {
+    tcp_rexmit(pcb);
+    tcp_set_flags(pcb, TF_INFR);
+  } else {
+    recovering_ = false;
+  }
+}
+
 err_t TcpSocket::on_sent(void* arg, tcp_pcb* pcb, u16_t /*len*/) {
   auto* self = static_cast<TcpSocket*>(arg);
   if (self == nullptr) return ERR_OK;
   std::lock_guard lock(self->mu_);
+  self->recover_after_ack(pcb);
   self->output_locked();  // an acknowledged short segment may let the next one go
   std::size_t old = self->send_space_;
   self->send_space_ = self->send_space_locked();
@@ -485,11 +534,8 @@ void TcpSocket::output_locked() {
   // at the end of that processing under the flag. (Restoring the flag after
   // the call made the rule a no-op on ACKs: a stream whose writes left short
   // tails stalled for a delayed ACK, 250 ms, several times a second.)
-  const auto before = [](std::uint32_t a, std::uint32_t b) {
-    return static_cast<std::int32_t>(a - b) < 0;
-  };
-  const bool short_unacked = short_in_flight_ && before(pcb_->lastack, short_end_) &&
-                             !before(pcb_->snd_nxt, short_end_);
+  const bool short_unacked = short_in_flight_ && seq_before(pcb_->lastack, short_end_) &&
+                             !seq_before(pcb_->snd_nxt, short_end_);
   if (nagle_ && short_unacked) {
     tcp_nagle_enable(pcb_);
   } else {

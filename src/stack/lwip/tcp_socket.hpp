@@ -55,6 +55,10 @@ class TcpSocket final : public WatchedSocket {
   // backlog + 1 connections (Linux's limit) and it starts no connection already
   // known. The caller then drops it, as Linux does; the client retransmits.
   static bool admits(const TcpSyn& syn) noexcept;
+  // Core lock held (the same hook), for every TCP segment before lwIP processes
+  // it: the connection it is for notes whether lwIP is in fast recovery and,
+  // if not, how far it has sent (recover_after_ack).
+  static void before_input(const TcpHeader& segment) noexcept;
 
   [[nodiscard]] Transport transport() const noexcept override { return Transport::tcp; }
   [[nodiscard]] Family family() const noexcept override { return family_; }
@@ -120,6 +124,7 @@ class TcpSocket final : public WatchedSocket {
   void return_window(tcp_pcb* pcb, std::size_t len) noexcept;  // core + mu_ held
   void widen_window(tcp_pcb* pcb) noexcept;                    // core + mu_ held
   void grow_send_buffer() noexcept;                // core + mu_ held, once connected
+  void recover_after_ack(tcp_pcb* pcb) noexcept;   // core + mu_ held, from on_sent
   std::uint32_t events_locked() const noexcept;
 
   const Family family_;
@@ -143,6 +148,12 @@ class TcpSocket final : public WatchedSocket {
   bool v6_only_{false};          // IPV6_V6ONLY (IPv6 sockets; mu_)
   bool short_in_flight_{false};  // a short segment was sent; it ends at short_end_
   std::uint32_t short_end_{0};
+  // Loss recovery on top of lwIP's (recover_after_ack). Core lock only: set by
+  // before_input, read by on_sent in the same input processing.
+  bool lwip_recovering_{false};  // lwIP was in fast recovery before this segment
+  bool recovering_{false};       // ours: partial ACKs resend the next hole
+  std::uint32_t sent_mark_{0};   // snd_nxt before the segment that began recovery
+  std::uint32_t recover_{0};     // recovery ends once everything to here is acknowledged
   std::uint8_t quick_acks_{16};         // segments still acknowledged at once (core + mu_)
   std::optional<Error> error_;          // SO_ERROR
   std::size_t send_space_{0};           // free send buffer when last seen, for events()

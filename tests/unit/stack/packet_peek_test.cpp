@@ -99,6 +99,21 @@ TEST(TcpSyn, ReportsBothEndpoints) {
   EXPECT_EQ(s6->destination, ep(Family::v6, 1, 80));
 }
 
+TEST(TcpHeader, AnySegmentGivesItsConnectionAndFlags) {
+  Bytes p = hex(kSyn4);
+  p[20 + 13] = std::byte{0x10};  // a bare ACK
+  auto h = parse_tcp_header(p);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->source, ep(Family::v4, 2, 40001));
+  EXPECT_EQ(h->destination, ep(Family::v4, 1, 80));
+  EXPECT_EQ(h->flags, 0x10);
+  auto h6 = parse_tcp_header(hex(kSyn6));
+  ASSERT_TRUE(h6.has_value());
+  EXPECT_EQ(h6->flags, 0x02);
+  for (std::size_t n = 0; n < p.size(); ++n)
+    EXPECT_FALSE(parse_tcp_header(ByteSpan(p).first(n)).has_value()) << "at " << n;
+}
+
 TEST(TcpSyn, OnlyAConnectionRequestCounts) {
   const std::size_t flags4 = 20 + 13;
   for (int f : {0x12, 0x06, 0x10, 0x01, 0x00}) {  // SYN+ACK, SYN+RST, ACK, FIN, none

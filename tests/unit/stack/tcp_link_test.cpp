@@ -3,6 +3,7 @@
 // of raw frames connects, and the test reads what lwIP sends back.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,8 @@ struct Segment {
   Bytes options;
   std::size_t payload;
 };
+
+bool seq_after(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) > 0; }
 
 std::optional<Segment> parse(ByteSpan f) {
   if (f.size() < 14 + 20 + 20 || load_be16(f.subspan<12, 2>()) != 0x0800) return std::nullopt;
@@ -228,6 +231,57 @@ TEST_F(TcpLinkTest, NagleHoldsAShortSegmentOnlyWhileAnotherShortOneIsUnacknowled
   // The peer acknowledges the 100 bytes, not the full segment after them.
   put(peer_segment(kPeerIss + 1, start + 100, kAck, 65535, {}));
   EXPECT_EQ(payloads(), std::vector<std::size_t>{50}) << "the tail leaves on that ACK";
+  a.socket->abort();
+}
+
+// Loss recovery (NewReno, RFC 6582): after a fast retransmit, an ACK that
+// covers the retransmitted segment but not all that was in flight shows the
+// next hole, which is resent at once. lwIP 2.1 leaves recovery on any new ACK
+// and waits for three more duplicates or its retransmission timer (one second
+// or more) for the second loss of a window.
+TEST_F(TcpLinkTest, APartialAckAfterAFastRetransmitResendsTheNextHoleAtOnce) {
+  Accepted a = accept_peer(true);
+  ASSERT_NE(a.socket, nullptr);
+  const std::uint32_t start = a.syn_ack.seq + 1;
+  const std::size_t mss = kUnfragmented - 40;
+  auto data = [] {
+    std::vector<Segment> d;
+    for (const Segment& s : TcpLinkTest::sent())
+      if (s.payload > 0) d.push_back(s);
+    return d;
+  };
+  auto ack = [&](std::uint32_t ackno) { put(peer_segment(kPeerIss + 1, ackno, kAck, 65535, {})); };
+  ASSERT_TRUE(a.socket->send(Bytes(100 * mss, std::byte{3})).ok());
+  // Slow start: every segment acknowledged on its own, until a flight of 8.
+  std::vector<Segment> flight = data();
+  for (int round = 0; round < 10 && flight.size() < 8; ++round) {
+    for (const Segment& s : flight) ack(s.seq + static_cast<std::uint32_t>(s.payload));
+    flight = data();
+  }
+  ASSERT_GE(flight.size(), 8U);
+  // Segments 0 and 2 are lost; 1, 3, 4 and 5 arrive, each answered with a
+  // duplicate ACK for segment 0.
+  for (int i = 0; i < 4; ++i) ack(flight[0].seq);
+  std::vector<Segment> resent = data();
+  auto has = [](const std::vector<Segment>& v, std::uint32_t seq) {
+    return std::any_of(v.begin(), v.end(), [&](const Segment& s) { return s.seq == seq; });
+  };
+  ASSERT_TRUE(has(resent, flight[0].seq)) << "fast retransmit after three duplicates";
+  // Segment 0 arrives again: the receiver now holds 0 and 1 and acknowledges up
+  // to the hole at 2.
+  ack(flight[2].seq);
+  const std::vector<Segment> after_partial = data();
+  EXPECT_TRUE(has(after_partial, flight[2].seq)) << "the next hole is resent on the partial ACK";
+  for (std::size_t i = 3; i < flight.size(); ++i)
+    EXPECT_FALSE(has(after_partial, flight[i].seq)) << "segment " << i << " arrived: not resent";
+  // Everything in flight acknowledged: recovery is over, and what follows is new data.
+  std::uint32_t top = start;
+  for (const std::vector<Segment>& batch : {flight, resent, after_partial})
+    for (const Segment& s : batch)
+      if (seq_after(s.seq + static_cast<std::uint32_t>(s.payload), top))
+        top = s.seq + static_cast<std::uint32_t>(s.payload);
+  ack(top);
+  for (const Segment& s : data()) EXPECT_FALSE(seq_after(top, s.seq)) << "resent " << s.seq;
   a.socket->abort();
 }
 
