@@ -60,10 +60,13 @@ u8_t on_icmp(void* /*arg*/, raw_pcb* /*pcb*/, pbuf* p, const ip_addr_t* /*from*/
 // the handshake and leave us only a reset.
 u8_t on_tcp(void* /*arg*/, raw_pcb* /*pcb*/, pbuf* p, const ip_addr_t* /*from*/) {
   std::array<std::byte, 128> scratch;
-  const ByteSpan packet = packet_start(p, scratch);
-  if (auto header = parse_tcp_header(packet)) TcpSocket::before_input(*header);
-  auto syn = parse_tcp_syn(packet);
-  if (!syn || TcpSocket::admits(*syn)) return 0;
+  const auto header = parse_tcp_header(packet_start(p, scratch));
+  if (!header) return 0;
+  if (!header->requests_connection()) {
+    TcpSocket::before_input(*header);
+    return 0;
+  }
+  if (TcpSocket::admits(TcpSyn{header->source, header->destination})) return 0;
   pbuf_free(p);
   return 1;
 }

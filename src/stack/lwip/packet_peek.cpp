@@ -87,10 +87,7 @@ std::optional<TcpHeader> parse_tcp_header(ByteSpan packet) noexcept {
 
 std::optional<TcpSyn> parse_tcp_syn(ByteSpan packet) noexcept {
   auto h = parse_tcp_header(packet);
-  constexpr std::uint8_t kSyn = 0x02;
-  constexpr std::uint8_t kRst = 0x04;
-  constexpr std::uint8_t kAck = 0x10;
-  if (!h || (h->flags & (kSyn | kRst | kAck)) != kSyn) return std::nullopt;
+  if (!h || !h->requests_connection()) return std::nullopt;
   return TcpSyn{h->source, h->destination};
 }
 

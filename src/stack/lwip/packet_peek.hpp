@@ -25,6 +25,13 @@ struct TcpHeader {
   Endpoint source;
   Endpoint destination;
   std::uint8_t flags;
+  // SYN set, ACK and RST clear.
+  [[nodiscard]] bool requests_connection() const noexcept {
+    constexpr std::uint8_t kSyn = 0x02;
+    constexpr std::uint8_t kRst = 0x04;
+    constexpr std::uint8_t kAck = 0x10;
+    return (flags & (kSyn | kRst | kAck)) == kSyn;
+  }
 };
 
 // packet: an IPv4 or IPv6 packet from its IP header on, TCP directly after the
