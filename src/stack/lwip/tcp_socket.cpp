@@ -55,10 +55,6 @@ void fit_segments_to_link(tcp_pcb* pcb) noexcept {
   pcb->mss = static_cast<u16_t>(std::min<std::size_t>(pcb->mss, fits));
 }
 
-bool seq_before(std::uint32_t a, std::uint32_t b) noexcept {
-  return static_cast<std::int32_t>(a - b) < 0;
-}
-
 ByteSpan payload(const pbuf* q, std::size_t offset) noexcept {
   return as_bytes(static_cast<const std::byte*>(q->payload) + offset, q->len - offset);
 }
@@ -279,7 +275,7 @@ void TcpSocket::recover_after_ack(tcp_pcb* pcb) noexcept {
   }
   lwip_recovering_ = false;
   if (!recovering_) return;
-  if (seq_before(pcb->lastack, recover_) && pcb->unacked != nullptr &&
+  if (TCP_SEQ_LT(pcb->lastack, recover_) && pcb->unacked != nullptr &&
       (pcb->flags & TF_RTO) == 0) {
     tcp_rexmit(pcb);
     tcp_set_flags(pcb, TF_INFR);
@@ -534,8 +530,8 @@ void TcpSocket::output_locked() {
   // at the end of that processing under the flag. (Restoring the flag after
   // the call made the rule a no-op on ACKs: a stream whose writes left short
   // tails stalled for a delayed ACK, 250 ms, several times a second.)
-  const bool short_unacked = short_in_flight_ && seq_before(pcb_->lastack, short_end_) &&
-                             !seq_before(pcb_->snd_nxt, short_end_);
+  const bool short_unacked = short_in_flight_ && TCP_SEQ_LT(pcb_->lastack, short_end_) &&
+                             TCP_SEQ_GEQ(pcb_->snd_nxt, short_end_);
   if (nagle_ && short_unacked) {
     tcp_nagle_enable(pcb_);
   } else {
