@@ -101,6 +101,13 @@ int Conformance::connection_reset_by_peer() {
   return fd;
 }
 
+void Conformance::expect_reset_then_eof_and_epipe(int fd) {
+  std::byte b{1};
+  EXPECT_FAILS_WITH(api().recv(fd, &b, 1, 0), ECONNRESET);
+  EXPECT_EQ(api().recv(fd, &b, 1, 0), 0) << err();
+  EXPECT_FAILS_WITH(api().send(fd, &b, 1, 0), EPIPE);
+}
+
 int Conformance::listen_here(int backlog) {
   int fd = open(SOCK_STREAM);
   if (fd < 0) return -1;

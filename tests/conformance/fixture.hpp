@@ -77,6 +77,9 @@ class Conformance : public ::testing::TestWithParam<Param> {
   // first byte it reads (so the reset comes on cue, after connect returned);
   // one byte sent and POLLIN seen. -1 on failure (recorded).
   int connection_reset_by_peer();
+  // After a reset by the peer, as on Linux: recv fails once with ECONNRESET,
+  // then reads EOF; send fails with EPIPE.
+  void expect_reset_then_eof_and_epipe(int fd);
   // A listener on this process's address, port 0.
   int listen_here(int backlog = 16);
   SockAddr name_of(int fd);  // getsockname

@@ -244,10 +244,7 @@ TEST_P(KernelPeer, TheKernelConnectingToAClosedWeftPortIsRefused) {
 TEST_P(KernelPeer, ResetByTheKernelIsEconnresetThenEofAndSendIsEpipe) {
   const int fd = connection_reset_by_peer();
   ASSERT_GE(fd, 0);
-  std::byte b{1};
-  EXPECT_FAILS_WITH(api().recv(fd, &b, 1, 0), ECONNRESET);
-  EXPECT_EQ(api().recv(fd, &b, 1, 0), 0) << err();
-  EXPECT_FAILS_WITH(api().send(fd, &b, 1, 0), EPIPE);
+  expect_reset_then_eof_and_epipe(fd);
 }
 
 // Weft resets (SO_LINGER {1, 0} close): the kernel's recv fails with
