@@ -9,6 +9,7 @@
 
 #include "tap/tap.hpp"
 #include "unit/stack/raw_frames.hpp"
+#include "wire/internet_checksum.hpp"
 
 namespace weft::stack::lwip {
 namespace {
@@ -48,14 +49,7 @@ void put(Bytes& f, const std::uint8_t* p, std::size_t n) { test::append(f, p, n)
 
 Bytes arp_request() { return test::arp_request(kPeerMac, kPeerIp, kOurIp); }
 
-std::uint16_t checksum(ByteSpan b) {
-  std::uint32_t sum = 0;
-  for (std::size_t i = 0; i + 1 < b.size(); i += 2)
-    sum += (std::to_integer<std::uint32_t>(b[i]) << 8U) | std::to_integer<std::uint32_t>(b[i + 1]);
-  if (b.size() % 2 != 0) sum += std::to_integer<std::uint32_t>(b.back()) << 8U;
-  while ((sum >> 16U) != 0) sum = (sum & 0xffffU) + (sum >> 16U);
-  return static_cast<std::uint16_t>(~sum);
-}
+std::uint16_t checksum(ByteSpan b) { return wire::checksum_fold(wire::checksum_add(b)); }
 
 Bytes ping(std::uint16_t seq) {
   Bytes f;
