@@ -16,8 +16,10 @@
 // reference ("gso") uses the kernel offloads a WireNode uses (send_burst with
 // UDP GSO, a GRO receiver); the fair ones ("udp1400", "udp1472") send, per
 // frame, the very datagrams Weft makes of it at that path MTU (a fragmented
-// frame is several, of unequal size), a batch in one send_burst as a WireNode's
-// Outbox does, to a GRO receiver: the kernel's work is then Weft's, and the
+// frame is several, of unequal size), a batch through an osdep::Outbox as a
+// WireNode sends it (fragments before a frame's last may lead, so a batch's
+// full-size fragments share GSO messages), to a GRO receiver: the kernel's
+// work is then Weft's, and the
 // "fair" column is Weft's rate over it. Weft runs at the default path MTU
 // (1400) and at 1472, where a 1,400-byte frame fits one datagram.
 // bench/README.md has the figures.
@@ -58,6 +60,7 @@
 #include "base/bytes.hpp"
 #include "crypto/identity.hpp"
 #include "crypto/packet_cipher.hpp"
+#include "osdep/datagram_loop.hpp"
 #include "osdep/poller.hpp"
 #include "osdep/udp_socket.hpp"
 #include "runtime/wire_endpoint.hpp"
@@ -136,19 +139,21 @@ class Receiver {
  public:
   struct Counts {
     std::uint64_t received{0};   // intact frames
-    std::uint64_t reordered{0};  // came after a later-numbered one
+    std::uint64_t reordered{0};  // completed after a later-numbered one
     std::uint64_t corrupt{0};    // wrong size or contents
   };
 
   // Before a measurement (nothing in flight): frames of `size`, numbered from
   // `first`. With `pieces` (the "same datagrams" reference), each frame is
   // pieces.size() datagrams of those sizes, numbered on their own
-  // (frame * pieces.size() + k); counts and waits are still in frames.
+  // (frame * pieces.size() + k); counts and waits are still in frames, and a
+  // frame completes with its last datagram (the others may come early, as
+  // osdep::Outbox sends them).
   void expect(std::size_t size, std::uint64_t first, std::vector<std::size_t> pieces = {}) {
     std::lock_guard lock(m_);
     if (pieces.empty()) pieces.push_back(size);
     pieces_ = std::move(pieces);
-    next_ = first * pieces_.size();
+    next_ = first;
     counts_ = {};
   }
 
@@ -174,9 +179,10 @@ class Receiver {
         ++c.corrupt;
         continue;
       }
-      if (seq < next) ++c.reordered;
-      next = std::max(next, seq + 1);
       ++c.received;
+      if (seq % per != per - 1) continue;
+      if (seq / per < next) ++c.reordered;
+      next = std::max(next, seq / per + 1);
     }
     {
       std::lock_guard lock(m_);
@@ -214,8 +220,8 @@ class Receiver {
   std::mutex m_;
   std::condition_variable cv_;
   std::vector<std::size_t> pieces_{1};  // datagram sizes of one frame
-  std::uint64_t next_{0};
-  std::uint64_t seen_{0};  // every frame ever taken: progress, for wait_for
+  std::uint64_t next_{0};               // the frame expected to complete next
+  std::uint64_t seen_{0};               // every frame ever taken: progress, for wait_for
   Counts counts_;
 };
 
@@ -257,7 +263,6 @@ constexpr std::size_t kDataOverhead = 32;
 constexpr std::size_t kFragmentHeader = 16;
 constexpr std::size_t kFrameHeader = 1;
 
-
 // The plaintexts of the data messages one frame becomes (docs/protocol.md §5.2-5.3).
 std::vector<std::size_t> plaintexts(std::size_t frame, std::size_t path_mtu) {
   const std::size_t inner = frame + kFrameHeader;
@@ -284,8 +289,8 @@ class BarePair {
   // send_batch, and GRO on the receiving socket, as a WireNode has them.
   // path_mtu (with gso): each frame is sent as the datagrams Weft makes of it
   // at that path MTU (sizes only: fragments and their sealing overhead), all
-  // of a batch in one send_burst as a WireNode's Outbox sends them, so the
-  // kernel does the same work for both.
+  // of a batch through an osdep::Outbox with the order a WireNode gives them,
+  // so the kernel does the same work for both.
   explicit BarePair(bool gso, std::size_t path_mtu = 0) : gso_(gso), path_mtu_(path_mtu) {
     auto a = osdep::UdpSocket::bind(osdep::Endpoint::loopback_v4(0), {.gso = gso});
     auto b = osdep::UdpSocket::bind(osdep::Endpoint::loopback_v4(0), {.gso = false, .gro = gso});
@@ -348,6 +353,7 @@ class BarePair {
     for (std::size_t i = 0; i < buffers.size(); ++i)
       std::memcpy(buffers[i].data() + kSeqBytes, pattern().body(i), buffers[i].size() - kSeqBytes);
     std::vector<ByteSpan> spans(kBatch * per);
+    osdep::Outbox outbox;
     std::uint64_t frame = seq_;
     return drive(
         rx_, seq_, size, frames, window,
@@ -359,12 +365,12 @@ class BarePair {
             spans[i] = ByteSpan(b).first(pieces[d % per]);
           }
           frame += batch.size();
-          std::span<const ByteSpan> rest(spans.data(), batch.size() * per);
-          while (!rest.empty()) {
-            const auto n = a_->send_burst(b_->local(), rest).value_or(0);
-            if (n == 0) ++send_dropped_;
-            rest = rest.subspan(std::max<std::size_t>(n, 1));
+          for (std::size_t i = 0; i < batch.size() * per; ++i) {
+            outbox.add(b_->local(), spans[i],
+                       i % per == per - 1 ? osdep::Outbox::Order::in_turn
+                                          : osdep::Outbox::Order::may_lead);
           }
+          send_dropped_ += outbox.flush(*a_).dropped;
         },
         pieces);
   }
@@ -431,8 +437,8 @@ bool wait_until(Pred pred) {
 class WeftPair {
  public:
   explicit WeftPair(std::size_t path_mtu) : counter_(rx_) {
-    auto root = service::RootService::open(crypto::Identity::generate(),
-                                           osdep::Endpoint::loopback_v4(0));
+    auto root =
+        service::RootService::open(crypto::Identity::generate(), osdep::Endpoint::loopback_v4(0));
     if (!root || !(*root)->start()) fail("root: setup failed");
     root_ = std::move(*root);
     runtime::WireNodeConfig config;
@@ -584,9 +590,10 @@ int main(int argc, char** argv) {
         sizes.push_back(v);
       }
     } else {
-      std::fprintf(stderr,
-                   "usage: weft-wire-bench [--runs N] [--frames F] [--window W] [--pin]\n"
-                   "         [--cases bare,gso,udp1400,udp1472,1400,1472] [--sizes 1400,1514,2800]\n");
+      std::fprintf(
+          stderr,
+          "usage: weft-wire-bench [--runs N] [--frames F] [--window W] [--pin]\n"
+          "         [--cases bare,gso,udp1400,udp1472,1400,1472] [--sizes 1400,1514,2800]\n");
       return 2;
     }
   }
@@ -613,7 +620,9 @@ int main(int argc, char** argv) {
     if (n == "bare" || n == "gso") {
       bares.push_back(std::make_unique<BarePair>(n == "gso"));
       BarePair* b = bares.back().get();
-      cases.push_back({n == "gso" ? "bare UDP, GSO+GRO" : "bare UDP (sendmmsg)", 0, false,
+      cases.push_back({n == "gso" ? "bare UDP, GSO+GRO" : "bare UDP (sendmmsg)",
+                       0,
+                       false,
                        [b, frames, window](std::size_t z) { return b->measure(z, frames, window); },
                        {},
                        {}});
@@ -621,7 +630,9 @@ int main(int argc, char** argv) {
       const std::size_t mtu = std::stoul(n);
       wefts.push_back(std::make_unique<WeftPair>(mtu));
       WeftPair* w = wefts.back().get();
-      cases.push_back({"weft, path_mtu " + n, mtu, true,
+      cases.push_back({"weft, path_mtu " + n,
+                       mtu,
+                       true,
                        [w, frames, window](std::size_t z) { return w->measure(z, frames, window); },
                        {},
                        {}});
@@ -629,7 +640,9 @@ int main(int argc, char** argv) {
       const std::size_t mtu = std::stoul(n.substr(3));
       bares.push_back(std::make_unique<BarePair>(true, mtu));
       BarePair* b = bares.back().get();
-      cases.push_back({"UDP as weft " + n.substr(3), mtu, false,
+      cases.push_back({"UDP as weft " + n.substr(3),
+                       mtu,
+                       false,
                        [b, frames, window](std::size_t z) { return b->measure(z, frames, window); },
                        {},
                        {}});
@@ -657,7 +670,8 @@ int main(int argc, char** argv) {
       "# ratio: to the first case's median at that size; dg/f: UDP datagrams per frame;\n"
       "# fair: a Weft case's median over the 'UDP as weft' case of its path MTU (same datagrams,\n"
       "#   same GSO bursts and GRO, no crypto or protocol), if that case ran;\n"
-      "# seal-bound: frames/s one thread could only seal (PacketCipher), and the share of it reached\n",
+      "# seal-bound: frames/s one thread could only seal (PacketCipher), and the share of it "
+      "reached\n",
       runs, frames, kBatch, window, affinity.c_str(),
       pin ? "sender pinned to the first, receiver to the second" : "threads not pinned");
   std::printf("%5s  %-22s %5s %12s %9s %7s %6s %8s %6s %7s %12s %6s\n", "frame", "case", "dg/f",

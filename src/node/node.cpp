@@ -405,13 +405,14 @@ void Node::route_out(Instant now, std::vector<peer::Outgoing>& out,
                      const std::optional<wire::Endpoint>& reply_to,
                      std::optional<NodeId> relayed_from, TrafficCounters* reply_counters) {
   for (auto& o : out) {
+    const SendOrder order = o.leads ? SendOrder::may_lead : SendOrder::in_turn;
     if (o.peer) {
-      send_to_peer(now, *o.peer, o.datagram);
+      send_to_peer(now, *o.peer, o.datagram, order);
     } else if (reply_to) {
       if (relayed_from)
-        send_relayed(now, *relayed_from, o.datagram, reply_counters, *reply_to);
+        send_relayed(now, *relayed_from, o.datagram, reply_counters, *reply_to, order);
       else
-        emit(*reply_to, o.datagram, reply_counters);
+        emit(*reply_to, o.datagram, reply_counters, order);
     }
     // The host has copied it: the session table seals a later datagram into it.
     sessions_.recycle_datagram(std::move(o.datagram));
@@ -419,19 +420,20 @@ void Node::route_out(Instant now, std::vector<peer::Outgoing>& out,
   out.clear();
 }
 
-void Node::emit(const wire::Endpoint& to, ByteSpan datagram, TrafficCounters* counters) {
+void Node::emit(const wire::Endpoint& to, ByteSpan datagram, TrafficCounters* counters,
+                SendOrder order) {
   ++stats_.datagrams_sent;
   stats_.bytes_sent += datagram.size();
   if (counters != nullptr) {
     ++counters->datagrams_sent;
     counters->bytes_sent += datagram.size();
   }
-  host_.send_datagram(to, datagram);
+  host_.send_datagram(to, datagram, order);
 }
 
-void Node::send_to_peer(Instant now, NodeId peer, ByteSpan datagram) {
+void Node::send_to_peer(Instant now, NodeId peer, ByteSpan datagram, SendOrder order) {
   if (auto ri = root_index(peer)) {
-    emit(roots_[*ri].entry.endpoints.front(), datagram, &roots_[*ri].traffic);
+    emit(roots_[*ri].entry.endpoints.front(), datagram, &roots_[*ri].traffic, order);
     return;
   }
   PeerInfo& p = info(peer);
@@ -440,7 +442,7 @@ void Node::send_to_peer(Instant now, NodeId peer, ByteSpan datagram) {
   if (best) {
     p.paths.used(now, *best);
     ++stats_.direct_sent;
-    emit(*best, datagram, &p.traffic);
+    emit(*best, datagram, &p.traffic, order);
     return;
   }
   if (type_of(datagram) == wire::MessageType::initiation) {
@@ -448,11 +450,11 @@ void Node::send_to_peer(Instant now, NodeId peer, ByteSpan datagram) {
     // answers first carries the handshake (a second copy is a replay, dropped).
     for (const auto& e : p.paths.unconfirmed(now)) emit(e, datagram, &p.traffic);
   }
-  send_relayed(now, peer, datagram, &p.traffic);
+  send_relayed(now, peer, datagram, &p.traffic, std::nullopt, order);
 }
 
 void Node::send_relayed(Instant now, NodeId peer, ByteSpan datagram, TrafficCounters* counters,
-                        std::optional<wire::Endpoint> via) {
+                        std::optional<wire::Endpoint> via, SendOrder order) {
   if (!via) {
     auto ri = relay_root(now);
     if (!ri) {
@@ -466,7 +468,7 @@ void Node::send_relayed(Instant now, NodeId peer, ByteSpan datagram, TrafficCoun
   wire::RelayHeader{peer, self_.address()}.emit(b);
   std::copy(datagram.begin(), datagram.end(), b.begin() + wire::RelayHeader::buffer_len());
   ++stats_.relayed_sent;
-  emit(*via, b, counters);
+  emit(*via, b, counters, order);
 }
 
 void Node::report_route(Instant now, NodeId peer, PeerInfo& p) {

@@ -291,12 +291,15 @@ class Node {
   void route_out(Instant now, std::vector<peer::Outgoing>& out,
                  const std::optional<wire::Endpoint>& reply_to, std::optional<NodeId> relayed_from,
                  TrafficCounters* reply_counters = nullptr);
-  void send_to_peer(Instant now, NodeId peer, ByteSpan datagram);
+  void send_to_peer(Instant now, NodeId peer, ByteSpan datagram,
+                    SendOrder order = SendOrder::in_turn);
   void send_relayed(Instant now, NodeId peer, ByteSpan datagram, TrafficCounters* counters,
-                    std::optional<wire::Endpoint> via = std::nullopt);
+                    std::optional<wire::Endpoint> via = std::nullopt,
+                    SendOrder order = SendOrder::in_turn);
   // Every datagram leaves through here: counted in total and, when it carries
   // a peer's session, for that peer.
-  void emit(const wire::Endpoint& to, ByteSpan datagram, TrafficCounters* counters);
+  void emit(const wire::Endpoint& to, ByteSpan datagram, TrafficCounters* counters,
+            SendOrder order = SendOrder::in_turn);
   void report_route(Instant now, NodeId peer, PeerInfo& p);
 
   const crypto::Identity& self_;

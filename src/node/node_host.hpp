@@ -57,10 +57,16 @@ constexpr std::string_view name(NodeEvent::Kind kind) noexcept {
   return "unknown";
 }
 
+// Whether a datagram must leave after those sent before it to the same
+// endpoint (in_turn), or may overtake them (may_lead: a fragment other than
+// its message's last, peer::Outgoing::leads). A host that sends each datagram
+// at once ignores it.
+enum class SendOrder : std::uint8_t { in_turn, may_lead };
+
 class NodeHost {
  public:
   virtual ~NodeHost() = default;
-  virtual void send_datagram(const wire::Endpoint& to, ByteSpan datagram) = 0;
+  virtual void send_datagram(const wire::Endpoint& to, ByteSpan datagram, SendOrder order) = 0;
   // A VL1 frame whose payload is not a VL2 message (first byte outside
   // 0x20..0x2f): the raw peer-to-peer channel, unchecked by any network.
   virtual void deliver_frame(NodeId from, ByteSpan frame) = 0;

@@ -16,14 +16,36 @@ constexpr std::size_t kDatagramsPerWakeup = 16 * UdpSocket::kMaxBatch;
 
 // ---- Outbox
 
-void Outbox::add(const Endpoint& to, ByteSpan datagram) {
+void Outbox::add(const Endpoint& to, ByteSpan datagram, Order order) {
   if (count_ == buffers_.size()) {
     buffers_.emplace_back();
     to_.emplace_back();
+    order_.emplace_back();
   }
   buffers_[count_].assign(datagram.begin(), datagram.end());
   to_[count_] = to;
+  order_[count_] = order;
   ++count_;
+}
+
+void Outbox::order_run(std::size_t begin, std::size_t end) {
+  // Groups of kMaxOvertaken in_turn datagrams, each preceded by the may_lead
+  // ones added before its last: a batch of two-fragment frames leaves as one
+  // run of full-size first fragments and one of last fragments per group.
+  spans_.clear();
+  held_.clear();
+  for (std::size_t k = begin; k < end; ++k) {
+    if (order_[k] == Order::may_lead) {
+      spans_.push_back(buffers_[k]);
+      continue;
+    }
+    held_.push_back(buffers_[k]);
+    if (held_.size() == kMaxOvertaken) {
+      spans_.insert(spans_.end(), held_.begin(), held_.end());
+      held_.clear();
+    }
+  }
+  spans_.insert(spans_.end(), held_.begin(), held_.end());
 }
 
 namespace {
@@ -66,9 +88,8 @@ Outbox::Flushed Outbox::flush(UdpSocket& socket) noexcept {
     if (end - i == 1) {
       items_.push_back({buffers_[i], to_[i]});
     } else {
-      send_items();  // keep the order in which the datagrams were added
-      spans_.clear();
-      for (std::size_t k = i; k < end; ++k) spans_.push_back(buffers_[k]);
+      send_items();  // keep the order in which the runs were added
+      order_run(i, end);
       const Endpoint& to = to_[i];
       send_all(std::span<const ByteSpan>(spans_), f,
                [&](auto rest) { return socket.send_burst(to, rest); });
@@ -104,8 +125,7 @@ Result<void> DatagramLoop::start(DatagramHandler& handler, const Clock& clock) {
   // One buffer per slot: the kernel's copy into them is the only one the loop
   // makes; the handler borrows them. A slot takes one datagram (the kernel
   // flags a longer one as truncated), or with GRO a coalesced run.
-  const std::size_t slot =
-      socket_.gro_enabled() ? UdpSocket::kMaxGroBytes : options_.max_datagram;
+  const std::size_t slot = socket_.gro_enabled() ? UdpSocket::kMaxGroBytes : options_.max_datagram;
   storage_.reset(new std::byte[UdpSocket::kMaxBatch * slot]);  // NOLINT: left uninitialised
   slots_.resize(UdpSocket::kMaxBatch);
   for (std::size_t i = 0; i < slots_.size(); ++i)

@@ -30,7 +30,24 @@ struct Datagram {
 // between flushes, so a steady flow allocates nothing.
 class Outbox {
  public:
-  void add(const Endpoint& to, ByteSpan datagram);
+  enum class Order : std::uint8_t {
+    // Sent after every datagram added before it.
+    in_turn,
+    // May leave ahead of in_turn datagrams added before it for the same
+    // destination, never ahead of another may_lead one. Meant for a fragment
+    // that is not its message's last: the message completes only with its
+    // last fragment, which keeps its turn, so messages still complete in the
+    // order they were added, while a batch's full-size fragments gather into
+    // one GSO run instead of alternating with the short last ones (one GSO
+    // message per frame).
+    may_lead,
+  };
+  // How many in_turn datagrams to one destination the may_lead ones before
+  // them may overtake at most, so a receiver has at most this many of our
+  // messages in reassembly at once (peer::ReassemblerLimits keeps 256).
+  static constexpr std::size_t kMaxOvertaken = 32;
+
+  void add(const Endpoint& to, ByteSpan datagram, Order order = Order::in_turn);
   [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
   [[nodiscard]] std::size_t size() const noexcept { return count_; }
 
@@ -42,11 +59,16 @@ class Outbox {
   Flushed flush(UdpSocket& socket) noexcept;
 
  private:
+  // The run [begin, end) to one destination, in the order it is to leave.
+  void order_run(std::size_t begin, std::size_t end);
+
   std::vector<Bytes> buffers_;  // [0, count_) in use
   std::vector<Endpoint> to_;
+  std::vector<Order> order_;
   std::size_t count_{0};
   std::vector<UdpSocket::SendItem> items_;
   std::vector<ByteSpan> spans_;
+  std::vector<ByteSpan> held_;  // in_turn datagrams of a run, waiting for the may_lead ones
 };
 
 // What a DatagramLoop drives. Both calls come from the loop's thread only.

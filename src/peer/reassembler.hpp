@@ -29,7 +29,9 @@
 namespace weft::peer {
 
 struct ReassemblerLimits {
-  std::size_t max_messages = 64;
+  // Bounds the bookkeeping; max_bytes bounds the memory. A sender may have up
+  // to osdep::Outbox::kMaxOvertaken messages open at once by design.
+  std::size_t max_messages = 256;
   std::size_t max_bytes = std::size_t{4} << 20U;
   Duration timeout = 5s;
 };

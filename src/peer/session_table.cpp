@@ -156,7 +156,7 @@ Result<void> SessionTable::seal_to(Instant now, NodeId id, PeerState& p, ByteSpa
         MutableByteSpan(datagram).subspan(wire::DataView::kHeaderSize, plain);
     Fragmenter::emit(inner, message_id, *chunk, at, body);
     WEFT_TRY(p.current->seal(now, body, datagram, config_.limits));
-    out.push_back({id, std::move(datagram)});
+    out.push_back({id, std::move(datagram), at + *chunk < inner.size()});
   }
   return {};
 }

@@ -81,6 +81,10 @@ struct SessionStats {
 struct Outgoing {
   std::optional<NodeId> peer;
   Bytes datagram;
+  // A fragment other than its message's last. The message completes only
+  // with its last fragment, so this one may be sent ahead of datagrams queued
+  // before it without changing the order in which messages complete.
+  bool leads{false};
 };
 
 struct Received {

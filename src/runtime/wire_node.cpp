@@ -132,8 +132,10 @@ void WireNode::flush_locked() {
 
 // ---- NodeHost: under mutex_
 
-void WireNode::send_datagram(const wire::Endpoint& to, ByteSpan datagram) {
-  outbox_.add(to_osdep(to), datagram);
+void WireNode::send_datagram(const wire::Endpoint& to, ByteSpan datagram, node::SendOrder order) {
+  outbox_.add(to_osdep(to), datagram,
+              order == node::SendOrder::may_lead ? osdep::Outbox::Order::may_lead
+                                                 : osdep::Outbox::Order::in_turn);
 }
 
 void WireNode::deliver_frame(NodeId from, ByteSpan frame) {

@@ -135,7 +135,7 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
            std::unique_ptr<osdep::DatagramLoop> loop);
 
   // node::NodeHost (called under mutex_)
-  void send_datagram(const wire::Endpoint& to, ByteSpan datagram) override;
+  void send_datagram(const wire::Endpoint& to, ByteSpan datagram, node::SendOrder order) override;
   void deliver_frame(NodeId from, ByteSpan frame) override;
   void deliver_network_frame(NetworkId network, ByteSpan frame) override;
   void on_event(const node::NodeEvent& event) override;

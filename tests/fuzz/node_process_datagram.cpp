@@ -43,7 +43,7 @@ World& world() {
 
 struct Host final : node::NodeHost {
   std::vector<Bytes> sent;
-  void send_datagram(const wire::Endpoint& /*to*/, ByteSpan d) override {
+  void send_datagram(const wire::Endpoint& /*to*/, ByteSpan d, node::SendOrder /*order*/) override {
     if (sent.size() < 4096) sent.emplace_back(d.begin(), d.end());
   }
   void deliver_frame(NodeId /*from*/, ByteSpan /*frame*/) override {}

@@ -201,6 +201,29 @@ TEST(Sim, RekeyUnderContinuousTrafficLosesNoPacket) {
   EXPECT_EQ(b.node().session_stats().data_rejected, 0U);
 }
 
+TEST(Sim, OnlyAFragmentedFramesFragmentsBeforeItsLastMayOvertake) {
+  SimWorld w(17);
+  w.add_root(1);
+  SimNode& a = w.add_node(std::nullopt);
+  SimNode& b = w.add_node(std::nullopt);
+  ASSERT_TRUE(a.send(b.address(), frame_bytes(a.address(), b.address(), 0)));
+  w.net.run_until(at(2s));
+  ASSERT_TRUE(direct(a, b, w.net.now()));
+  // At the default path MTU (1,400) a 3,000-byte frame is three fragments,
+  // a 300-byte one a single data message.
+  for (const auto& [size, leading] : {std::pair{3000U, 2U}, std::pair{300U, 0U}}) {
+    const std::uint64_t in_turn = a.sent_in_turn;
+    const std::uint64_t may_lead = a.sent_may_lead;
+    // Straight to the node: SimNode::send would also run its timers.
+    ASSERT_TRUE(a.node().send_frame(w.net.now(), b.address(),
+                                    frame_bytes(a.address(), b.address(), size, size)));
+    EXPECT_EQ(a.sent_may_lead - may_lead, leading) << size << " bytes";
+    EXPECT_EQ(a.sent_in_turn - in_turn, 1U) << size << " bytes";
+  }
+  w.net.run_until(w.net.now() + 1s);
+  EXPECT_EQ(count_from(b, a.address()), 3U);
+}
+
 TEST(Sim, AHundredNodesAllReachEachOther) {
   SimWorld w(17);
   w.add_root(1);

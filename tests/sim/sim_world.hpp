@@ -47,7 +47,8 @@ class SimNode final : public node::NodeHost {
           std::vector<node::RootEntry> roots, std::uint64_t seed, LinkConfig link = {},
           const std::function<void(node::NodeConfig&)>& configure = {});
 
-  void send_datagram(const wire::Endpoint& to, ByteSpan datagram) override {
+  void send_datagram(const wire::Endpoint& to, ByteSpan datagram, node::SendOrder order) override {
+    ++(order == node::SendOrder::may_lead ? sent_may_lead : sent_in_turn);
     net_.send(local_, to, datagram);
   }
   void deliver_frame(NodeId from, ByteSpan frame) override {
@@ -92,6 +93,10 @@ class SimNode final : public node::NodeHost {
     Bytes bytes;
   };
   std::vector<NetworkFrame> network_frames;
+  // Datagrams the node sent, by the order it asked for (the simulated
+  // network sends each at once, in turn).
+  std::uint64_t sent_in_turn{0};
+  std::uint64_t sent_may_lead{0};
 
  private:
   SimNetwork& net_;

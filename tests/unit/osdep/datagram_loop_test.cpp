@@ -169,7 +169,6 @@ TEST(OutboxTest, FlushSendsAllAndEmpties) {
   EXPECT_EQ(g.dropped, 1U);
 }
 
-
 // Distinct contents per datagram, so mixing or reordering shows.
 Bytes numbered(std::size_t size, std::size_t seed) {
   Bytes b(size);
@@ -216,7 +215,7 @@ TEST(OutboxTest, RunsToOneDestinationGoAsBurstsAndEverythingArrivesInOrder) {
       log.push_back(std::move(d));
     };
     for (std::size_t i = 0; i < 5; ++i) add(*b, to_b, numbered(1000, i));  // a run
-    add(*c, to_c, numbered(80, 5));                                       // alone
+    add(*c, to_c, numbered(80, 5));                                        // alone
     add(*b, to_b, numbered(700, 6));  // a run with a shorter last datagram
     add(*b, to_b, numbered(700, 7));
     add(*b, to_b, numbered(300, 8));
@@ -229,6 +228,67 @@ TEST(OutboxTest, RunsToOneDestinationGoAsBurstsAndEverythingArrivesInOrder) {
     EXPECT_EQ(a->stats().gso_messages, gso ? 2U : 0U);
     EXPECT_EQ(receive_all(*b, to_b.size()), to_b);
     EXPECT_EQ(receive_all(*c, to_c.size()), to_c);
+  }
+}
+
+TEST(OutboxTest, LeadingFragmentsGatherIntoBurstsAndMessagesStillCompleteInOrder) {
+  for (const bool gso : {true, false}) {
+    SCOPED_TRACE(gso ? "gso" : "no gso");
+    auto a = UdpSocket::bind(Endpoint::loopback_v4(0), {.gso = gso});
+    auto b = UdpSocket::bind(Endpoint::loopback_v4(0));
+    auto c = UdpSocket::bind(Endpoint::loopback_v4(0));
+    ASSERT_TRUE(a && b && c);
+    ASSERT_EQ(a->gso_enabled(), gso) << "kernel without UDP GSO";
+    // Forty messages to b of a 1,000-byte fragment that may lead and a
+    // 100-byte last one; then one to c, and two more to b.
+    constexpr std::size_t kMessages = 40;
+    std::vector<Bytes> leads;
+    std::vector<Bytes> lasts;
+    Outbox box;
+    auto message = [&](UdpSocket& to, std::size_t i) {
+      leads.push_back(numbered(1000, i));
+      lasts.push_back(numbered(100, i));
+      box.add(to.local(), leads.back(), Outbox::Order::may_lead);
+      box.add(to.local(), lasts.back());
+    };
+    for (std::size_t i = 0; i < kMessages; ++i) message(*b, i);
+    message(*c, kMessages);
+    message(*b, kMessages + 1);
+    message(*b, kMessages + 2);
+    const auto f = box.flush(*a);
+    EXPECT_EQ(f.sent, 2 * (kMessages + 3));
+    EXPECT_EQ(f.dropped, 0U);
+
+    auto in_order = [&](std::size_t from, std::size_t to) {
+      std::vector<Bytes> v;
+      for (std::size_t i = from; i < to; ++i) v.insert(v.end(), {leads[i], lasts[i]});
+      return v;
+    };
+    std::vector<Bytes> to_b;
+    if (gso) {
+      // Per kMaxOvertaken messages: their leading fragments, then their last ones.
+      auto group = [&](std::size_t from, std::size_t to) {
+        to_b.insert(to_b.end(), leads.begin() + from, leads.begin() + to);
+        to_b.insert(to_b.end(), lasts.begin() + from, lasts.begin() + to);
+      };
+      static_assert(kMessages > Outbox::kMaxOvertaken);
+      group(0, Outbox::kMaxOvertaken);
+      group(Outbox::kMaxOvertaken, kMessages);
+      // The message to c ends the run: the next two are a run of their own.
+      group(kMessages + 1, kMessages + 3);
+      // GSO messages (a run of equal sizes and at most one shorter datagram
+      // at its end): per group to b, the leads with the first last fragment,
+      // then the other last fragments (the last group's second part is one
+      // datagram, sent plain); c's message. Kept in the order they were
+      // added, the 43 messages would be one GSO message each.
+      EXPECT_EQ(a->stats().gso_messages, 2U + 2U + 1U + 1U);
+    } else {
+      to_b = in_order(0, kMessages);  // no burst, nothing to gain: as added
+      const auto tail = in_order(kMessages + 1, kMessages + 3);
+      to_b.insert(to_b.end(), tail.begin(), tail.end());
+    }
+    EXPECT_EQ(receive_all(*b, to_b.size()), to_b);
+    EXPECT_EQ(receive_all(*c, 2), in_order(kMessages, kMessages + 1));
   }
 }
 
