@@ -50,6 +50,15 @@ Result<void> Poller::want_write(int fd, std::uint64_t token, bool write) noexcep
   return {};
 }
 
+Result<void> Poller::mute(int fd, std::uint64_t token, bool muted) noexcept {
+  if (token == kWakeToken) return Error::invalid_argument;
+  epoll_event e{};
+  e.events = muted ? 0U : static_cast<std::uint32_t>(EPOLLIN);
+  e.data.u64 = token;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &e) != 0) return from_errno(errno);
+  return {};
+}
+
 Result<void> Poller::remove(int fd) noexcept {
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr) != 0) return from_errno(errno);
   return {};

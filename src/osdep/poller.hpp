@@ -34,6 +34,10 @@ class Poller {
   // reporting writable (for a writer waiting for room; level-triggered, so
   // switch back once the output is out).
   Result<void> want_write(int fd, std::uint64_t token, bool write) noexcept;
+  // Stops (muted) or resumes reporting a registered fd readable: for a thread
+  // that leaves the fd to others for a while. Level-triggered: once resumed,
+  // it is reported at once if data came meanwhile. Any thread may call it.
+  Result<void> mute(int fd, std::uint64_t token, bool muted) noexcept;
 
   // Waits until something is ready; no timeout waits forever. A timeout that
   // expires returns an empty Ready. Interrupted waits (EINTR) are resumed.

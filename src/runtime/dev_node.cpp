@@ -1,8 +1,11 @@
 #include "runtime/dev_node.hpp"
 
+#include "runtime/sockets.hpp"
+
 namespace weft::runtime {
 
-DevNode::DevNode(DevNodeConfig config, std::unique_ptr<tap::Tap> tap, std::unique_ptr<tap::DevLink> link) noexcept
+DevNode::DevNode(DevNodeConfig config, std::unique_ptr<tap::Tap> tap,
+                 std::unique_ptr<tap::DevLink> link) noexcept
     : config_(std::move(config)), tap_(std::move(tap)), link_(std::move(link)) {}
 
 Result<std::unique_ptr<DevNode>> DevNode::open(const DevNodeConfig& config) {
@@ -30,13 +33,16 @@ Result<void> DevNode::start(const osdep::Endpoint& peer) {
   if (!n) return n.error();
   netif_ = std::move(n).value();
   WEFT_TRY(link_->start(peer, *tap_));
+  // Blocked socket calls receive for the link themselves (no hand-off).
+  sockets().add_receive_pump(*link_);
   netif_->up();
   return {};
 }
 
 DevNode::~DevNode() {
-  link_->stop();   // no more put() once the receive thread is joined
-  netif_.reset();  // no more transmit() once the netif is removed
+  if (netif_) sockets().remove_receive_pump(*link_);  // no pump() once this returns
+  link_->stop();    // no more put() once the receive thread is joined
+  netif_.reset();   // no more transmit() once the netif is removed
   faults_.reset();  // joins its thread; held frames are dropped
 }
 

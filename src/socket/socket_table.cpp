@@ -10,6 +10,7 @@
 
 #include "socket/errno_map.hpp"
 #include "socket/fd_bridge.hpp"
+#include "socket/pumping_waker.hpp"
 #include "socket/sockaddr.hpp"
 
 namespace weft::socket {
@@ -41,22 +42,18 @@ std::optional<Clock::time_point> deadline_after(std::optional<SocketTable::Milli
 // between tries (the Waker is registered before each re-check, so no wake-up is
 // lost). Gives up at the deadline with the last result.
 template <typename Op>
-auto wait_while_blocked(stack::Socket& s, bool nonblocking, std::optional<Clock::time_point> deadline,
-                        Op op) -> decltype(op()) {
+auto wait_while_blocked(ReceivePumps* pumps, stack::Socket& s, bool nonblocking,
+                        std::optional<Clock::time_point> deadline, Op op) -> decltype(op()) {
   auto r = op();
   if (nonblocking || r || r.error() != Error::would_block) return r;
-  stack::CvWaker waker;
+  PumpingWaker waker(pumps);
   s.watch(&waker);
   for (;;) {
     r = op();
     if (r || r.error() != Error::would_block) break;
-    if (deadline) {
-      if (!waker.wait_until(*deadline)) {
-        r = op();
-        break;
-      }
-    } else {
-      waker.wait();
+    if (!waker.wait_until(deadline)) {
+      r = op();
+      break;
     }
   }
   s.unwatch(&waker);
@@ -64,19 +61,16 @@ auto wait_while_blocked(stack::Socket& s, bool nonblocking, std::optional<Clock:
 }
 
 // Waits until any of `mask` is set in s.events(); false at the deadline.
-bool wait_events(stack::Socket& s, std::uint32_t mask, std::optional<Clock::time_point> deadline) {
+bool wait_events(ReceivePumps* pumps, stack::Socket& s, std::uint32_t mask,
+                 std::optional<Clock::time_point> deadline) {
   if ((s.events() & mask) != 0) return true;
-  stack::CvWaker waker;
+  PumpingWaker waker(pumps);
   s.watch(&waker);
   bool ok = true;
   while ((s.events() & mask) == 0) {
-    if (deadline) {
-      if (!waker.wait_until(*deadline)) {
-        ok = (s.events() & mask) != 0;
-        break;
-      }
-    } else {
-      waker.wait();
+    if (!waker.wait_until(deadline)) {
+      ok = (s.events() & mask) != 0;
+      break;
     }
   }
   s.unwatch(&waker);
@@ -102,7 +96,8 @@ Result<void> write_int(void* value, socklen_t* len, int v) {
 }
 
 Result<std::optional<SocketTable::Millis>> read_timeval(const void* value, socklen_t len) {
-  if (value == nullptr || len < static_cast<socklen_t>(sizeof(timeval))) return Error::invalid_argument;
+  if (value == nullptr || len < static_cast<socklen_t>(sizeof(timeval)))
+    return Error::invalid_argument;
   timeval tv{};
   std::memcpy(&tv, value, sizeof tv);
   if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1'000'000) return Error::invalid_argument;
@@ -192,15 +187,21 @@ Result<int> SocketTable::insert(std::unique_ptr<stack::Socket> s, int type, bool
 
 Result<int> SocketTable::open(int domain, int type, int protocol) {
   stack::Family family{};
-  if (domain == AF_INET) family = stack::Family::v4;
-  else if (domain == AF_INET6) family = stack::Family::v6;
-  else return Error::unsupported;
+  if (domain == AF_INET)
+    family = stack::Family::v4;
+  else if (domain == AF_INET6)
+    family = stack::Family::v6;
+  else
+    return Error::unsupported;
   bool nb = (type & SOCK_NONBLOCK) != 0;
   int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
   stack::Transport t{};
-  if (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) t = stack::Transport::tcp;
-  else if (base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP)) t = stack::Transport::udp;
-  else return Error::unsupported;
+  if (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
+    t = stack::Transport::tcp;
+  else if (base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))
+    t = stack::Transport::udp;
+  else
+    return Error::unsupported;
   auto s = driver_.open(t, family);
   if (!s) return s.error();
   return insert(std::move(s).value(), base, nb);
@@ -233,7 +234,7 @@ Result<int> SocketTable::accept(int fd, sockaddr* addr, socklen_t* len, int flag
     timeout = e->rcvtimeo;
   }
   stack::Endpoint peer;
-  auto s = wait_while_blocked(*e->sock, e->nonblocking, deadline_after(timeout),
+  auto s = wait_while_blocked(&pumps_, *e->sock, e->nonblocking, deadline_after(timeout),
                               [&] { return e->sock->accept(&peer); });
   if (!s) return s.error();
   std::unique_ptr<stack::Socket> child = std::move(s).value();
@@ -242,7 +243,8 @@ Result<int> SocketTable::accept(int fd, sockaddr* addr, socklen_t* len, int flag
   return insert(std::move(child), SOCK_STREAM, (flags & SOCK_NONBLOCK) != 0);
 }
 
-Result<void> SocketTable::connect(int fd, const sockaddr* addr, socklen_t len, std::optional<Millis> timeout) {
+Result<void> SocketTable::connect(int fd, const sockaddr* addr, socklen_t len,
+                                  std::optional<Millis> timeout) {
   auto e = get(fd);
   if (!e) return Error::bad_handle;
   auto ep = from_sockaddr(addr, len);
@@ -255,7 +257,8 @@ Result<void> SocketTable::connect(int fd, const sockaddr* addr, socklen_t len, s
     std::lock_guard lock(e->mu);
     timeout = e->sndtimeo;
   }
-  if (!wait_events(*e->sock, Events::writable | Events::error | Events::hangup, deadline_after(timeout))) {
+  if (!wait_events(&pumps_, *e->sock, Events::writable | Events::error | Events::hangup,
+                   deadline_after(timeout))) {
     e->sock->abort();
     return Error::timed_out;
   }
@@ -279,7 +282,9 @@ Result<std::size_t> SocketTable::send(int fd, ByteSpan data, int flags) {
   auto deadline = deadline_after(timeout);
   std::size_t total = 0;
   for (;;) {
-    auto r = wait_while_blocked(*e->sock, nb, deadline, [&] { return e->sock->send(data.subspan(total)); });
+    // Waiting for room: the link's thread takes the ACKs (see PumpingWaker).
+    auto r = wait_while_blocked(nullptr, *e->sock, nb, deadline,
+                                [&] { return e->sock->send(data.subspan(total)); });
     if (!r) {
       if (total > 0) return total;
       return r.error();
@@ -315,14 +320,16 @@ Result<std::size_t> SocketTable::recv(int fd, MutableByteSpan buffer, int flags)
   auto deadline = deadline_after(timeout);
   if (e->type == SOCK_DGRAM) {
     std::size_t size = 0;
-    auto r = wait_while_blocked(*e->sock, nb, deadline, [&] { return e->sock->recv(buffer, peek, &size); });
+    auto r = wait_while_blocked(&pumps_, *e->sock, nb, deadline,
+                                [&] { return e->sock->recv(buffer, peek, &size); });
     if (r && trunc) return size;  // the datagram's real length, as Linux's MSG_TRUNC
     return r;
   }
   std::size_t total = 0;
   for (;;) {
-    auto r = wait_while_blocked(*e->sock, nb, deadline,
-                                [&] { return e->sock->recv(buffer.subspan(total), peek, nullptr); });
+    auto r = wait_while_blocked(&pumps_, *e->sock, nb, deadline, [&] {
+      return e->sock->recv(buffer.subspan(total), peek, nullptr);
+    });
     if (!r) {
       if (total > 0) return total;
       return r.error();
@@ -333,7 +340,8 @@ Result<std::size_t> SocketTable::recv(int fd, MutableByteSpan buffer, int flags)
   }
 }
 
-Result<std::size_t> SocketTable::sendto(int fd, ByteSpan data, int flags, const sockaddr* addr, socklen_t len) {
+Result<std::size_t> SocketTable::sendto(int fd, ByteSpan data, int flags, const sockaddr* addr,
+                                        socklen_t len) {
   if (addr == nullptr) return send(fd, data, flags);
   auto e = get(fd);
   if (!e) return Error::bad_handle;
@@ -344,7 +352,8 @@ Result<std::size_t> SocketTable::sendto(int fd, ByteSpan data, int flags, const 
   return e->sock->send_to(data, *ep);
 }
 
-Result<std::size_t> SocketTable::recvfrom(int fd, MutableByteSpan buffer, int flags, sockaddr* addr, socklen_t* len) {
+Result<std::size_t> SocketTable::recvfrom(int fd, MutableByteSpan buffer, int flags, sockaddr* addr,
+                                          socklen_t* len) {
   if (addr == nullptr) return recv(fd, buffer, flags);
   if (len == nullptr) return Error::invalid_argument;
   auto e = get(fd);
@@ -364,7 +373,7 @@ Result<std::size_t> SocketTable::recvfrom(int fd, MutableByteSpan buffer, int fl
   }
   stack::Endpoint from;
   std::size_t size = 0;
-  auto r = wait_while_blocked(*e->sock, nb, deadline_after(timeout),
+  auto r = wait_while_blocked(&pumps_, *e->sock, nb, deadline_after(timeout),
                               [&] { return e->sock->recv_from(buffer, from, &size); });
   if (!r) return r;
   WEFT_TRY(to_sockaddr(from, addr, len));
@@ -395,7 +404,7 @@ Result<void> SocketTable::close_entry(Entry& e) {
     // Wait (bounded) until the peer acknowledged everything, then close.
     (void)e.sock->shutdown(false, true);
     auto deadline = Clock::now() + std::chrono::seconds(linger_s);
-    stack::CvWaker waker;
+    PumpingWaker waker(nullptr);  // waiting for ACKs, as a send does
     e.sock->watch(&waker);
     for (;;) {
       auto q = e.sock->get_option(stack::Option::send_queued);
@@ -412,14 +421,16 @@ Result<void> SocketTable::close(int fd) {
   std::shared_ptr<Entry> e;
   {
     std::lock_guard lock(mu_);
-    if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size() || !slots_[static_cast<std::size_t>(fd)])
+    if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size() ||
+        !slots_[static_cast<std::size_t>(fd)])
       return Error::bad_handle;
     e = std::move(slots_[static_cast<std::size_t>(fd)]);
   }
   return close_entry(*e);
 }
 
-Result<void> SocketTable::setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
+Result<void> SocketTable::setsockopt(int fd, int level, int name, const void* value,
+                                     socklen_t len) {
   auto e = get(fd);
   if (!e) return Error::bad_handle;
   stack::Socket& s = *e->sock;
@@ -434,7 +445,8 @@ Result<void> SocketTable::setsockopt(int fd, int level, int name, const void* va
         return {};
       }
       case SO_LINGER: {
-        if (value == nullptr || len < static_cast<socklen_t>(sizeof(linger))) return Error::invalid_argument;
+        if (value == nullptr || len < static_cast<socklen_t>(sizeof(linger)))
+          return Error::invalid_argument;
         linger l{};
         std::memcpy(&l, value, sizeof l);
         if (l.l_linger < 0) return Error::invalid_argument;
@@ -494,7 +506,8 @@ Result<void> SocketTable::getsockopt(int fd, int level, int name, void* value, s
         return write_int(value, len, err ? 0 : to_errno(err.error()));
       }
       case SO_TYPE: return write_int(value, len, e->type);
-      case SO_DOMAIN: return write_int(value, len, s.family() == stack::Family::v4 ? AF_INET : AF_INET6);
+      case SO_DOMAIN:
+        return write_int(value, len, s.family() == stack::Family::v4 ? AF_INET : AF_INET6);
       case SO_RCVTIMEO:
       case SO_SNDTIMEO: {
         timeval tv{};
@@ -587,19 +600,15 @@ Result<int> SocketTable::poll(pollfd* fds, std::size_t count, int timeout_ms) {
   if (ready > 0 || timeout_ms == 0) return ready;
   std::optional<Clock::time_point> deadline;
   if (timeout_ms > 0) deadline = Clock::now() + Millis(timeout_ms);
-  stack::CvWaker waker;
+  PumpingWaker waker(&pumps_);
   for (auto& e : entries)
     if (e) e->sock->watch(&waker);
   for (;;) {
     ready = scan();
     if (ready > 0) break;
-    if (deadline) {
-      if (!waker.wait_until(*deadline)) {
-        ready = scan();
-        break;
-      }
-    } else {
-      waker.wait();
+    if (!waker.wait_until(deadline)) {
+      ready = scan();
+      break;
     }
   }
   for (auto& e : entries)
@@ -619,7 +628,8 @@ Result<int> SocketTable::export_fd(int fd) {
   std::shared_ptr<Entry> e;
   {
     std::lock_guard lock(mu_);
-    if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size() || !slots_[static_cast<std::size_t>(fd)])
+    if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size() ||
+        !slots_[static_cast<std::size_t>(fd)])
       return Error::bad_handle;
     auto& slot = slots_[static_cast<std::size_t>(fd)];
     if (slot->type != SOCK_STREAM) return Error::unsupported;

@@ -12,6 +12,7 @@
 
 #include "base/bytes.hpp"
 #include "base/result.hpp"
+#include "socket/pumping_waker.hpp"
 #include "stack/stack_driver.hpp"
 
 namespace weft::socket {
@@ -43,11 +44,13 @@ class SocketTable {
   // timeout: none = as the socket's mode says (blocking waits for the outcome,
   // non-blocking returns in_progress). A timeout that expires aborts the attempt
   // and returns timed_out.
-  Result<void> connect(int fd, const sockaddr* addr, socklen_t len, std::optional<Millis> timeout = {});
+  Result<void> connect(int fd, const sockaddr* addr, socklen_t len,
+                       std::optional<Millis> timeout = {});
   Result<std::size_t> send(int fd, ByteSpan data, int flags);
   Result<std::size_t> recv(int fd, MutableByteSpan buffer, int flags);
   Result<std::size_t> sendto(int fd, ByteSpan data, int flags, const sockaddr* addr, socklen_t len);
-  Result<std::size_t> recvfrom(int fd, MutableByteSpan buffer, int flags, sockaddr* addr, socklen_t* len);
+  Result<std::size_t> recvfrom(int fd, MutableByteSpan buffer, int flags, sockaddr* addr,
+                               socklen_t* len);
   Result<void> shutdown(int fd, int how);
   Result<void> close(int fd);
   Result<void> setsockopt(int fd, int level, int name, const void* value, socklen_t len);
@@ -65,6 +68,13 @@ class SocketTable {
   // (back-pressure both ways). fd is no longer a descriptor of this table.
   Result<int> export_fd(int fd);
 
+  // A link under this table's stack whose receive path a thread blocked in a
+  // call here runs itself while it waits (tap::ReceivePump: no hand-off from
+  // the link's thread on the way to the application). Remove it before the
+  // link stops; remove returns once no thread is using it.
+  void add_receive_pump(tap::ReceivePump& pump) { pumps_.add(pump); }
+  void remove_receive_pump(tap::ReceivePump& pump) { pumps_.remove(pump); }
+
  private:
   struct Entry;
   std::shared_ptr<Entry> get(int fd);
@@ -73,6 +83,7 @@ class SocketTable {
 
   stack::StackDriver& driver_;
   const std::size_t max_;
+  ReceivePumps pumps_;
   std::mutex mu_;
   std::vector<std::shared_ptr<Entry>> slots_;  // guarded by mu_
   std::mutex bridge_mu_;

@@ -28,8 +28,20 @@ Result<void> DevLink::start(const osdep::Endpoint& peer, Tap& tap) {
   if (thread_.joinable() || peer_) return Error::invalid_state;
   if (peer.is_v4() != local().is_v4()) return Error::invalid_argument;
   peer_ = peer;
-  const std::size_t max_frame = tap.mtu() + Tap::kEthernetHeader;
-  thread_ = std::thread([this, &tap, max_frame] { receive_loop(tap, max_frame); });
+  tap_ = &tap;
+  max_frame_ = tap.mtu() + Tap::kEthernetHeader;
+  // One buffer per slot, one slot per datagram (or, with GRO, per coalesced
+  // run): copy 1 (kernel -> these buffers) is the only copy the link makes;
+  // tap.put borrows them.
+  const std::size_t slot_bytes =
+      socket_.gro_enabled() ? osdep::UdpSocket::kMaxGroBytes : max_frame_;
+  storage_.resize(osdep::UdpSocket::kMaxBatch * slot_bytes);
+  slots_.resize(osdep::UdpSocket::kMaxBatch);
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    slots_[i].buffer = std::span(storage_).subspan(i * slot_bytes, slot_bytes);
+  }
+  frames_.reserve(osdep::UdpSocket::kMaxBatch);
+  thread_ = std::thread([this] { receive_loop(); });
   return {};
 }
 
@@ -51,18 +63,19 @@ void DevLink::send_frames(std::span<const ByteSpan> frames) {
   send_dropped_.fetch_add(frames.size() - n, std::memory_order_relaxed);
 }
 
-void DevLink::receive_loop(Tap& tap, std::size_t max_frame) {
-  // One buffer per slot, one slot per datagram (or, with GRO, per coalesced
-  // run): copy 1 (kernel -> these buffers) is the only copy the link makes;
-  // tap.put borrows them.
-  const std::size_t slot_bytes = socket_.gro_enabled() ? osdep::UdpSocket::kMaxGroBytes : max_frame;
-  std::vector<std::byte> storage(osdep::UdpSocket::kMaxBatch * slot_bytes);
-  std::vector<osdep::UdpSocket::RecvSlot> slots(osdep::UdpSocket::kMaxBatch);
-  for (std::size_t i = 0; i < slots.size(); ++i) {
-    slots[i].buffer = std::span(storage).subspan(i * slot_bytes, slot_bytes);
-  }
-  std::vector<ByteSpan> frames;
-  frames.reserve(osdep::UdpSocket::kMaxBatch);
+void DevLink::pump() noexcept {
+  // Waits for a receiving thread rather than leaving what waits to it: that
+  // thread may already have read its last batch (and be deferring now).
+  std::lock_guard lock(receiving_);
+  receive_some();
+}
+
+void DevLink::defer(bool deferring) noexcept {
+  // Fails only for a closed fd, and the socket lives as long as the link.
+  (void)poller_.mute(socket_.fd(), kSocketToken, deferring);
+}
+
+void DevLink::receive_loop() {
   while (true) {
     std::array<std::uint64_t, 1> tokens{};
     auto ready = poller_.wait(tokens);
@@ -72,23 +85,27 @@ void DevLink::receive_loop(Tap& tap, std::size_t max_frame) {
       return;
     }
     if (ready->woken) return;
-    for (int i = 0; i < kBatchesPerWakeup; ++i) {
-      if (!receive_batch(tap, slots, frames, max_frame)) break;
-    }
+    std::lock_guard lock(receiving_);
+    receive_some();
+  }
+}
+
+void DevLink::receive_some() {
+  for (int i = 0; i < kBatchesPerWakeup; ++i) {
+    if (!receive_batch()) break;
   }
 }
 
 // Returns whether a full batch was read (so more may be waiting).
-bool DevLink::receive_batch(Tap& tap, std::vector<osdep::UdpSocket::RecvSlot>& slots,
-                            std::vector<ByteSpan>& frames, std::size_t max_frame) {
-  auto got = socket_.recv_batch(slots);
+bool DevLink::receive_batch() {
+  auto got = socket_.recv_batch(slots_);
   if (!got) {
     if (got.error() != Error::would_block) receive_errors_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  frames.clear();
+  frames_.clear();
   for (std::size_t i = 0; i < *got; ++i) {
-    const auto& s = slots[i];
+    const auto& s = slots_[i];
     if (s.from != *peer_) {
       foreign_dropped_.fetch_add(s.segments(), std::memory_order_relaxed);
       continue;
@@ -99,19 +116,19 @@ bool DevLink::receive_batch(Tap& tap, std::vector<osdep::UdpSocket::RecvSlot>& s
     }
     for (std::size_t k = 0; k < s.segments(); ++k) {
       const ByteSpan f = s.segment(k);
-      if (f.size() > max_frame) {
+      if (f.size() > max_frame_) {
         truncated_dropped_.fetch_add(1, std::memory_order_relaxed);
       } else {
-        frames.push_back(f);
+        frames_.push_back(f);
       }
     }
   }
-  if (!frames.empty()) {
-    tap.put(frames);
-    frames_received_.fetch_add(frames.size(), std::memory_order_relaxed);
+  if (!frames_.empty()) {
+    tap_->put(frames_);
+    frames_received_.fetch_add(frames_.size(), std::memory_order_relaxed);
     batches_received_.fetch_add(1, std::memory_order_relaxed);
   }
-  return *got == slots.size();
+  return *got == slots_.size();
 }
 
 DevLink::Stats DevLink::stats() const noexcept {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "osdep/poller.hpp"
 #include "osdep/udp_socket.hpp"
 #include "tap/frame_sink.hpp"
+#include "tap/receive_pump.hpp"
 #include "tap/tap.hpp"
 
 namespace weft::tap {
@@ -33,8 +35,9 @@ namespace weft::tap {
 // owns one receive thread that sleeps in a Poller until the socket is readable,
 // reads up to UdpSocket::kMaxBatch datagrams with one recvmmsg (with GRO, up to
 // kMaxBatch coalesced runs) and hands them to tap.put() in one call per batch.
-// stop() (or the destructor) wakes that thread and joins it.
-class DevLink final : public FrameSink {
+// stop() (or the destructor) wakes that thread and joins it. Other threads may
+// receive too (ReceivePump), one at a time: whoever gets there first.
+class DevLink final : public FrameSink, public ReceivePump {
  public:
   struct Stats {
     std::uint64_t frames_sent;
@@ -67,19 +70,33 @@ class DevLink final : public FrameSink {
   // counted, as a full Ethernet queue would drop them.
   void send_frames(std::span<const ByteSpan> frames) override;
 
+  // ReceivePump, between start() and stop().
+  [[nodiscard]] int receive_fd() const noexcept override { return socket_.fd(); }
+  void pump() noexcept override;
+  void defer(bool deferring) noexcept override;
+
   [[nodiscard]] Stats stats() const noexcept;
   [[nodiscard]] osdep::UdpSocket::Stats socket_stats() const noexcept { return socket_.stats(); }
 
  private:
   DevLink(osdep::UdpSocket socket, osdep::Poller poller) noexcept
       : socket_(std::move(socket)), poller_(std::move(poller)) {}
-  void receive_loop(Tap& tap, std::size_t max_frame);
-  bool receive_batch(Tap& tap, std::vector<osdep::UdpSocket::RecvSlot>& slots,
-                     std::vector<ByteSpan>& frames, std::size_t max_frame);
+  void receive_loop();
+  // receiving_ held. Reads what waits, a bounded number of batches.
+  void receive_some();
+  bool receive_batch();  // receiving_ held
 
   osdep::UdpSocket socket_;
   osdep::Poller poller_;
-  std::optional<osdep::Endpoint> peer_;  // fixed by start(), before the thread exists
+  // Fixed by start(), before the thread exists.
+  std::optional<osdep::Endpoint> peer_;
+  Tap* tap_{nullptr};
+  std::size_t max_frame_{0};
+  // One receiver at a time (the thread, or a pump()) uses the receive buffers.
+  std::mutex receiving_;
+  std::vector<std::byte> storage_;
+  std::vector<osdep::UdpSocket::RecvSlot> slots_;
+  std::vector<ByteSpan> frames_;
   std::thread thread_;
 
   std::atomic<std::uint64_t> frames_sent_{0};

@@ -39,9 +39,10 @@ struct End {
     tap.attach_network(link.get());
     tap.attach_stack(&stack);
   }
+  // Destroyed in reverse: the link (joining its thread) before what it feeds.
+  FrameRecorder stack;
   Tap tap;
   std::unique_ptr<DevLink> link;
-  FrameRecorder stack;
 };
 
 // Sends frames through `from`'s tap in batches of 1..64, never more than
@@ -234,6 +235,30 @@ TEST(DevLink, StopJoinsAnIdleReceiverAndIsIdempotent) {
   // The destructor of a started, never stopped link joins too (End b).
   End b(Endpoint::loopback_v4());
   ASSERT_TRUE(b.link->start(a.link->local(), b.tap).ok());
+}
+
+TEST(DevLink, WhileDeferringOnlyPumpReceivesAndOnTheCallersThread) {
+  End a(Endpoint::loopback_v4());
+  End b(Endpoint::loopback_v4());
+  ASSERT_TRUE(a.link->start(b.link->local(), a.tap).ok());
+  ASSERT_TRUE(b.link->start(a.link->local(), b.tap).ok());
+  const auto frames = mixed_frames(5, 1);
+  b.link->defer(true);
+  pump(a, b, frames, frames.size());
+  // Loopback delivers at once; B's own thread must leave the datagrams alone.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(b.stack.size(), 0U);
+  b.link->pump();  // synchronous: the frames are in the tap when it returns
+  EXPECT_EQ(b.stack.frames(), frames);
+  b.link->pump();  // nothing waits: returns at once
+  EXPECT_EQ(b.stack.size(), frames.size());
+
+  b.link->defer(false);  // B's thread receives again
+  const auto more = mixed_frames(3, 2);
+  pump(a, b, more, more.size());
+  ASSERT_TRUE(b.stack.wait_for(frames.size() + more.size()));
+  b.link->stop();  // its counters are updated after the tap has the frames
+  EXPECT_EQ(b.link->stats().frames_received, frames.size() + more.size());
 }
 
 TEST(DevLink, SendingBeforeStartDropsAndCounts) {

@@ -1,0 +1,136 @@
+#include "socket/pumping_waker.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <mutex>
+
+#include "osdep/unique_fd.hpp"
+
+namespace weft::socket {
+
+void ReceivePumps::add(tap::ReceivePump& pump) {
+  std::lock_guard receiver(receiver_mu_);
+  std::unique_lock lock(mu_);
+  pumps_.push_back(&pump);
+  if (receiver_.load(std::memory_order_relaxed) != nullptr) pump.defer(true);
+}
+
+void ReceivePumps::remove(tap::ReceivePump& pump) {
+  std::lock_guard receiver(receiver_mu_);
+  std::unique_lock lock(mu_);
+  std::erase(pumps_, &pump);
+  if (receiver_.load(std::memory_order_relaxed) != nullptr) pump.defer(false);
+}
+
+void ReceivePumps::collect(std::vector<pollfd>& fds, std::vector<tap::ReceivePump*>& pumps) {
+  std::shared_lock lock(mu_);
+  for (tap::ReceivePump* p : pumps_) {
+    fds.push_back({p->receive_fd(), POLLIN, 0});
+    pumps.push_back(p);
+  }
+}
+
+void ReceivePumps::pump(tap::ReceivePump* pump) {
+  // Shared while it runs, so remove() waits for it.
+  std::shared_lock lock(mu_);
+  if (std::find(pumps_.begin(), pumps_.end(), pump) != pumps_.end()) pump->pump();
+}
+
+void ReceivePumps::claim(PumpingWaker& waker) {
+  std::lock_guard lock(receiver_mu_);
+  PumpingWaker* before = receiver_.exchange(&waker, std::memory_order_acq_rel);
+  if (before != nullptr) {
+    before->wake();
+    return;
+  }
+  std::shared_lock pumps(mu_);
+  for (tap::ReceivePump* p : pumps_) p->defer(true);
+}
+
+void ReceivePumps::release(PumpingWaker& waker) {
+  std::lock_guard lock(receiver_mu_);
+  PumpingWaker* expected = &waker;
+  if (!receiver_.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) return;
+  std::shared_lock pumps(mu_);
+  for (tap::ReceivePump* p : pumps_) p->defer(false);
+}
+
+namespace {
+
+// One per thread that ever blocked in a SocketTable, for the thread's life
+// (-1 if the kernel had none to give).
+int thread_event_fd() {
+  thread_local const osdep::UniqueFd fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  return fd.get();
+}
+
+// The waker whose thread is inside a pump: the frames it puts into the stack
+// may wake it, and it re-checks after pumping anyway (no eventfd round trip).
+thread_local const PumpingWaker* t_pumping = nullptr;
+
+}  // namespace
+
+PumpingWaker::PumpingWaker(ReceivePumps* pumps) : pumps_(pumps), event_fd_(thread_event_fd()) {
+  if (event_fd_ < 0) pumps_ = nullptr;
+  // Only on blocking, never on a later wait of the same call: two blocked
+  // threads would otherwise take it from each other without end.
+  if (pumps_ != nullptr) pumps_->claim(*this);
+}
+
+PumpingWaker::~PumpingWaker() {
+  if (pumps_ != nullptr) pumps_->release(*this);
+}
+
+void PumpingWaker::wake() noexcept {
+  if (t_pumping == this) return;
+  if (event_fd_ < 0) {
+    fallback_.wake();
+    return;
+  }
+  const std::uint64_t one = 1;
+  // Fails only when the counter is full, and then it is readable already.
+  (void)!::write(event_fd_, &one, sizeof one);
+}
+
+bool PumpingWaker::wait_until(std::optional<Clock::time_point> deadline) {
+  if (event_fd_ < 0) {
+    if (!deadline) {
+      fallback_.wait();
+      return true;
+    }
+    return fallback_.wait_until(*deadline);
+  }
+  fds_.clear();
+  ready_pumps_.clear();
+  fds_.push_back({event_fd_, POLLIN, 0});
+  if (pumps_ != nullptr && pumps_->receives(*this)) pumps_->collect(fds_, ready_pumps_);
+  timespec timeout{};
+  if (deadline) {
+    const auto left = *deadline - Clock::now();
+    if (left <= Clock::duration::zero()) return false;
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(left);
+    timeout.tv_sec = static_cast<time_t>(s.count());
+    timeout.tv_nsec = static_cast<long>(std::chrono::nanoseconds(left - s).count());
+  }
+  const int n = ::ppoll(fds_.data(), fds_.size(), deadline ? &timeout : nullptr, nullptr);
+  if (n == 0) return false;
+  if (n < 0) return true;  // EINTR: the caller re-checks and waits again
+  if (fds_[0].revents != 0) {
+    std::uint64_t count = 0;
+    (void)!::read(event_fd_, &count, sizeof count);
+  }
+  for (std::size_t i = 1; i < fds_.size(); ++i) {
+    if (fds_[i].revents == 0) continue;
+    if ((fds_[i].revents & POLLNVAL) != 0) continue;
+    t_pumping = this;
+    pumps_->pump(ready_pumps_[i - 1]);
+    t_pumping = nullptr;
+  }
+  return true;
+}
+
+}  // namespace weft::socket
