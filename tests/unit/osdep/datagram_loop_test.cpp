@@ -199,12 +199,22 @@ std::vector<Bytes> receive_all(UdpSocket& s, std::size_t n) {
   return got;
 }
 
+// A sender, with or without GSO, and two receivers.
+struct Sockets {
+  explicit Sockets(bool gso)
+      : a(UdpSocket::bind(Endpoint::loopback_v4(0), {.gso = gso})),
+        b(UdpSocket::bind(Endpoint::loopback_v4(0))),
+        c(UdpSocket::bind(Endpoint::loopback_v4(0))) {}
+  Result<UdpSocket> a;
+  Result<UdpSocket> b;
+  Result<UdpSocket> c;
+};
+
 TEST(OutboxTest, RunsToOneDestinationGoAsBurstsAndEverythingArrivesInOrder) {
   for (const bool gso : {true, false}) {
     SCOPED_TRACE(gso ? "gso" : "no gso");
-    auto a = UdpSocket::bind(Endpoint::loopback_v4(0), {.gso = gso});
-    auto b = UdpSocket::bind(Endpoint::loopback_v4(0));
-    auto c = UdpSocket::bind(Endpoint::loopback_v4(0));
+    Sockets s(gso);
+    auto& [a, b, c] = s;
     ASSERT_TRUE(a && b && c);
     ASSERT_EQ(a->gso_enabled(), gso) << "kernel without UDP GSO";
     std::vector<Bytes> to_b;
@@ -234,9 +244,8 @@ TEST(OutboxTest, RunsToOneDestinationGoAsBurstsAndEverythingArrivesInOrder) {
 TEST(OutboxTest, LeadingFragmentsGatherIntoBurstsAndMessagesStillCompleteInOrder) {
   for (const bool gso : {true, false}) {
     SCOPED_TRACE(gso ? "gso" : "no gso");
-    auto a = UdpSocket::bind(Endpoint::loopback_v4(0), {.gso = gso});
-    auto b = UdpSocket::bind(Endpoint::loopback_v4(0));
-    auto c = UdpSocket::bind(Endpoint::loopback_v4(0));
+    Sockets s(gso);
+    auto& [a, b, c] = s;
     ASSERT_TRUE(a && b && c);
     ASSERT_EQ(a->gso_enabled(), gso) << "kernel without UDP GSO";
     // Forty messages to b of a 1,000-byte fragment that may lead and a
