@@ -55,38 +55,6 @@ void fit_segments_to_link(tcp_pcb* pcb) noexcept {
   pcb->mss = static_cast<u16_t>(std::min<std::size_t>(pcb->mss, fits));
 }
 
-// Short segments are acknowledged within this, where lwIP's delayed ACK waits
-// for its 250 ms timer (Linux: 40 ms at least): long enough for an application
-// that answers at once (a request, an echo) to carry the ACK on its answer, so
-// a round trip is two datagrams, not four; short enough that a sender whose
-// Nagle waits for the ACK barely notices.
-constexpr u32_t kShortSegmentAckMs = 1;
-bool g_ack_sweep_armed = false;  // core lock
-
-// Core held (a timer on lwIP's thread): every connection still owing a delayed
-// ACK sends it now.
-void send_delayed_acks(void* /*arg*/) {
-  g_ack_sweep_armed = false;
-  for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next) {
-    if ((p->flags & TF_ACK_DELAY) == 0) continue;
-    tcp_ack_now(p);
-    tcp_output(p);
-  }
-}
-
-void arm_ack_sweep(void* /*arg*/) { sys_timeout(kShortSegmentAckMs, &send_delayed_acks, nullptr); }
-
-// Core held. The timer must be set on lwIP's thread: sleeping until its next
-// deadline, it would not see an earlier one set from here.
-void ack_soon(tcp_pcb* pcb) noexcept {
-  if (g_ack_sweep_armed) return;
-  if (tcpip_try_callback(&arm_ack_sweep, nullptr) != ERR_OK) {
-    tcp_ack_now(pcb);  // no message to spare: the ACK goes with this input
-    return;
-  }
-  g_ack_sweep_armed = true;
-}
-
 ByteSpan payload(const pbuf* q, std::size_t offset) noexcept {
   return as_bytes(static_cast<const std::byte*>(q->payload) + offset, q->len - offset);
 }
@@ -220,7 +188,8 @@ void TcpSocket::return_window(tcp_pcb* pcb, std::size_t len) noexcept {
 // the peer may send before the application reads.
 void TcpSocket::widen_window(tcp_pcb* pcb) noexcept {
   if ((pcb->flags & TF_WND_SCALE) == 0 || pcb->rcv_scale == 0) return;
-  const std::size_t wide = std::min<std::size_t>(std::size_t{0xFFFF} << pcb->rcv_scale, rx_limit_);
+  const std::size_t wide =
+      std::min<std::size_t>(std::size_t{0xFFFF} << pcb->rcv_scale, rx_limit_);
   if (wide <= window_) return;
   const std::size_t more = wide - window_;
   window_ = wide;
@@ -257,14 +226,11 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
   // and not at all while a connection is young). A sender waiting for that ACK
   // stalls: in slow start (its window allows an odd number of segments) and
   // behind a short segment (Nagle holds the next short one until this one is
-  // acknowledged). So, like Linux's quick ACKs, the first segments of a
-  // connection are acknowledged at once, and a short one within a millisecond
-  // (ack_soon), by the answer if the application gives one by then.
-  if (self->quick_acks_ > 0) {
+  // acknowledged). So, like Linux's quick ACKs: the first segments of a
+  // connection, and every short one, are acknowledged at once.
+  if (p->tot_len < pcb->mss || self->quick_acks_ > 0) {
     tcp_ack_now(pcb);
-    --self->quick_acks_;
-  } else if (p->tot_len < pcb->mss) {
-    ack_soon(pcb);
+    if (self->quick_acks_ > 0) --self->quick_acks_;
   }
   self->rx_bytes_ += p->tot_len;
   self->held_ += p->tot_len;
@@ -309,7 +275,8 @@ void TcpSocket::recover_after_ack(tcp_pcb* pcb) noexcept {
   }
   lwip_recovering_ = false;
   if (!recovering_) return;
-  if (TCP_SEQ_LT(pcb->lastack, recover_) && pcb->unacked != nullptr && (pcb->flags & TF_RTO) == 0) {
+  if (TCP_SEQ_LT(pcb->lastack, recover_) && pcb->unacked != nullptr &&
+      (pcb->flags & TF_RTO) == 0) {
     tcp_rexmit(pcb);
     tcp_set_flags(pcb, TF_INFR);
   } else {

@@ -234,54 +234,6 @@ TEST_F(TcpLinkTest, NagleHoldsAShortSegmentOnlyWhileAnotherShortOneIsUnacknowled
   a.socket->abort();
 }
 
-// A request/response round trip is two datagrams: past a young connection's
-// first segments (acknowledged at once), a short segment's ACK waits a moment
-// for the application's answer to carry it. Unanswered, it still leaves, well
-// before lwIP's own 250 ms delayed ACK.
-TEST_F(TcpLinkTest, AShortSegmentsAckRidesOnTheAnswer) {
-  Accepted a = accept_peer(true);
-  ASSERT_NE(a.socket, nullptr);
-  const std::uint32_t ours = a.syn_ack.seq + 1;
-  std::uint32_t seq = kPeerIss + 1;
-  std::uint32_t answered = 0;
-  const Bytes one(1, std::byte{'q'});
-  auto request = [&] {
-    put(peer_segment(seq, ours + answered, kAck, 65535, {}, one));
-    ++seq;
-  };
-  // A young connection: every segment acknowledged at once, answered or not.
-  for (int i = 0; i < 16; ++i) {
-    request();
-    const auto s = sent();
-    ASSERT_EQ(s.size(), 1U) << "segment " << i;
-    EXPECT_EQ(s[0].ack, seq);
-    EXPECT_EQ(s[0].payload, 0U);
-  }
-  // Then the ACK waits for the answer...
-  request();
-  EXPECT_TRUE(sent().empty()) << "no ACK of its own";
-  ASSERT_TRUE(a.socket->send(one).ok());
-  ++answered;
-  auto s = sent();
-  ASSERT_EQ(s.size(), 1U);
-  EXPECT_EQ(s[0].payload, 1U);
-  EXPECT_EQ(s[0].ack, seq) << "the answer carries the ACK";
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_TRUE(sent().empty()) << "and nothing follows it";
-  // ...and without one, goes by itself (no bound asserted: lwIP's timer would
-  // send it too; the figures are in bench/README.md).
-  request();
-  std::vector<Segment> acks;
-  for (int i = 0; i < 200 && acks.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    acks = sent();
-  }
-  ASSERT_EQ(acks.size(), 1U);
-  EXPECT_EQ(acks[0].ack, seq);
-  EXPECT_EQ(acks[0].payload, 0U);
-  a.socket->abort();
-}
-
 // Loss recovery (NewReno, RFC 6582): after a fast retransmit, an ACK that
 // covers the retransmitted segment but not all that was in flight shows the
 // next hole, which is resent at once. lwIP 2.1 leaves recovery on any new ACK
