@@ -8,22 +8,23 @@
 // (10.9.0.2, services on TCP 11 discard and TCP 12 echo). Kernel side: threads
 // of this process serve the same on 127.0.0.1.
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "integration/child_process.hpp"
 #include "runtime/dev_node.hpp"
-#include "stack/waker.hpp"
+#include "socket/pumping_waker.hpp"
 #include "tcp_measure.hpp"
 #include "weft/weft.h"
 
@@ -93,7 +94,8 @@ Rtt udp_pingpong(int count) {
     auto t0 = Clock::now();
     ::send(a, &c, 1, 0);
     ::recv(a, &c, 1, 0);
-    if (i >= 100) us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    if (i >= 100)
+      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
   echo.join();
   ::close(a);
@@ -102,24 +104,32 @@ Rtt udp_pingpong(int count) {
   return {us[us.size() / 2], us[us.size() * 99 / 100]};
 }
 
-// Two threads waking each other through stack::CvWaker, the waker a blocked Weft
-// call sleeps on: the cost of the hand-off from the thread that received a frame
-// to the application thread, which Weft pays once per direction on top of the
-// link's own wake-up (the UDP ping-pong's).
+// Two threads waking each other through socket::PumpingWaker, the waker a
+// blocked Weft call sleeps on (here without receiving for the link): the cost of
+// the hand-off from the thread that received a frame to the application thread,
+// which Weft pays once per direction on top of the link's own wake-up (the UDP
+// ping-pong's) unless the application thread received the frame itself.
 Rtt waker_pingpong(int count) {
-  weft::stack::CvWaker to_echo, to_main;
+  using weft::socket::PumpingWaker;
+  // A waker belongs to the thread that waits on it (its eventfd is that thread's).
+  std::promise<PumpingWaker*> echo_waker;
+  PumpingWaker to_main(nullptr);
   std::thread echo([&] {
+    PumpingWaker to_echo(nullptr);
+    echo_waker.set_value(&to_echo);
     for (int i = 0; i < count + 100; ++i) {
-      to_echo.wait();
+      to_echo.wait_until(std::nullopt);
       to_main.wake();
     }
   });
+  PumpingWaker* to_echo = echo_waker.get_future().get();
   std::vector<double> us;
   for (int i = 0; i < count + 100; ++i) {
     auto t0 = Clock::now();
-    to_echo.wake();
-    to_main.wait();
-    if (i >= 100) us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    to_echo->wake();
+    to_main.wait_until(std::nullopt);
+    if (i >= 100)
+      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
   echo.join();
   std::sort(us.begin(), us.end());
@@ -134,9 +144,12 @@ int main(int argc, char** argv) {
   int conns = 2000;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--bytes") bytes = std::stoull(argv[i + 1]);
-    else if (a == "--rtt-count") rtt_count = std::stoi(argv[i + 1]);
-    else if (a == "--connections") conns = std::stoi(argv[i + 1]);
+    if (a == "--bytes")
+      bytes = std::stoull(argv[i + 1]);
+    else if (a == "--rtt-count")
+      rtt_count = std::stoi(argv[i + 1]);
+    else if (a == "--connections")
+      conns = std::stoi(argv[i + 1]);
   }
   weft::runtime::DevNodeConfig c;
   c.mac = *weft::Mac::parse("02:00:00:00:0a:01");
@@ -154,8 +167,10 @@ int main(int argc, char** argv) {
 
   const auto w_discard = v4("10.9.0.2", 11), w_echo = v4("10.9.0.2", 12);
   Api weft{true}, kernel{false};
-  const auto k_discard = v4("127.0.0.1", static_cast<std::uint16_t>(serve(kernel, v4("127.0.0.1", 0), true)));
-  const auto k_echo = v4("127.0.0.1", static_cast<std::uint16_t>(serve(kernel, v4("127.0.0.1", 0), false)));
+  const auto k_discard =
+      v4("127.0.0.1", static_cast<std::uint16_t>(serve(kernel, v4("127.0.0.1", 0), true)));
+  const auto k_echo =
+      v4("127.0.0.1", static_cast<std::uint16_t>(serve(kernel, v4("127.0.0.1", 0), false)));
 
   (void)throughput_mb_s(weft, w_discard, 64U << 20U);  // warm up (ARP, allocator)
   double wt = throughput_mb_s(weft, w_discard, bytes);
@@ -174,11 +189,14 @@ int main(int argc, char** argv) {
   std::printf("%-34s %12s %12s %8s\n", "measure", "weft", "kernel", "ratio");
   std::printf("%-34s %12.1f %12.1f %8.2f\n", "throughput MB/s (direct API)", wt, kt, wt / kt);
   std::printf("%-34s %12.1f %12.1f %8.2f\n", "throughput MB/s (fd mode)", ft, kt, ft / kt);
-  std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p50 us (vs kernel TCP)", wr.p50_us, kr.p50_us, wr.p50_us / kr.p50_us);
-  std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p99 us (vs kernel TCP)", wr.p99_us, kr.p99_us, wr.p99_us / kr.p99_us);
-  std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p50 us (vs UDP ping)", wr.p50_us, ur.p50_us, wr.p50_us / ur.p50_us);
-  std::printf("%-34s %12.1f %12.1f %8.2f\n", "  UDP ping + waker ping p50 us", wr.p50_us, ur.p50_us + cr.p50_us,
-              wr.p50_us / (ur.p50_us + cr.p50_us));
+  std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p50 us (vs kernel TCP)", wr.p50_us,
+              kr.p50_us, wr.p50_us / kr.p50_us);
+  std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p99 us (vs kernel TCP)", wr.p99_us,
+              kr.p99_us, wr.p99_us / kr.p99_us);
+  std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p50 us (vs UDP ping)", wr.p50_us,
+              ur.p50_us, wr.p50_us / ur.p50_us);
+  std::printf("%-34s %12.1f %12.1f %8.2f\n", "  UDP ping + waker ping p50 us", wr.p50_us,
+              ur.p50_us + cr.p50_us, wr.p50_us / (ur.p50_us + cr.p50_us));
   std::printf("%-34s %12s %12.1f\n", "  (waker ping-pong p50 us)", "", cr.p50_us);
   std::printf("%-34s %12.0f %12.0f %8.2f\n", "connections/s (connect+1B+close)", wc, kc, wc / kc);
   std::printf("%-34s %12.0f %12s\n", "heap bytes per idle connection", wm, "n/a");

@@ -32,31 +32,25 @@ Result<Poller> Poller::create() noexcept {
   return Poller(std::move(ep), std::move(ev));
 }
 
-Result<void> Poller::add(int fd, std::uint64_t token) noexcept {
+Result<void> Poller::control(int op, int fd, std::uint64_t token, std::uint32_t events) noexcept {
   if (token == kWakeToken) return Error::invalid_argument;
   epoll_event e{};
-  e.events = EPOLLIN;
+  e.events = events;
   e.data.u64 = token;
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &e) != 0) return from_errno(errno);
+  if (::epoll_ctl(epoll_.get(), op, fd, &e) != 0) return from_errno(errno);
   return {};
+}
+
+Result<void> Poller::add(int fd, std::uint64_t token) noexcept {
+  return control(EPOLL_CTL_ADD, fd, token, EPOLLIN);
 }
 
 Result<void> Poller::want_write(int fd, std::uint64_t token, bool write) noexcept {
-  if (token == kWakeToken) return Error::invalid_argument;
-  epoll_event e{};
-  e.events = write ? EPOLLOUT : EPOLLIN;
-  e.data.u64 = token;
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &e) != 0) return from_errno(errno);
-  return {};
+  return control(EPOLL_CTL_MOD, fd, token, write ? EPOLLOUT : EPOLLIN);
 }
 
 Result<void> Poller::mute(int fd, std::uint64_t token, bool muted) noexcept {
-  if (token == kWakeToken) return Error::invalid_argument;
-  epoll_event e{};
-  e.events = muted ? 0U : static_cast<std::uint32_t>(EPOLLIN);
-  e.data.u64 = token;
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &e) != 0) return from_errno(errno);
-  return {};
+  return control(EPOLL_CTL_MOD, fd, token, muted ? 0U : static_cast<std::uint32_t>(EPOLLIN));
 }
 
 Result<void> Poller::remove(int fd) noexcept {

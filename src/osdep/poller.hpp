@@ -49,6 +49,8 @@ class Poller {
  private:
   Poller(UniqueFd epoll, UniqueFd event) noexcept
       : epoll_(std::move(epoll)), event_(std::move(event)) {}
+  // epoll_ctl(op) of a user fd (never the wake eventfd's token).
+  Result<void> control(int op, int fd, std::uint64_t token, std::uint32_t events) noexcept;
   UniqueFd epoll_;
   UniqueFd event_;
 };
