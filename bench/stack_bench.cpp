@@ -113,9 +113,9 @@ Rtt waker_pingpong(int count) {
   using weft::socket::PumpingWaker;
   // A waker belongs to the thread that waits on it (its eventfd is that thread's).
   std::promise<PumpingWaker*> echo_waker;
-  PumpingWaker to_main(nullptr);
+  PumpingWaker to_main(nullptr, nullptr);
   std::thread echo([&] {
-    PumpingWaker to_echo(nullptr);
+    PumpingWaker to_echo(nullptr, nullptr);
     echo_waker.set_value(&to_echo);
     for (int i = 0; i < count + 100; ++i) {
       to_echo.wait_until(std::nullopt);

@@ -74,7 +74,8 @@ thread_local const PumpingWaker* t_pumping = nullptr;
 
 }  // namespace
 
-PumpingWaker::PumpingWaker(ReceivePumps* pumps) : pumps_(pumps), event_fd_(thread_event_fd()) {
+PumpingWaker::PumpingWaker(ReceivePumps* pumps, stack::StackDriver* stack)
+    : pumps_(pumps), stack_(stack), event_fd_(thread_event_fd()) {
   if (event_fd_ < 0) pumps_ = nullptr;
   // Only on blocking, never on a later wait of the same call: two blocked
   // threads would otherwise take it from each other without end.
@@ -96,7 +97,10 @@ void PumpingWaker::wake() noexcept {
   (void)!::write(event_fd_, &one, sizeof one);
 }
 
+bool PumpingWaker::on_input_thread() const noexcept { return t_pumping == this; }
+
 bool PumpingWaker::wait_until(std::optional<Clock::time_point> deadline) {
+  if (stack_ != nullptr) stack_->send_held_acks();
   if (event_fd_ < 0) {
     if (!deadline) {
       fallback_.wait();

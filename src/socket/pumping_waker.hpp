@@ -9,6 +9,7 @@
 #include <shared_mutex>
 #include <vector>
 
+#include "stack/stack_driver.hpp"
 #include "stack/waker.hpp"
 #include "tap/receive_pump.hpp"
 
@@ -69,19 +70,23 @@ class PumpingWaker final : public stack::Waker {
 
   // Without pumps (a wait for room to send, where a hand-off costs no
   // latency and the link's thread receiving in parallel helps throughput) it
-  // only waits.
-  explicit PumpingWaker(ReceivePumps* pumps);
+  // only waits. Before each sleep it has `stack` (if not null) send the
+  // acknowledgements held for an answer from this thread (on_input_thread).
+  PumpingWaker(ReceivePumps* pumps, stack::StackDriver* stack);
   ~PumpingWaker() override;
   PumpingWaker(const PumpingWaker&) = delete;
   PumpingWaker& operator=(const PumpingWaker&) = delete;
 
   void wake() noexcept override;
+  // True while this waker's thread is inside a pump.
+  [[nodiscard]] bool on_input_thread() const noexcept override;
   // Returns after a wake() or after receiving frames (either may have made
   // the socket ready); false once the deadline passed.
   bool wait_until(std::optional<Clock::time_point> deadline);
 
  private:
   ReceivePumps* pumps_;
+  stack::StackDriver* stack_;
   int event_fd_;
   stack::CvWaker fallback_;  // when event_fd_ < 0
   std::vector<pollfd> fds_;

@@ -42,11 +42,12 @@ std::optional<Clock::time_point> deadline_after(std::optional<SocketTable::Milli
 // between tries (the Waker is registered before each re-check, so no wake-up is
 // lost). Gives up at the deadline with the last result.
 template <typename Op>
-auto wait_while_blocked(ReceivePumps* pumps, stack::Socket& s, bool nonblocking,
-                        std::optional<Clock::time_point> deadline, Op op) -> decltype(op()) {
+auto wait_while_blocked(stack::StackDriver& stack, ReceivePumps* pumps, stack::Socket& s,
+                        bool nonblocking, std::optional<Clock::time_point> deadline, Op op)
+    -> decltype(op()) {
   auto r = op();
   if (nonblocking || r || r.error() != Error::would_block) return r;
-  PumpingWaker waker(pumps);
+  PumpingWaker waker(pumps, &stack);
   s.watch(&waker);
   for (;;) {
     r = op();
@@ -61,10 +62,10 @@ auto wait_while_blocked(ReceivePumps* pumps, stack::Socket& s, bool nonblocking,
 }
 
 // Waits until any of `mask` is set in s.events(); false at the deadline.
-bool wait_events(ReceivePumps* pumps, stack::Socket& s, std::uint32_t mask,
-                 std::optional<Clock::time_point> deadline) {
+bool wait_events(stack::StackDriver& stack, ReceivePumps* pumps, stack::Socket& s,
+                 std::uint32_t mask, std::optional<Clock::time_point> deadline) {
   if ((s.events() & mask) != 0) return true;
-  PumpingWaker waker(pumps);
+  PumpingWaker waker(pumps, &stack);
   s.watch(&waker);
   bool ok = true;
   while ((s.events() & mask) == 0) {
@@ -234,7 +235,7 @@ Result<int> SocketTable::accept(int fd, sockaddr* addr, socklen_t* len, int flag
     timeout = e->rcvtimeo;
   }
   stack::Endpoint peer;
-  auto s = wait_while_blocked(&pumps_, *e->sock, e->nonblocking, deadline_after(timeout),
+  auto s = wait_while_blocked(driver_, &pumps_, *e->sock, e->nonblocking, deadline_after(timeout),
                               [&] { return e->sock->accept(&peer); });
   if (!s) return s.error();
   std::unique_ptr<stack::Socket> child = std::move(s).value();
@@ -257,7 +258,7 @@ Result<void> SocketTable::connect(int fd, const sockaddr* addr, socklen_t len,
     std::lock_guard lock(e->mu);
     timeout = e->sndtimeo;
   }
-  if (!wait_events(&pumps_, *e->sock, Events::writable | Events::error | Events::hangup,
+  if (!wait_events(driver_, &pumps_, *e->sock, Events::writable | Events::error | Events::hangup,
                    deadline_after(timeout))) {
     e->sock->abort();
     return Error::timed_out;
@@ -283,7 +284,7 @@ Result<std::size_t> SocketTable::send(int fd, ByteSpan data, int flags) {
   std::size_t total = 0;
   for (;;) {
     // Waiting for room: the link's thread takes the ACKs (see PumpingWaker).
-    auto r = wait_while_blocked(nullptr, *e->sock, nb, deadline,
+    auto r = wait_while_blocked(driver_, nullptr, *e->sock, nb, deadline,
                                 [&] { return e->sock->send(data.subspan(total)); });
     if (!r) {
       if (total > 0) return total;
@@ -320,14 +321,14 @@ Result<std::size_t> SocketTable::recv(int fd, MutableByteSpan buffer, int flags)
   auto deadline = deadline_after(timeout);
   if (e->type == SOCK_DGRAM) {
     std::size_t size = 0;
-    auto r = wait_while_blocked(&pumps_, *e->sock, nb, deadline,
+    auto r = wait_while_blocked(driver_, &pumps_, *e->sock, nb, deadline,
                                 [&] { return e->sock->recv(buffer, peek, &size); });
     if (r && trunc) return size;  // the datagram's real length, as Linux's MSG_TRUNC
     return r;
   }
   std::size_t total = 0;
   for (;;) {
-    auto r = wait_while_blocked(&pumps_, *e->sock, nb, deadline, [&] {
+    auto r = wait_while_blocked(driver_, &pumps_, *e->sock, nb, deadline, [&] {
       return e->sock->recv(buffer.subspan(total), peek, nullptr);
     });
     if (!r) {
@@ -373,7 +374,7 @@ Result<std::size_t> SocketTable::recvfrom(int fd, MutableByteSpan buffer, int fl
   }
   stack::Endpoint from;
   std::size_t size = 0;
-  auto r = wait_while_blocked(&pumps_, *e->sock, nb, deadline_after(timeout),
+  auto r = wait_while_blocked(driver_, &pumps_, *e->sock, nb, deadline_after(timeout),
                               [&] { return e->sock->recv_from(buffer, from, &size); });
   if (!r) return r;
   WEFT_TRY(to_sockaddr(from, addr, len));
@@ -404,7 +405,7 @@ Result<void> SocketTable::close_entry(Entry& e) {
     // Wait (bounded) until the peer acknowledged everything, then close.
     (void)e.sock->shutdown(false, true);
     auto deadline = Clock::now() + std::chrono::seconds(linger_s);
-    PumpingWaker waker(nullptr);  // waiting for ACKs, as a send does
+    PumpingWaker waker(nullptr, &driver_);  // waiting for ACKs, as a send does
     e.sock->watch(&waker);
     for (;;) {
       auto q = e.sock->get_option(stack::Option::send_queued);
@@ -600,7 +601,7 @@ Result<int> SocketTable::poll(pollfd* fds, std::size_t count, int timeout_ms) {
   if (ready > 0 || timeout_ms == 0) return ready;
   std::optional<Clock::time_point> deadline;
   if (timeout_ms > 0) deadline = Clock::now() + Millis(timeout_ms);
-  PumpingWaker waker(&pumps_);
+  PumpingWaker waker(&pumps_, &driver_);
   for (auto& e : entries)
     if (e) e->sock->watch(&waker);
   for (;;) {

@@ -107,6 +107,11 @@ class StackDriver {
  public:
   virtual ~StackDriver() = default;
   virtual Result<std::unique_ptr<Socket>> open(Transport transport, Family family) = 0;
+  // Sends the acknowledgements held for a reader on the input thread
+  // (Waker::on_input_thread) that no answer has carried yet. The socket layer
+  // calls it before any of its threads sleeps: a thread that sleeps answers
+  // nothing meanwhile.
+  virtual void send_held_acks() noexcept {}
 };
 
 }  // namespace weft::stack

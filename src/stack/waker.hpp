@@ -13,6 +13,12 @@ class Waker {
  public:
   virtual ~Waker() = default;
   virtual void wake() noexcept = 0;
+  // True while the thread that waits on this Waker is the one putting frames
+  // into the stack (it receives for a link itself: socket::PumpingWaker). It
+  // sees what arrived as soon as that input ends and may answer at once, so
+  // the stack may hold an acknowledgement back for the answer to carry
+  // (StackDriver::send_held_acks).
+  [[nodiscard]] virtual bool on_input_thread() const noexcept { return false; }
 };
 
 // A Waker one thread blocks on: the blocking socket calls and poll use it.

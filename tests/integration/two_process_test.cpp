@@ -267,6 +267,33 @@ TEST(TwoProcess, FdModeSocketFromAPlainEpollLoop) {
   ::close(k);
 }
 
+// A request and its answer cross as two datagrams, not four: each side's
+// blocked reader receives for the link itself, so its answer carries the ACK
+// of what it read (the next request, that of the answer) instead of a pure ACK
+// leaving first. Counted on this side's link: one datagram per exchange, not
+// two. Some slack: an answer that lands before the reader blocked is received
+// by the link's thread, and acknowledged at once as before.
+TEST(TwoProcess, ShortExchangesCarryTheirAcknowledgements) {
+  int fd = connect_tcp("10.9.0.2", 12);  // echo, a blocking thread per connection, TCP_NODELAY
+  int one = 1;
+  ASSERT_EQ(weft_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
+  auto exchange = [fd](int i) {
+    const char out = static_cast<char>('a' + i % 26);
+    char in = 0;
+    ASSERT_EQ(weft_send(fd, &out, 1, 0), 1);
+    ASSERT_EQ(weft_recv(fd, &in, 1, 0), 1);
+    EXPECT_EQ(in, out);
+  };
+  for (int i = 0; i < 20; ++i) exchange(i);
+  constexpr std::uint64_t kExchanges = 400;
+  const std::uint64_t before = g_link->node->link().stats().frames_sent;
+  for (std::uint64_t i = 0; i < kExchanges; ++i) exchange(static_cast<int>(i));
+  const std::uint64_t sent = g_link->node->link().stats().frames_sent - before;
+  EXPECT_GE(sent, kExchanges);
+  EXPECT_LT(sent, kExchanges * 7 / 4) << sent << " datagrams: pure ACKs besides the requests";
+  EXPECT_EQ(weft_close(fd), 0);
+}
+
 TEST(TwoProcess, ThousandConcurrentConnectionsEachExchangeData) {
   constexpr int kConns = 1000;
   auto a = SockAddr::make("10.9.0.2", 7);

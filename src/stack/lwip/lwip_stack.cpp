@@ -112,4 +112,6 @@ Result<std::unique_ptr<Socket>> LwipStack::open(Transport transport, Family fami
   return std::unique_ptr<Socket>(std::move(s).value());
 }
 
+void LwipStack::send_held_acks() noexcept { TcpSocket::send_held_acks(); }
+
 }  // namespace weft::stack::lwip

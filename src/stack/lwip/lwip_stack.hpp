@@ -23,6 +23,7 @@ class LwipStack final : public StackDriver {
   static LwipStack& instance();
 
   Result<std::unique_ptr<Socket>> open(Transport transport, Family family) override;
+  void send_held_acks() noexcept override;
 
  private:
   LwipStack();

@@ -1,7 +1,9 @@
 #include "stack/lwip/tcp_socket.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <vector>
 
 #include "stack/lwip/convert.hpp"
 #include "stack/lwip/core_lock.hpp"
@@ -54,6 +56,16 @@ void fit_segments_to_link(tcp_pcb* pcb) noexcept {
   const std::size_t fits = unfragmented > headers + kMinMss ? unfragmented - headers : kMinMss;
   pcb->mss = static_cast<u16_t>(std::min<std::size_t>(pcb->mss, fits));
 }
+
+// The connections whose acknowledgement waits for their reader (hold_ack).
+// Guarded by the core lock; the flag lets a thread about to sleep skip that
+// lock when nothing is held. Never destroyed: lwIP's thread may report an
+// error (on_err, which drops a held acknowledgement) until the process ends.
+std::vector<TcpSocket*>& held_acks() {
+  static auto* v = new std::vector<TcpSocket*>;
+  return *v;
+}
+std::atomic<bool> g_acks_held{false};
 
 ByteSpan payload(const pbuf* q, std::size_t offset) noexcept {
   return as_bytes(static_cast<const std::byte*>(q->payload) + offset, q->len - offset);
@@ -111,6 +123,7 @@ void TcpSocket::remember_endpoints() noexcept {
 
 void TcpSocket::release_pcb(bool rst) noexcept {
   if (pcb_ == nullptr) return;
+  drop_held_ack();  // a FIN carries it; a reset needs none
   remember_endpoints();
   tcp_arg(pcb_, nullptr);
   if (state_ == State::listening) {
@@ -147,7 +160,7 @@ std::size_t TcpSocket::send_space_locked() const noexcept {
 //   stack thread). One byte is lent instead; the advertised window is still 0
 //   (window scaling shifts the 1 away), so the peer only probes, one byte per
 //   persist interval.
-void TcpSocket::give_window(tcp_pcb* pcb) noexcept {
+void TcpSocket::give_window(tcp_pcb* pcb, bool ack_held) noexcept {
   std::size_t give = 0;
   if (held_ > rx_bytes_) {  // consumed bytes whose window was still held
     give += held_ - rx_bytes_;
@@ -165,14 +178,17 @@ void TcpSocket::give_window(tcp_pcb* pcb) noexcept {
     give = 1;
     --held_;
   }
-  if (give > 0) return_window(pcb, give);
+  if (give > 0) return_window(pcb, give, ack_held);
 }
 
 // lwIP's tcp_recved with window_ as the ceiling instead of TCP_WND: the window
-// grows by len and an update goes out once it grew by a threshold's worth.
-void TcpSocket::return_window(tcp_pcb* pcb, std::size_t len) noexcept {
+// grows by len and an update goes out once it grew by a threshold's worth,
+// unless on_recv just held the acknowledgement (hold_ack): what carries that
+// one announces the window too. (Otherwise the first data of an accepted
+// connection always cost a pure ACK, to announce what widen_window added.)
+void TcpSocket::return_window(tcp_pcb* pcb, std::size_t len, bool ack_held) noexcept {
   pcb->rcv_wnd = static_cast<tcpwnd_size_t>(std::min<std::size_t>(pcb->rcv_wnd + len, window_));
-  if (tcp_update_rcv_ann_wnd(pcb) >= TCP_WND_UPDATE_THRESHOLD) {
+  if (tcp_update_rcv_ann_wnd(pcb) >= TCP_WND_UPDATE_THRESHOLD && !ack_held) {
     tcp_ack_now(pcb);
     tcp_output(pcb);
   }
@@ -218,7 +234,7 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
     return ERR_OK;
   }
   if (self->rd_shut_) {  // SHUT_RD: accepted and discarded, as Linux does
-    self->return_window(pcb, p->tot_len);
+    self->return_window(pcb, p->tot_len, false);
     pbuf_free(p);
     return ERR_OK;
   }
@@ -227,15 +243,22 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
   // stalls: in slow start (its window allows an odd number of segments) and
   // behind a short segment (Nagle holds the next short one until this one is
   // acknowledged). So, like Linux's quick ACKs: the first segments of a
-  // connection, and every short one, are acknowledged at once.
+  // connection, and every short one, are acknowledged at once; unless the
+  // reader is the thread running this input. It reads as soon as the input
+  // ends, and then either answers, and the answer carries the ACK (a request
+  // and its response cross as two datagrams instead of four), or sleeps, and
+  // the socket layer sends the held ACK first (send_held_acks).
   if (p->tot_len < pcb->mss || self->quick_acks_ > 0) {
-    tcp_ack_now(pcb);
+    if (self->watched_from_input_thread_locked())
+      self->hold_ack();
+    else
+      tcp_ack_now(pcb);
     if (self->quick_acks_ > 0) --self->quick_acks_;
   }
   self->rx_bytes_ += p->tot_len;
   self->held_ += p->tot_len;
   self->rx_.push_back({p, 0});
-  self->give_window(pcb);
+  self->give_window(pcb, self->ack_held_);
   self->notify_locked();
   return ERR_OK;
 }
@@ -302,6 +325,7 @@ void TcpSocket::on_err(void* arg, err_t err) {
   auto* self = static_cast<TcpSocket*>(arg);
   if (self == nullptr) return;
   std::lock_guard lock(self->mu_);
+  self->drop_held_ack();
   self->pcb_ = nullptr;  // lwIP has freed it
   self->dead_ = true;
   if (err != ERR_CLSD) {
@@ -513,8 +537,43 @@ Result<std::size_t> TcpSocket::send(ByteSpan data) {
   }
   if (e != ERR_OK) return from_err(e);
   output_locked();
+  if ((pcb_->flags & TF_ACK_DELAY) == 0) drop_held_ack();  // the segment carried it
   send_space_ = send_space_locked();
   return n;
+}
+
+void TcpSocket::hold_ack() noexcept {
+  if (ack_held_) return;
+  ack_held_ = true;
+  held_acks().push_back(this);
+  g_acks_held.store(true, std::memory_order_relaxed);
+}
+
+void TcpSocket::drop_held_ack() noexcept {
+  if (!ack_held_) return;
+  ack_held_ = false;
+  auto& held = held_acks();
+  std::erase(held, this);
+  if (held.empty()) g_acks_held.store(false, std::memory_order_relaxed);
+}
+
+void TcpSocket::send_held_acks() noexcept {
+  // Relaxed: the thread that held an acknowledgement is the one that usually
+  // comes here; another thread that misses it leaves it to the next sleeper or
+  // to lwIP's delayed-ACK timer (TF_ACK_DELAY is set: 250 ms at most).
+  if (!g_acks_held.load(std::memory_order_relaxed)) return;
+  CoreLock core;
+  auto& held = held_acks();
+  for (TcpSocket* s : held) {
+    std::lock_guard lock(s->mu_);
+    s->ack_held_ = false;
+    if (s->pcb_ != nullptr && (s->pcb_->flags & TF_ACK_DELAY) != 0) {
+      tcp_ack_now(s->pcb_);
+      tcp_output(s->pcb_);
+    }
+  }
+  held.clear();
+  g_acks_held.store(false, std::memory_order_relaxed);
 }
 
 void TcpSocket::output_locked() {
@@ -565,7 +624,7 @@ void TcpSocket::maybe_recved(bool force) {
   CoreLock core;
   std::lock_guard lock(mu_);
   consumed_unreported_ = 0;
-  give_window(pcb_);
+  give_window(pcb_, false);
 }
 
 std::optional<Result<std::size_t>> TcpSocket::nothing_to_read_locked() noexcept {
@@ -685,7 +744,7 @@ Result<void> TcpSocket::shutdown(bool read, bool write) {
       wr_shut_ = true;
       if (pcb_ != nullptr && !dead_) {
         consumed_unreported_ = 0;
-        give_window(pcb_);
+        give_window(pcb_, false);
         if (eof_) {
           // Peer already finished: our FIN completes the close; lwIP frees the
           // pcb after the last ACK (err callback, ERR_CLSD).

@@ -59,6 +59,9 @@ class TcpSocket final : public WatchedSocket {
   // it: the connection it is for notes whether lwIP is in fast recovery and,
   // if not, how far it has sent (recover_after_ack).
   static void before_input(const TcpHeader& segment) noexcept;
+  // Sends every acknowledgement on_recv held for a reader on the input thread
+  // that its answer has not carried (LwipStack::send_held_acks).
+  static void send_held_acks() noexcept;
 
   [[nodiscard]] Transport transport() const noexcept override { return Transport::tcp; }
   [[nodiscard]] Family family() const noexcept override { return family_; }
@@ -120,11 +123,17 @@ class TcpSocket final : public WatchedSocket {
   // tcp_output with Nagle's rule as Linux has it (core + mu_ held).
   void output_locked();
   std::size_t send_space_locked() const noexcept;  // core + mu_ held
-  void give_window(tcp_pcb* pcb) noexcept;         // core + mu_ held
-  void return_window(tcp_pcb* pcb, std::size_t len) noexcept;  // core + mu_ held
+  // Core + mu_ held. ack_held: an acknowledgement is held (hold_ack), which
+  // will announce the window.
+  void give_window(tcp_pcb* pcb, bool ack_held) noexcept;
+  void return_window(tcp_pcb* pcb, std::size_t len, bool ack_held) noexcept;
   void widen_window(tcp_pcb* pcb) noexcept;                    // core + mu_ held
   void grow_send_buffer() noexcept;                // core + mu_ held, once connected
   void recover_after_ack(tcp_pcb* pcb) noexcept;   // core + mu_ held, from on_sent
+  // Core + mu_ held: the acknowledgement lwIP would send at once waits for the
+  // reader's answer or for send_held_acks; or it no longer waits.
+  void hold_ack() noexcept;
+  void drop_held_ack() noexcept;
   std::uint32_t events_locked() const noexcept;
 
   const Family family_;
@@ -155,6 +164,7 @@ class TcpSocket final : public WatchedSocket {
   std::uint32_t sent_mark_{0};   // snd_nxt before the segment that began recovery
   std::uint32_t recover_{0};     // recovery ends once everything to here is acknowledged
   std::uint8_t quick_acks_{16};         // segments still acknowledged at once (core + mu_)
+  bool ack_held_{false};                // in the held list (hold_ack; core + mu_)
   std::optional<Error> error_;          // SO_ERROR
   std::size_t send_space_{0};           // free send buffer when last seen, for events()
   std::size_t send_capacity_{0};        // what the pcb's snd_buf counts down from

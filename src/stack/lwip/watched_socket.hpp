@@ -29,6 +29,11 @@ class WatchedSocket : public Socket, private Wakeable {
   void notify_locked() noexcept {
     if (!defer_wake(this)) watchers_.wake_all();
   }
+  // mu_ held: a watcher waits on the thread that is putting frames into the
+  // stack right now (Waker::on_input_thread).
+  [[nodiscard]] bool watched_from_input_thread_locked() const noexcept {
+    return watchers_.any_on_input_thread();
+  }
 
   std::mutex mu_;
 

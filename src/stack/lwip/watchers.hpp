@@ -15,6 +15,9 @@ class Watchers {
   void wake_all() noexcept {
     for (Waker* w : list_) w->wake();
   }
+  [[nodiscard]] bool any_on_input_thread() const noexcept {
+    return std::ranges::any_of(list_, [](const Waker* w) { return w->on_input_thread(); });
+  }
 
  private:
   std::vector<Waker*> list_;

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -29,6 +30,7 @@ class FakePump final : public tap::ReceivePump {
   void pump() noexcept override {
     std::uint64_t n = 0;
     (void)!::read(fd_.get(), &n, sizeof n);
+    if (on_pump_) on_pump_();
     std::lock_guard lock(mu_);
     pumped_on_.push_back(std::this_thread::get_id());
   }
@@ -37,6 +39,8 @@ class FakePump final : public tap::ReceivePump {
     deferred_.push_back(deferring);
   }
 
+  // Runs inside every later pump(), as a link's receive runs the stack's input.
+  void on_pump(std::function<void()> f) { on_pump_ = std::move(f); }
   void arrive() {
     const std::uint64_t one = 1;
     ASSERT_EQ(::write(fd_.get(), &one, sizeof one), 8);
@@ -52,6 +56,7 @@ class FakePump final : public tap::ReceivePump {
 
  private:
   osdep::UniqueFd fd_;
+  std::function<void()> on_pump_;
   std::mutex mu_;
   std::vector<std::thread::id> pumped_on_;
   std::vector<bool> deferred_;
@@ -66,7 +71,7 @@ TEST(PumpingWaker, ABlockedThreadReceivesForTheLinkOnItsOwnThread) {
   bool returned = false;
   std::thread waiter([&] {
     waiter_id = std::this_thread::get_id();
-    PumpingWaker w(&pumps);
+    PumpingWaker w(&pumps, nullptr);
     waiting = true;
     returned = w.wait_until(Clock::now() + 30s);
   });
@@ -84,13 +89,13 @@ TEST(PumpingWaker, OnlyTheLastThreadToBlockReceives) {
   ReceivePumps pumps;
   FakePump link;
   pumps.add(link);
-  PumpingWaker first(&pumps);
+  PumpingWaker first(&pumps, nullptr);
   EXPECT_TRUE(pumps.receives(first));
   std::thread::id second_id;
   std::atomic<bool> second_blocked{false};
   std::thread second([&] {
     second_id = std::this_thread::get_id();
-    PumpingWaker w(&pumps);
+    PumpingWaker w(&pumps, nullptr);
     second_blocked = true;
     EXPECT_TRUE(w.wait_until(Clock::now() + 30s));
   });
@@ -115,7 +120,7 @@ TEST(PumpingWaker, AWaitWithoutPumpsNeitherReceivesNorDefers) {
   FakePump link;
   pumps.add(link);
   link.arrive();
-  PumpingWaker w(nullptr);
+  PumpingWaker w(nullptr, nullptr);
   EXPECT_FALSE(w.wait_until(Clock::now() + 50ms));
   EXPECT_TRUE(link.pumped_on().empty());
   EXPECT_TRUE(link.deferred().empty());
@@ -126,9 +131,46 @@ TEST(PumpingWaker, AWaitWithoutPumpsNeitherReceivesNorDefers) {
   pumps.remove(link);
 }
 
+// A stack that counts the calls asking it to send its held acknowledgements.
+class CountingStack final : public stack::StackDriver {
+ public:
+  Result<std::unique_ptr<stack::Socket>> open(stack::Transport, stack::Family) override {
+    return Error::unsupported;
+  }
+  void send_held_acks() noexcept override { calls.fetch_add(1); }
+  std::atomic<int> calls{0};
+};
+
+// What a thread held for its answer leaves before it sleeps: a sleeping thread
+// answers nothing.
+TEST(PumpingWaker, EveryWaitFirstHasTheStackSendItsHeldAcks) {
+  CountingStack stack;
+  PumpingWaker w(nullptr, &stack);
+  EXPECT_FALSE(w.wait_until(Clock::now() + 10ms));
+  EXPECT_EQ(stack.calls.load(), 1);
+  w.wake();
+  EXPECT_TRUE(w.wait_until(Clock::now() + 30s));
+  EXPECT_EQ(stack.calls.load(), 2);
+}
+
+// Only inside a pump is the waiting thread the stack's input thread.
+TEST(PumpingWaker, IsOnTheInputThreadOnlyWhileItPumps) {
+  ReceivePumps pumps;
+  FakePump link;
+  pumps.add(link);
+  PumpingWaker w(&pumps, nullptr);
+  EXPECT_FALSE(w.on_input_thread());
+  link.on_pump([&] { EXPECT_TRUE(w.on_input_thread()); });
+  link.arrive();
+  EXPECT_TRUE(w.wait_until(Clock::now() + 30s));
+  EXPECT_EQ(link.pumped_on().size(), 1U);
+  EXPECT_FALSE(w.on_input_thread());
+  pumps.remove(link);
+}
+
 TEST(PumpingWaker, AWakeBeforeTheWaitIsNotLost) {
   ReceivePumps pumps;
-  PumpingWaker w(&pumps);
+  PumpingWaker w(&pumps, nullptr);
   w.wake();
   EXPECT_TRUE(w.wait_until(Clock::now() + 30s));
   EXPECT_FALSE(w.wait_until(Clock::now() + 20ms)) << "consumed";

@@ -31,6 +31,9 @@ constexpr std::uint32_t kPeerIss = 1000;
 
 constexpr std::uint8_t kSyn = 0x02;
 constexpr std::uint8_t kAck = 0x10;
+constexpr std::uint8_t kFin = 0x01;
+constexpr std::uint8_t kRst = 0x04;
+constexpr std::uint8_t kPsh = 0x08;
 
 // What lwIP sent: IPv4 TCP segments to the peer, parsed.
 struct Segment {
@@ -232,6 +235,82 @@ TEST_F(TcpLinkTest, NagleHoldsAShortSegmentOnlyWhileAnotherShortOneIsUnacknowled
   put(peer_segment(kPeerIss + 1, start + 100, kAck, 65535, {}));
   EXPECT_EQ(payloads(), std::vector<std::size_t>{50}) << "the tail leaves on that ACK";
   a.socket->abort();
+}
+
+// A Waker whose thread counts as the one putting frames into the stack (a
+// reader that receives for its link itself), or not.
+struct ReaderWaker final : Waker {
+  void wake() noexcept override {}
+  [[nodiscard]] bool on_input_thread() const noexcept override { return on_input; }
+  bool on_input{true};
+};
+
+// A short segment for a reader on the input thread is not acknowledged at once:
+// the reader's answer carries the ACK, or, if it sleeps without answering,
+// send_held_acks sends it alone. For any other reader it leaves at once.
+TEST_F(TcpLinkTest, AReaderOnTheInputThreadHasItsAnswerCarryTheAck) {
+  Accepted a = accept_peer(true);
+  ASSERT_NE(a.socket, nullptr);
+  ReaderWaker reader;
+  a.socket->watch(&reader);
+  const std::uint32_t ours = a.syn_ack.seq + 1;
+  std::uint32_t theirs = kPeerIss + 1;
+  const Bytes ping = {std::byte{'p'}, std::byte{'i'}, std::byte{'n'}, std::byte{'g'}};
+  auto request = [&] {
+    put(peer_segment(theirs, ours, kAck | kPsh, 65535, {}, ping));
+    theirs += 4;
+  };
+  auto read_request = [&] {
+    Bytes got(16);
+    auto n = a.socket->recv(got, false, nullptr);
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 4U);
+  };
+
+  request();
+  EXPECT_TRUE(sent().empty()) << "the ACK waits for the answer";
+  read_request();
+  ASSERT_TRUE(a.socket->send(ping).ok());
+  auto answer = sent();
+  ASSERT_EQ(answer.size(), 1U);
+  EXPECT_EQ(answer[0].payload, 4U);
+  EXPECT_EQ(answer[0].ack, theirs) << "the answer acknowledges the request";
+  LwipStack::instance().send_held_acks();
+  EXPECT_TRUE(sent().empty()) << "nothing held any more";
+  put(peer_segment(theirs, ours + 4, kAck, 65535, {}));  // the peer acknowledges the answer
+
+  request();
+  read_request();
+  EXPECT_TRUE(sent().empty());
+  LwipStack::instance().send_held_acks();  // the reader goes to sleep instead of answering
+  auto alone = sent();
+  ASSERT_EQ(alone.size(), 1U);
+  EXPECT_EQ(alone[0].payload, 0U);
+  EXPECT_EQ(alone[0].flags, kAck);
+  EXPECT_EQ(alone[0].ack, theirs);
+
+  reader.on_input = false;  // the reader is another thread than the input's
+  request();
+  read_request();
+  auto at_once = sent();
+  ASSERT_EQ(at_once.size(), 1U);
+  EXPECT_EQ(at_once[0].payload, 0U);
+  EXPECT_EQ(at_once[0].ack, theirs);
+
+  // A held ACK of a socket that is closed goes with its FIN, and the closed
+  // socket is no longer among those held (ASan would see a freed one read).
+  reader.on_input = true;
+  request();
+  read_request();
+  a.socket->unwatch(&reader);
+  a.socket.reset();
+  auto fin = sent();
+  ASSERT_EQ(fin.size(), 1U);
+  EXPECT_EQ(fin[0].flags, kFin | kAck);
+  EXPECT_EQ(fin[0].ack, theirs);
+  LwipStack::instance().send_held_acks();
+  EXPECT_TRUE(sent().empty());
+  put(peer_segment(theirs, 0, kRst, 0, {}));  // the next test's peer uses the same ports
 }
 
 // Loss recovery (NewReno, RFC 6582): after a fast retransmit, an ACK that
