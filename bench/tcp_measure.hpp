@@ -162,8 +162,16 @@ inline double throughput_streams_mb_s(const Api& api, const sockaddr_in& to, std
 }
 
 struct Rtt {
-  double p50_us, p99_us;
+  double p50_us, p99_us, mean_us;
 };
+
+// Of round-trip samples in µs (sorts them).
+inline Rtt summarize(std::vector<double>& us) {
+  std::sort(us.begin(), us.end());
+  double sum = 0;
+  for (double u : us) sum += u;
+  return {us[us.size() / 2], us[us.size() * 99 / 100], sum / static_cast<double>(us.size())};
+}
 
 inline Rtt rtt(const Api& api, const sockaddr_in& to, int count) {
   int fd = connect_to(api, to);
@@ -177,8 +185,7 @@ inline Rtt rtt(const Api& api, const sockaddr_in& to, int count) {
     if (i >= 100) us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
   api.close(fd);
-  std::sort(us.begin(), us.end());
-  return {us[us.size() / 2], us[us.size() * 99 / 100]};
+  return summarize(us);
 }
 
 // Opens `count` connections to an echo server, one round trip each so each
