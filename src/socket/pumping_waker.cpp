@@ -68,6 +68,19 @@ int thread_event_fd() {
   return fd.get();
 }
 
+// What a wait polls (this thread's eventfd, then the pumps' sockets) and the
+// pumps in the same order. Per thread, not per waker, so a blocking call
+// allocates nothing: a thread waits in one call at a time, and a pump never
+// waits.
+struct PollSet {
+  std::vector<pollfd> fds;
+  std::vector<tap::ReceivePump*> pumps;
+};
+PollSet& thread_poll_set() {
+  thread_local PollSet set;
+  return set;
+}
+
 // The waker whose thread is inside a pump: the frames it puts into the stack
 // may wake it, and it re-checks after pumping anyway (no eventfd round trip).
 thread_local const PumpingWaker* t_pumping = nullptr;
@@ -108,10 +121,11 @@ bool PumpingWaker::wait_until(std::optional<Clock::time_point> deadline) {
     }
     return fallback_.wait_until(*deadline);
   }
-  fds_.clear();
-  ready_pumps_.clear();
-  fds_.push_back({event_fd_, POLLIN, 0});
-  if (pumps_ != nullptr && pumps_->receives(*this)) pumps_->collect(fds_, ready_pumps_);
+  auto& [fds, ready_pumps] = thread_poll_set();
+  fds.clear();
+  ready_pumps.clear();
+  fds.push_back({event_fd_, POLLIN, 0});
+  if (pumps_ != nullptr && pumps_->receives(*this)) pumps_->collect(fds, ready_pumps);
   timespec timeout{};
   if (deadline) {
     const auto left = *deadline - Clock::now();
@@ -120,18 +134,18 @@ bool PumpingWaker::wait_until(std::optional<Clock::time_point> deadline) {
     timeout.tv_sec = static_cast<time_t>(s.count());
     timeout.tv_nsec = static_cast<long>(std::chrono::nanoseconds(left - s).count());
   }
-  const int n = ::ppoll(fds_.data(), fds_.size(), deadline ? &timeout : nullptr, nullptr);
+  const int n = ::ppoll(fds.data(), fds.size(), deadline ? &timeout : nullptr, nullptr);
   if (n == 0) return false;
   if (n < 0) return true;  // EINTR: the caller re-checks and waits again
-  if (fds_[0].revents != 0) {
+  if (fds[0].revents != 0) {
     std::uint64_t count = 0;
     (void)!::read(event_fd_, &count, sizeof count);
   }
-  for (std::size_t i = 1; i < fds_.size(); ++i) {
-    if (fds_[i].revents == 0) continue;
-    if ((fds_[i].revents & POLLNVAL) != 0) continue;
+  for (std::size_t i = 1; i < fds.size(); ++i) {
+    if (fds[i].revents == 0) continue;
+    if ((fds[i].revents & POLLNVAL) != 0) continue;
     t_pumping = this;
-    pumps_->pump(ready_pumps_[i - 1]);
+    pumps_->pump(ready_pumps[i - 1]);
     t_pumping = nullptr;
   }
   return true;

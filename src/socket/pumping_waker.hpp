@@ -89,8 +89,6 @@ class PumpingWaker final : public stack::Waker {
   stack::StackDriver* stack_;
   int event_fd_;
   stack::CvWaker fallback_;  // when event_fd_ < 0
-  std::vector<pollfd> fds_;
-  std::vector<tap::ReceivePump*> ready_pumps_;
 };
 
 }  // namespace weft::socket
