@@ -57,6 +57,31 @@ void fit_segments_to_link(tcp_pcb* pcb) noexcept {
   pcb->mss = static_cast<u16_t>(std::min<std::size_t>(pcb->mss, fits));
 }
 
+// lwIP keeps a connection this side closed first in TIME_WAIT for 2 × TCP_MSL
+// (two minutes), holding its local port and its memory; with Debian's
+// MEMP_MEM_MALLOC no pool runs out, so nothing else bounds them. Past lwIP's
+// 16,384 ephemeral ports a client could connect no more (ENOBUFS), and every
+// connect and SYN walks them all. So, as Linux caps its time-wait buckets,
+// the oldest beyond kMaxTimeWait are dropped (without a reset: the
+// connection is over). Checked every kTimeWaitCheckEvery connections made or
+// accepted, each of which may add one.
+constexpr std::size_t kMaxTimeWait = 4096;
+constexpr int kTimeWaitCheckEvery = 256;
+int g_until_time_wait_check = 0;  // core lock
+
+void limit_time_wait() noexcept {
+  if (--g_until_time_wait_check > 0) return;
+  g_until_time_wait_check = kTimeWaitCheckEvery;
+  tcp_pcb* p = tcp_tw_pcbs;
+  for (std::size_t kept = 0; p != nullptr && kept < kMaxTimeWait; p = p->next) ++kept;
+  // lwIP adds to the front: what is left is the oldest.
+  while (p != nullptr) {
+    tcp_pcb* older = p->next;
+    tcp_abort(p);  // a TIME_WAIT pcb is only unlinked and freed
+    p = older;
+  }
+}
+
 // The connections whose acknowledgement waits for their reader (hold_ack).
 // Guarded by the core lock; the flag lets a thread about to sleep skip that
 // lock when nothing is held. Never destroyed: lwIP's thread may report an
@@ -371,6 +396,7 @@ err_t TcpSocket::on_accept(void* arg, tcp_pcb* pcb, err_t err) {
     tcp_abort(pcb);
     return ERR_ABRT;
   }
+  limit_time_wait();
   self->accept_q_.push_back(std::make_unique<TcpSocket>(self->family_, pcb, true));
   self->notify_locked();
   return ERR_OK;
@@ -493,6 +519,7 @@ Result<void> TcpSocket::connect(const Endpoint& remote) {
     case State::open: break;
   }
   if (pcb_ == nullptr || dead_) return Error::invalid_state;
+  limit_time_wait();
   // An IPv4-mapped address is IPv4 on a dual-stack socket that is unbound or
   // bound to both families. Otherwise lwIP would take it for an on-link IPv6
   // address and wait for neighbour discovery forever; Linux says ENETUNREACH.

@@ -134,6 +134,27 @@ SocketTable* SocketTableTest::table_ = nullptr;
 TEST_F(SocketTableTest, TcpEchoV4WithHalfClose) { echo_roundtrip(false, 3 * 1024 * 1024 + 17); }
 TEST_F(SocketTableTest, TcpEchoV6WithHalfClose) { echo_roundtrip(true, 512 * 1024 + 3); }
 
+// A connection this side closes first stays in TIME_WAIT for lwIP's two
+// minutes, holding its port. Capped (as Linux caps its time-wait buckets), so
+// a client may go on opening short connections past lwIP's 16,384 ephemeral
+// ports, and memory stays bounded.
+TEST_F(SocketTableTest, ShortConnectionsClosedFirstHereDoNotRunOutOfPorts) {
+  auto [lfd, port] = listener(false, 64);
+  constexpr int kConnections = 17'000;
+  for (int i = 0; i < kConnections; ++i) {
+    auto fd = t().open(AF_INET, SOCK_STREAM, 0);
+    ASSERT_TRUE(fd.ok());
+    auto addr = SockAddr::make("10.2.0.1", port);
+    auto r = t().connect(*fd, addr.get(), addr.len);
+    ASSERT_TRUE(r.ok()) << "connection " << i << ": " << name(r.error());
+    auto s = t().accept(lfd, nullptr, nullptr);
+    ASSERT_TRUE(s.ok());
+    EXPECT_TRUE(t().close(*fd).ok());  // first: this end goes to TIME_WAIT
+    EXPECT_TRUE(t().close(*s).ok());
+  }
+  EXPECT_TRUE(t().close(lfd).ok());
+}
+
 TEST_F(SocketTableTest, ConnectToClosedPortIsRefused) {
   auto fd = t().open(AF_INET, SOCK_STREAM, 0);
   ASSERT_TRUE(fd.ok());
