@@ -3,7 +3,7 @@
 namespace weft::tap {
 
 // A link's receive path that any thread may drive. A thread about to sleep
-// until its socket has data can instead wait for fd() too and run pump()
+// until its socket has data can instead wait for receive_fd() too and run pump()
 // itself when it turns readable: the frame then reaches the stack on the
 // thread that wants it, with no hand-off from the link's own receive thread
 // (one wake-up per packet instead of two, which is most of a small round

@@ -273,8 +273,10 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
   // ends, and then either answers, and the answer carries the ACK (a request
   // and its response cross as two datagrams instead of four), or sleeps, and
   // the socket layer sends the held ACK first (send_held_acks).
+  bool ack_held = false;
   if (p->tot_len < pcb->mss || self->quick_acks_ > 0) {
-    if (self->watched_from_input_thread_locked())
+    ack_held = self->watched_from_input_thread_locked();
+    if (ack_held)
       self->hold_ack();
     else
       tcp_ack_now(pcb);
@@ -283,7 +285,7 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
   self->rx_bytes_ += p->tot_len;
   self->held_ += p->tot_len;
   self->rx_.push_back({p, 0});
-  self->give_window(pcb, self->ack_held_);
+  self->give_window(pcb, ack_held);
   self->notify_locked();
   return ERR_OK;
 }

@@ -123,8 +123,8 @@ class TcpSocket final : public WatchedSocket {
   // tcp_output with Nagle's rule as Linux has it (core + mu_ held).
   void output_locked();
   std::size_t send_space_locked() const noexcept;  // core + mu_ held
-  // Core + mu_ held. ack_held: an acknowledgement is held (hold_ack), which
-  // will announce the window.
+  // Core + mu_ held. ack_held: this input's acknowledgement was just held
+  // (hold_ack); what carries it will announce the window.
   void give_window(tcp_pcb* pcb, bool ack_held) noexcept;
   void return_window(tcp_pcb* pcb, std::size_t len, bool ack_held) noexcept;
   void widen_window(tcp_pcb* pcb) noexcept;                    // core + mu_ held
