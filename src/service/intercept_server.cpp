@@ -302,7 +302,8 @@ Result<std::unique_ptr<InterceptServer>> InterceptServer::start(InterceptServerC
   osdep::UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
   osdep::UniqueFd ev(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!ep || !ev) return Error::io;
-  auto bridge = socket::FdBridge::start();
+  // The node's own I/O thread receives: no table's receivers to keep from lingering.
+  auto bridge = socket::FdBridge::start(nullptr);
   if (!bridge) return bridge.error();
   std::unique_ptr<InterceptServer> s(new InterceptServer(std::move(config), driver,
                                                          std::move(listen), std::move(ep),

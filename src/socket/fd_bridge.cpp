@@ -35,10 +35,10 @@ struct FdBridge::Link final : stack::Waker {
   }
 };
 
-FdBridge::FdBridge(osdep::UniqueFd epoll, osdep::UniqueFd event) noexcept
-    : epoll_(std::move(epoll)), event_(std::move(event)), scratch_(kScratch) {}
+FdBridge::FdBridge(osdep::UniqueFd epoll, osdep::UniqueFd event, ReceivePumps* pumps) noexcept
+    : epoll_(std::move(epoll)), event_(std::move(event)), pumps_(pumps), scratch_(kScratch) {}
 
-Result<std::unique_ptr<FdBridge>> FdBridge::start() {
+Result<std::unique_ptr<FdBridge>> FdBridge::start(ReceivePumps* pumps) {
   osdep::UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
   if (!ep) return Error::io;
   osdep::UniqueFd ev(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -47,7 +47,7 @@ Result<std::unique_ptr<FdBridge>> FdBridge::start() {
   e.events = EPOLLIN;
   e.data.u64 = kEventToken;
   if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, ev.get(), &e) != 0) return Error::io;
-  std::unique_ptr<FdBridge> b(new FdBridge(std::move(ep), std::move(ev)));
+  std::unique_ptr<FdBridge> b(new FdBridge(std::move(ep), std::move(ev), pumps));
   b->thread_ = std::thread([p = b.get()] { p->run(); });
   return b;
 }
@@ -65,6 +65,15 @@ FdBridge::~FdBridge() {
     link->sock->close();
   }
   for (auto& link : incoming_) link->sock->close();
+  links_.clear();
+  track_links();
+}
+
+void FdBridge::track_links() noexcept {
+  const bool forbid = !links_.empty();
+  if (pumps_ == nullptr || forbid == forbidding_) return;
+  pumps_->forbid_lingering(forbid);
+  forbidding_ = forbid;
 }
 
 void FdBridge::mark_ready(std::uint64_t id) noexcept {
@@ -149,6 +158,7 @@ void FdBridge::run() {
       it->second->queued = false;  // before pumping: a wake during the pump re-queues
       pump(*it->second);
     }
+    track_links();
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "base/result.hpp"
 #include "osdep/unique_fd.hpp"
+#include "socket/pumping_waker.hpp"
 #include "stack/stack_driver.hpp"
 
 namespace weft::socket {
@@ -31,7 +32,9 @@ namespace weft::socket {
 // leftover is sent.
 class FdBridge {
  public:
-  static Result<std::unique_ptr<FdBridge>> start();
+  // `pumps` (may be null): the table's, whose receivers must not linger while
+  // this thread waits on bridged sockets without receiving for the links.
+  static Result<std::unique_ptr<FdBridge>> start(ReceivePumps* pumps);
   ~FdBridge();  // wakes and joins the thread; closes every bridged socket
   FdBridge(const FdBridge&) = delete;
   FdBridge& operator=(const FdBridge&) = delete;
@@ -44,14 +47,17 @@ class FdBridge {
 
  private:
   struct Link;
-  FdBridge(osdep::UniqueFd epoll, osdep::UniqueFd event) noexcept;
+  FdBridge(osdep::UniqueFd epoll, osdep::UniqueFd event, ReceivePumps* pumps) noexcept;
   void run();
   void mark_ready(std::uint64_t id) noexcept;
   void pump(Link& link);
   void finish(std::uint64_t id);
+  // Lingering is forbidden while links_ is not empty.
+  void track_links() noexcept;
 
   osdep::UniqueFd epoll_;
   osdep::UniqueFd event_;  // eventfd: stack readiness, new links, stop
+  ReceivePumps* pumps_;
   std::thread thread_;
 
   std::mutex mu_;  // guards the four below
@@ -62,6 +68,7 @@ class FdBridge {
 
   std::map<std::uint64_t, std::unique_ptr<Link>> links_;  // bridge thread only
   std::vector<std::byte> scratch_;                         // bridge thread only
+  bool forbidding_{false};                                 // bridge thread only
 };
 
 }  // namespace weft::socket

@@ -31,7 +31,10 @@ class SocketTable {
  public:
   using Millis = std::chrono::milliseconds;
 
-  explicit SocketTable(stack::StackDriver& driver, std::size_t max_sockets = 65'536);
+  // `linger`: how long a thread whose blocking call returned goes on
+  // receiving for the links (see ReceivePumps); zero: it stops with the call.
+  explicit SocketTable(stack::StackDriver& driver, std::size_t max_sockets = 65'536,
+                       std::chrono::microseconds linger = ReceivePumps::kLinger);
   ~SocketTable();
   SocketTable(const SocketTable&) = delete;
   SocketTable& operator=(const SocketTable&) = delete;

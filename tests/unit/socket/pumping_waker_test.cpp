@@ -1,19 +1,15 @@
 // A thread blocked in the socket table receives for the links itself
-// (ReceivePumps, PumpingWaker), one thread at a time, the last to block.
+// (ReceivePumps, PumpingWaker), one thread at a time, the last to block, and
+// goes on doing so for a while after its call returned (lingers).
 #include "socket/pumping_waker.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cstdint>
-#include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
-#include "osdep/unique_fd.hpp"
+#include "support/recording_pump.hpp"
 
 namespace weft::socket {
 namespace {
@@ -21,46 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = PumpingWaker::Clock;
 
-// A link whose "datagrams" are an eventfd's count: pump() drains it and notes
-// the thread it ran on; defer() notes what it was told.
-class FakePump final : public tap::ReceivePump {
- public:
-  FakePump() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
-  [[nodiscard]] int receive_fd() const noexcept override { return fd_.get(); }
-  void pump() noexcept override {
-    std::uint64_t n = 0;
-    (void)!::read(fd_.get(), &n, sizeof n);
-    if (on_pump_) on_pump_();
-    std::lock_guard lock(mu_);
-    pumped_on_.push_back(std::this_thread::get_id());
-  }
-  void defer(bool deferring) noexcept override {
-    std::lock_guard lock(mu_);
-    deferred_.push_back(deferring);
-  }
-
-  // Runs inside every later pump(), as a link's receive runs the stack's input.
-  void on_pump(std::function<void()> f) { on_pump_ = std::move(f); }
-  void arrive() {
-    const std::uint64_t one = 1;
-    ASSERT_EQ(::write(fd_.get(), &one, sizeof one), 8);
-  }
-  std::vector<std::thread::id> pumped_on() {
-    std::lock_guard lock(mu_);
-    return pumped_on_;
-  }
-  std::vector<bool> deferred() {
-    std::lock_guard lock(mu_);
-    return deferred_;
-  }
-
- private:
-  osdep::UniqueFd fd_;
-  std::function<void()> on_pump_;
-  std::mutex mu_;
-  std::vector<std::thread::id> pumped_on_;
-  std::vector<bool> deferred_;
-};
+using FakePump = test_support::RecordingPump;
 
 TEST(PumpingWaker, ABlockedThreadReceivesForTheLinkOnItsOwnThread) {
   ReceivePumps pumps;
@@ -76,7 +33,7 @@ TEST(PumpingWaker, ABlockedThreadReceivesForTheLinkOnItsOwnThread) {
     returned = w.wait_until(Clock::now() + 30s);
   });
   while (!waiting) std::this_thread::yield();
-  link.arrive();
+  ASSERT_TRUE(link.arrive());
   waiter.join();
   EXPECT_TRUE(returned);
   EXPECT_EQ(link.pumped_on(), std::vector<std::thread::id>{waiter_id});
@@ -104,7 +61,7 @@ TEST(PumpingWaker, OnlyTheLastThreadToBlockReceives) {
   // The first was woken, so it stops waiting for the link; now it waits for
   // its own wake-up only, and the datagram is the second's.
   EXPECT_TRUE(first.wait_until(Clock::now() + 30s));
-  link.arrive();
+  ASSERT_TRUE(link.arrive());
   EXPECT_FALSE(first.wait_until(Clock::now() + 50ms)) << "the first took the link";
   second.join();
   EXPECT_EQ(link.pumped_on(), std::vector<std::thread::id>{second_id});
@@ -119,7 +76,7 @@ TEST(PumpingWaker, AWaitWithoutPumpsNeitherReceivesNorDefers) {
   ReceivePumps pumps;
   FakePump link;
   pumps.add(link);
-  link.arrive();
+  ASSERT_TRUE(link.arrive());
   PumpingWaker w(nullptr, nullptr);
   EXPECT_FALSE(w.wait_until(Clock::now() + 50ms));
   EXPECT_TRUE(link.pumped_on().empty());
@@ -128,6 +85,111 @@ TEST(PumpingWaker, AWaitWithoutPumpsNeitherReceivesNorDefers) {
   std::thread other([&] { w.wake(); });
   EXPECT_TRUE(w.wait_until(Clock::now() + 30s));
   other.join();
+  pumps.remove(link);
+}
+
+// Long enough that only what a test does ends a lingering.
+constexpr std::chrono::microseconds kForever = std::chrono::hours(1);
+
+// A thread whose wait ended goes on receiving until it waits again: the
+// links' threads are not unmuted and muted again around each of its calls.
+TEST(PumpingWaker, AReceiverThatLeftItsWaitLingersUntilItWaitsAgain) {
+  ReceivePumps pumps(kForever);
+  FakePump link;
+  pumps.add(link);
+  { PumpingWaker w(&pumps, nullptr); }
+  EXPECT_TRUE(pumps.lingering());
+  // What arrives meanwhile is left to its next wait, on this thread.
+  ASSERT_TRUE(link.arrive());
+  {
+    PumpingWaker w(&pumps, nullptr);
+    EXPECT_FALSE(pumps.lingering());
+    EXPECT_TRUE(w.wait_until(Clock::now() + 30s));
+  }
+  EXPECT_EQ(link.pumped_on(), std::vector{std::this_thread::get_id()});
+  EXPECT_EQ(link.deferred(), std::vector<bool>{true}) << "the link deferred throughout";
+  // A wait that does not receive (for room to send) needs the link's thread.
+  pumps.stop_lingering();
+  EXPECT_FALSE(pumps.lingering());
+  EXPECT_EQ(link.deferred(), (std::vector<bool>{true, false}));
+  pumps.remove(link);
+}
+
+TEST(PumpingWaker, ALingeringReceiverStopsOnceTheBoundPassed) {
+  constexpr auto kBound = 200ms;
+  ReceivePumps pumps(kBound);
+  FakePump link;
+  pumps.add(link);
+  { PumpingWaker w(&pumps, nullptr); }
+  std::this_thread::sleep_for(kBound * 3 / 4);
+  // Waited and left again: the bound counts from this.
+  const auto left = Clock::now();
+  { PumpingWaker w(&pumps, nullptr); }
+  const auto give_up = Clock::now() + 30s;
+  while (pumps.lingering() && Clock::now() < give_up) std::this_thread::sleep_for(1ms);
+  EXPECT_FALSE(pumps.lingering());
+  EXPECT_GE(Clock::now() - left, kBound);
+  ASSERT_FALSE(link.deferred().empty());
+  EXPECT_FALSE(link.deferred().back()) << "the link's thread receives again";
+  pumps.remove(link);
+}
+
+// A thread per connection would otherwise leave the next connection's SYN to
+// the bound.
+TEST(PumpingWaker, AReceiverStopsLingeringWhenItsThreadExits) {
+  ReceivePumps pumps(kForever);
+  FakePump link;
+  pumps.add(link);
+  std::thread t([&] { PumpingWaker w(&pumps, nullptr); });
+  t.join();
+  EXPECT_FALSE(pumps.lingering());
+  EXPECT_EQ(link.deferred(), (std::vector<bool>{true, false}));
+  pumps.remove(link);
+}
+
+TEST(PumpingWaker, AThreadThatBlocksTakesOverFromALingeringOneWithoutWakingIt) {
+  ReceivePumps pumps(kForever);
+  FakePump link;
+  pumps.add(link);
+  PumpingWaker mine(nullptr, nullptr);
+  (void)mine.wait_until(Clock::now() + 1ms);  // drops wake-ups earlier tests left here
+  { PumpingWaker w(&pumps, nullptr); }
+  ASSERT_TRUE(pumps.lingering());
+  std::thread::id other_id;
+  std::atomic<bool> waiting{false};
+  std::thread other([&] {
+    other_id = std::this_thread::get_id();
+    PumpingWaker w(&pumps, nullptr);
+    waiting = true;
+    EXPECT_TRUE(w.wait_until(Clock::now() + 30s));
+  });
+  while (!waiting) std::this_thread::yield();
+  EXPECT_FALSE(pumps.lingering());
+  ASSERT_TRUE(link.arrive());
+  other.join();
+  EXPECT_EQ(link.pumped_on(), std::vector{other_id});
+  // Deferring from this thread's wait until the other thread exited.
+  EXPECT_EQ(link.deferred(), (std::vector<bool>{true, false}));
+  EXPECT_FALSE(mine.wait_until(Clock::now() + 20ms)) << "this thread was woken";
+  pumps.remove(link);
+}
+
+TEST(PumpingWaker, NoReceiverLingersWhileLingeringIsForbiddenOrWithoutLinks) {
+  ReceivePumps pumps(kForever);
+  { PumpingWaker w(&pumps, nullptr); }
+  EXPECT_FALSE(pumps.lingering()) << "nothing to receive for";
+  FakePump link;
+  pumps.add(link);
+  { PumpingWaker w(&pumps, nullptr); }
+  EXPECT_TRUE(pumps.lingering());
+  pumps.forbid_lingering(true);
+  EXPECT_FALSE(pumps.lingering());
+  { PumpingWaker w(&pumps, nullptr); }
+  EXPECT_FALSE(pumps.lingering());
+  EXPECT_EQ(link.deferred(), (std::vector<bool>{true, false, true, false}));
+  pumps.forbid_lingering(false);
+  { PumpingWaker w(&pumps, nullptr); }
+  EXPECT_TRUE(pumps.lingering());
   pumps.remove(link);
 }
 
@@ -161,7 +223,7 @@ TEST(PumpingWaker, IsOnTheInputThreadOnlyWhileItPumps) {
   PumpingWaker w(&pumps, nullptr);
   EXPECT_FALSE(w.on_input_thread());
   link.on_pump([&] { EXPECT_TRUE(w.on_input_thread()); });
-  link.arrive();
+  ASSERT_TRUE(link.arrive());
   EXPECT_TRUE(w.wait_until(Clock::now() + 30s));
   EXPECT_EQ(link.pumped_on().size(), 1U);
   EXPECT_FALSE(w.on_input_thread());

@@ -15,6 +15,7 @@
 
 #include "socket/errno_map.hpp"
 #include "support/pattern.hpp"
+#include "support/recording_pump.hpp"
 #include "support/sock_addr.hpp"
 #include "stack/lwip/lwip_netif.hpp"
 #include "stack/lwip/lwip_stack.hpp"
@@ -534,6 +535,120 @@ TEST_F(SocketTableTest, CloseWakesABlockedReceiver) {
   (void)t().close(c);
   reader.join();
   (void)t().close(lfd);
+}
+
+// A table of its own (on the same stack) whose receivers linger until
+// something ends it, with a link that records when its own thread defers.
+class LingeringTable {
+ public:
+  LingeringTable() : table_(stack::lwip::LwipStack::instance(), 64, std::chrono::hours(1)) {
+    table_.add_receive_pump(link_);
+  }
+  ~LingeringTable() { table_.remove_receive_pump(link_); }
+  LingeringTable(const LingeringTable&) = delete;
+  LingeringTable& operator=(const LingeringTable&) = delete;
+
+  SocketTable& t() { return table_; }
+  // Whether the link's own thread defers to a thread of the table now.
+  bool deferring() {
+    auto d = link_.deferred();
+    return !d.empty() && d.back();
+  }
+  std::size_t defer_calls() { return link_.deferred().size(); }
+  // Returns once `f` holds (false after 30 s).
+  template <typename F>
+  static bool eventually(F f) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!f()) {
+      if (std::chrono::steady_clock::now() > give_up) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+
+  // This thread receives a byte `writer` sends once the links' own thread
+  // defers (to this thread, blocked in the receive, unless it lingers from an
+  // earlier call already); it lingers after.
+  void receive_one(int reader, int writer) {
+    std::thread w([&] {
+      EXPECT_TRUE(eventually([&] { return deferring(); }));
+      const std::byte b{'1'};
+      EXPECT_EQ(table_.send(writer, {&b, 1}, 0).value_or(0), 1U);
+    });
+    std::byte b{};
+    EXPECT_EQ(table_.recv(reader, {&b, 1}, 0).value_or(0), 1U);
+    w.join();
+  }
+
+  // A connected pair {client, server} on a new listener (closed again).
+  std::pair<int, int> connected_pair() {
+    auto l = table_.open(AF_INET, SOCK_STREAM, 0);
+    auto any = SockAddr::make("10.2.0.1", 0);
+    EXPECT_TRUE(table_.bind(*l, any.get(), any.len).ok());
+    EXPECT_TRUE(table_.listen(*l, 4).ok());
+    SockAddr at;
+    EXPECT_TRUE(table_.getsockname(*l, at.get(), &at.len).ok());
+    auto c = table_.open(AF_INET, SOCK_STREAM, 0);
+    auto to = SockAddr::make("10.2.0.1", at.port());
+    EXPECT_TRUE(table_.connect(*c, to.get(), to.len).ok());
+    auto s = table_.accept(*l, nullptr, nullptr);
+    EXPECT_TRUE(s.ok());
+    (void)table_.close(*l);
+    return {*c, *s};
+  }
+
+ private:
+  test_support::RecordingPump link_;
+  SocketTable table_;
+};
+
+// A send waiting for room needs the ACKs the link's thread receives: a
+// thread lingering after its own call does not hold them back.
+TEST_F(SocketTableTest, ASendWaitingForRoomStopsALingeringReceiver) {
+  LingeringTable lt;
+  auto [c, s] = lt.connected_pair();
+  lt.receive_one(s, c);
+  ASSERT_TRUE(lt.deferring()) << "this thread lingers";
+  const Bytes data = pattern(4 * 1024 * 1024, 5);  // far beyond both buffers
+  std::thread sender([&, c = c] { EXPECT_EQ(lt.t().send(c, data, 0).value_or(0), data.size()); });
+  EXPECT_TRUE(lt.eventually([&] { return !lt.deferring(); }));
+  Bytes got;
+  std::vector<std::byte> buf(65536);
+  while (got.size() < data.size()) {
+    auto r = lt.t().recv(s, buf, 0);
+    ASSERT_TRUE(r.ok() && *r > 0);
+    got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*r));
+  }
+  sender.join();
+  EXPECT_TRUE(equal_bytes(got, data));
+  (void)lt.t().close(c);
+  (void)lt.t().close(s);
+}
+
+// The fd bridge's thread waits on its sockets without receiving for the
+// links: while it has any, a receiver stops with its call.
+TEST_F(SocketTableTest, NoReceiverLingersWhileTheFdBridgeHasSockets) {
+  LingeringTable lt;
+  auto [c, s] = lt.connected_pair();
+  lt.receive_one(s, c);
+  ASSERT_TRUE(lt.deferring()) << "this thread lingers";
+  auto k = lt.t().export_fd(c);
+  ASSERT_TRUE(k.ok());
+  EXPECT_TRUE(lt.eventually([&] { return !lt.deferring(); }));
+  // A receive that blocks (the byte is written once it has claimed the link)
+  // leaves no receiver behind.
+  const std::size_t before = lt.defer_calls();
+  std::thread writer([&, k = *k] {
+    EXPECT_TRUE(lt.eventually([&] { return lt.defer_calls() > before; }));
+    EXPECT_EQ(::write(k, "x", 1), 1);
+  });
+  std::byte b{};
+  EXPECT_EQ(lt.t().recv(s, {&b, 1}, 0).value_or(0), 1U);
+  writer.join();
+  EXPECT_EQ(b, std::byte{'x'});
+  EXPECT_FALSE(lt.deferring());
+  ::close(*k);
+  (void)lt.t().close(s);
 }
 
 TEST_F(SocketTableTest, FdModeWorksFromAPlainEpollLoop) {
