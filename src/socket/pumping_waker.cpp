@@ -96,7 +96,10 @@ ThreadReceiver& this_thread_receiver() {
 
 ReceivePumps::ReceivePumps(std::chrono::microseconds linger) : shared_(std::make_shared<Shared>()) {
   shared_->linger = linger;
-  if (linger <= std::chrono::microseconds::zero()) return;
+}
+
+void ReceivePumps::start_timer() {
+  if (timer_thread_.joinable() || shared_->linger <= Clock::duration::zero()) return;
   stop_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   osdep::UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   // Without either fd nobody could end a lingering: receivers then leave at once.
@@ -134,6 +137,8 @@ void ReceivePumps::run_timer() {
 
 void ReceivePumps::add(tap::ReceivePump& pump) {
   std::lock_guard receiver(shared_->receiver_mu);
+  // Only a table with links has receivers that linger.
+  start_timer();
   std::unique_lock lock(shared_->mu);
   shared_->pumps.push_back(&pump);
   if (shared_->receiver != nullptr) pump.defer(true);

@@ -75,13 +75,15 @@ class ReceivePumps {
   struct Shared;
 
  private:
+  // The linger timer's thread, on the first add() (receiver_mu held).
+  void start_timer();
   void run_timer();
 
   // Shared with every thread that claimed here: it ends its lingering when
   // it exits, which may be after this table is gone.
   std::shared_ptr<Shared> shared_;
   osdep::UniqueFd stop_;  // eventfd: ends run_timer
-  std::thread timer_thread_;
+  std::thread timer_thread_;  // set once, under receiver_mu
 };
 
 // A Waker one thread blocks on, as stack::CvWaker, which while it waits also
