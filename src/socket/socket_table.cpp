@@ -155,8 +155,8 @@ short to_poll(std::uint32_t ev) {
 }  // namespace
 
 SocketTable::SocketTable(stack::StackDriver& driver, std::size_t max_sockets,
-                         std::chrono::microseconds linger)
-    : driver_(driver), max_(max_sockets), pumps_(linger) {}
+                         std::chrono::microseconds receiver_linger)
+    : driver_(driver), max_(max_sockets), pumps_(receiver_linger) {}
 
 SocketTable::~SocketTable() {
   std::vector<std::shared_ptr<Entry>> all;

@@ -31,10 +31,11 @@ class SocketTable {
  public:
   using Millis = std::chrono::milliseconds;
 
-  // `linger`: how long a thread whose blocking call returned goes on
-  // receiving for the links (see ReceivePumps); zero: it stops with the call.
+  // `receiver_linger`: how long a thread whose blocking call returned goes on
+  // receiving for the links (ReceivePumps; nothing to do with SO_LINGER);
+  // zero: it stops with the call.
   explicit SocketTable(stack::StackDriver& driver, std::size_t max_sockets = 65'536,
-                       std::chrono::microseconds linger = ReceivePumps::kLinger);
+                       std::chrono::microseconds receiver_linger = ReceivePumps::kLinger);
   ~SocketTable();
   SocketTable(const SocketTable&) = delete;
   SocketTable& operator=(const SocketTable&) = delete;
