@@ -17,8 +17,9 @@ class ReceivePump {
   // receiving (a receiving thread holds the link for one batch at a time).
   virtual void pump() noexcept = 0;
   // While deferring, the link's own thread does not receive: a thread is
-  // waiting for receive_fd() to pump (were both to wait, both would wake for
-  // every datagram). The owner of that thread stops deferring when it leaves.
+  // waiting for receive_fd() to pump, or has just left such a wait and is
+  // expected back (were both to wait, both would wake for every datagram).
+  // Whoever asked to defer stops it when no such thread is left.
   virtual void defer(bool deferring) noexcept = 0;
 };
 
