@@ -137,6 +137,19 @@ TEST_F(CaptureTest, RecordsTcpBetweenTheVirtualAddressesUntilSigterm) {
 
   EXPECT_EQ(exchange("9300", "hello through the capture"), "hello through the capture");
 
+  auto frames = [&](const std::string& filter) {
+    return shell("tshark -r '" + file + "' -Y '" + filter + "' -T fields -e frame.number 2>/dev/null");
+  };
+  const std::string b_to_a = "ip.src == " + b_->ip4 + " && ip.dst == " + a_->ip4;
+  const std::string a_to_b = "ip.src == " + a_->ip4 + " && ip.dst == " + b_->ip4;
+  // The listener's FIN leaves a's daemon after the listener exits (its
+  // descriptor's end reaches the stack asynchronously): stop the capture
+  // once the file holds it (frames are appended as they pass), or after 30 s.
+  for (auto give_up = std::chrono::steady_clock::now() + 30s;
+       frames(a_to_b + " && tcp.flags.fin == 1").empty() &&
+       std::chrono::steady_clock::now() < give_up;)
+    std::this_thread::sleep_for(20ms);
+
   ::kill(capture->pid(), SIGTERM);
   const std::string out = capture->read_to_end();
   EXPECT_EQ(capture->wait_exit(), 0) << out;
@@ -148,11 +161,6 @@ TEST_F(CaptureTest, RecordsTcpBetweenTheVirtualAddressesUntilSigterm) {
   EXPECT_EQ(st.st_uid, ::geteuid());
 
   // Both directions of the connection, between the two virtual addresses.
-  auto frames = [&](const std::string& filter) {
-    return shell("tshark -r '" + file + "' -Y '" + filter + "' -T fields -e frame.number 2>/dev/null");
-  };
-  const std::string b_to_a = "ip.src == " + b_->ip4 + " && ip.dst == " + a_->ip4;
-  const std::string a_to_b = "ip.src == " + a_->ip4 + " && ip.dst == " + b_->ip4;
   EXPECT_FALSE(frames(b_to_a + " && tcp.flags.syn == 1 && tcp.flags.ack == 0").empty());  // SYN
   EXPECT_FALSE(frames(a_to_b + " && tcp.flags.syn == 1 && tcp.flags.ack == 1").empty());  // SYN-ACK
   EXPECT_FALSE(frames(b_to_a + " && tcp.flags.fin == 1").empty());
