@@ -1,219 +1,17 @@
 #include "socket/pumping_waker.hpp"
 
+#include <poll.h>
 #include <sys/eventfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
-#include <atomic>
 #include <cstdint>
-#include <mutex>
-#include <shared_mutex>
+#include <vector>
 
 #include "osdep/unique_fd.hpp"
 
 namespace weft::socket {
 
 using Clock = std::chrono::steady_clock;
-
-// What ReceivePumps shares with the threads that claimed there.
-struct ReceivePumps::Shared {
-  // Lock order: receiver_mu, then mu.
-  std::shared_mutex mu;
-  std::vector<tap::ReceivePump*> pumps;  // guarded by mu
-  std::mutex receiver_mu;
-  // The receiving thread (its ThreadReceiver; compared, never followed), null
-  // when the links' own threads receive. Guarded by receiver_mu.
-  const void* receiver{nullptr};
-  // The receiver's waker while it waits, null while it lingers. Set under
-  // receiver_mu, which also keeps the waker alive while claim() wakes it.
-  std::atomic<PumpingWaker*> waiting{nullptr};
-  Clock::time_point left;  // when the receiver last left a wait
-  bool timer_armed{false};
-  int forbidden{0};  // forbid_lingering count
-  Clock::duration linger{};  // fixed at construction
-  osdep::UniqueFd timer;  // timerfd (CLOCK_MONOTONIC, steady_clock's), -1: no lingering
-
-  // The rest: receiver_mu held.
-  [[nodiscard]] bool lingers() const {
-    return receiver != nullptr && waiting.load(std::memory_order_relaxed) == nullptr;
-  }
-  void defer_all(bool deferring) {
-    std::shared_lock lock(mu);
-    for (tap::ReceivePump* p : pumps) p->defer(deferring);
-  }
-  void release() {
-    receiver = nullptr;
-    waiting.store(nullptr, std::memory_order_release);
-    defer_all(false);
-  }
-  bool arm(Clock::time_point at) {
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch());
-    itimerspec spec{};
-    spec.it_value.tv_sec = static_cast<time_t>(ns.count() / 1'000'000'000);
-    spec.it_value.tv_nsec = static_cast<long>(ns.count() % 1'000'000'000);
-    timer_armed = ::timerfd_settime(timer.get(), TFD_TIMER_ABSTIME, &spec, nullptr) == 0;
-    return timer_armed;
-  }
-  // The thread whose ThreadReceiver is `thread` exits (takes receiver_mu).
-  void thread_exits(const void* thread) {
-    std::lock_guard lock(receiver_mu);
-    if (receiver == thread) release();
-  }
-};
-
-namespace {
-
-// Per thread that ever claimed: where it may still be lingering, so its exit
-// can end that (a thread per connection would otherwise leave the next
-// connection's SYN waiting for the timer).
-class ThreadReceiver {
- public:
-  ThreadReceiver() = default;
-  ThreadReceiver(const ThreadReceiver&) = delete;
-  ThreadReceiver& operator=(const ThreadReceiver&) = delete;
-  ~ThreadReceiver() {
-    for (auto& s : claimed_) s->thread_exits(this);
-  }
-  void claimed(const std::shared_ptr<ReceivePumps::Shared>& s) {
-    if (std::find(claimed_.begin(), claimed_.end(), s) != claimed_.end()) return;
-    // Tables that are gone (only this holds them) no longer need the exit.
-    std::erase_if(claimed_, [](const auto& c) { return c.use_count() == 1; });
-    claimed_.push_back(s);
-  }
-
- private:
-  std::vector<std::shared_ptr<ReceivePumps::Shared>> claimed_;
-};
-
-ThreadReceiver& this_thread_receiver() {
-  thread_local ThreadReceiver r;
-  return r;
-}
-
-}  // namespace
-
-ReceivePumps::ReceivePumps(std::chrono::microseconds linger) : shared_(std::make_shared<Shared>()) {
-  shared_->linger = linger;
-}
-
-void ReceivePumps::start_timer() {
-  if (timer_thread_.joinable() || shared_->linger <= Clock::duration::zero()) return;
-  stop_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  osdep::UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-  // Without either fd nobody could end a lingering: receivers then leave at once.
-  if (!timer || !stop_) return;
-  shared_->timer = std::move(timer);
-  timer_thread_ = std::thread([this] { run_timer(); });
-}
-
-ReceivePumps::~ReceivePumps() {
-  if (!timer_thread_.joinable()) return;
-  const std::uint64_t one = 1;
-  (void)!::write(stop_.get(), &one, sizeof one);
-  timer_thread_.join();
-}
-
-void ReceivePumps::run_timer() {
-  std::array<pollfd, 2> fds{pollfd{shared_->timer.get(), POLLIN, 0},
-                            pollfd{stop_.get(), POLLIN, 0}};
-  while (true) {
-    if (::poll(fds.data(), fds.size(), -1) < 0) continue;  // EINTR
-    if (fds[1].revents != 0) return;
-    if (fds[0].revents == 0) continue;
-    std::uint64_t expirations = 0;
-    (void)!::read(fds[0].fd, &expirations, sizeof expirations);
-    Shared& s = *shared_;
-    std::lock_guard lock(s.receiver_mu);
-    s.timer_armed = false;
-    if (!s.lingers()) continue;
-    const auto due = s.left + s.linger;
-    // Left again since the timer was armed: the bound counts from that.
-    if (Clock::now() < due && s.arm(due)) continue;
-    s.release();
-  }
-}
-
-void ReceivePumps::add(tap::ReceivePump& pump) {
-  std::lock_guard receiver(shared_->receiver_mu);
-  // Only a table with links has receivers that linger.
-  start_timer();
-  std::unique_lock lock(shared_->mu);
-  shared_->pumps.push_back(&pump);
-  if (shared_->receiver != nullptr) pump.defer(true);
-}
-
-void ReceivePumps::remove(tap::ReceivePump& pump) {
-  std::lock_guard receiver(shared_->receiver_mu);
-  std::unique_lock lock(shared_->mu);
-  std::erase(shared_->pumps, &pump);
-  if (shared_->receiver != nullptr) pump.defer(false);
-}
-
-void ReceivePumps::collect(std::vector<pollfd>& fds, std::vector<tap::ReceivePump*>& pumps) {
-  std::shared_lock lock(shared_->mu);
-  for (tap::ReceivePump* p : shared_->pumps) {
-    fds.push_back({p->receive_fd(), POLLIN, 0});
-    pumps.push_back(p);
-  }
-}
-
-void ReceivePumps::pump(tap::ReceivePump* pump) {
-  // Shared while it runs, so remove() waits for it.
-  std::shared_lock lock(shared_->mu);
-  const auto& pumps = shared_->pumps;
-  if (std::find(pumps.begin(), pumps.end(), pump) != pumps.end()) pump->pump();
-}
-
-void ReceivePumps::claim(PumpingWaker& waker) {
-  ThreadReceiver& me = this_thread_receiver();
-  me.claimed(shared_);
-  Shared& s = *shared_;
-  std::lock_guard lock(s.receiver_mu);
-  PumpingWaker* before = s.waiting.exchange(&waker, std::memory_order_acq_rel);
-  if (before != nullptr) before->wake();
-  const void* was = std::exchange(s.receiver, &me);
-  // A thread that lingered (this one or another) kept the links deferring.
-  if (was == nullptr) s.defer_all(true);
-}
-
-void ReceivePumps::leave(PumpingWaker& waker) {
-  Shared& s = *shared_;
-  std::lock_guard lock(s.receiver_mu);
-  if (s.waiting.load(std::memory_order_relaxed) != &waker) return;
-  s.waiting.store(nullptr, std::memory_order_release);
-  s.left = Clock::now();
-  bool lingers = s.timer.valid() && s.forbidden == 0;
-  {
-    std::shared_lock pumps(s.mu);
-    lingers = lingers && !s.pumps.empty();
-  }
-  if (lingers && !s.timer_armed) lingers = s.arm(s.left + s.linger);
-  if (!lingers) s.release();
-}
-
-void ReceivePumps::stop_lingering() {
-  Shared& s = *shared_;
-  std::lock_guard lock(s.receiver_mu);
-  if (s.lingers()) s.release();
-}
-
-void ReceivePumps::forbid_lingering(bool forbid) {
-  Shared& s = *shared_;
-  std::lock_guard lock(s.receiver_mu);
-  s.forbidden += forbid ? 1 : -1;
-  if (forbid && s.lingers()) s.release();
-}
-
-bool ReceivePumps::receives(const PumpingWaker& waker) const noexcept {
-  return shared_->waiting.load(std::memory_order_acquire) == &waker;
-}
-
-bool ReceivePumps::lingering() const {
-  std::lock_guard lock(shared_->receiver_mu);
-  return shared_->lingers();
-}
 
 namespace {
 
@@ -243,8 +41,13 @@ thread_local const PumpingWaker* t_pumping = nullptr;
 
 }  // namespace
 
-PumpingWaker::PumpingWaker(ReceivePumps* pumps, stack::StackDriver* stack)
+PumpingWaker::PumpingWaker(ReceivePumps* pumps, stack::StackDriver* stack, For waits_for)
     : pumps_(pumps), stack_(stack), event_fd_(thread_event_fd()) {
+  if (pumps_ != nullptr && waits_for == For::acks) {
+    // Someone who receives must take the ACKs: not a thread lingering.
+    pumps_->stop_lingering();
+    pumps_ = nullptr;
+  }
   if (event_fd_ < 0) pumps_ = nullptr;
   // Only on blocking, never on a later wait of the same call: two blocked
   // threads would otherwise take it from each other without end.

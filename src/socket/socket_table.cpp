@@ -38,22 +38,16 @@ std::optional<Clock::time_point> deadline_after(std::optional<SocketTable::Milli
   return Clock::now() + *t;
 }
 
-// What a blocked call waits for: what the links bring (it receives for them
-// itself), or room to send (the link's thread takes the ACKs, see
-// PumpingWaker).
-enum class Await : std::uint8_t { input, room };
-
 // Runs op until it stops saying would_block, sleeping on the socket's readiness
 // between tries (the Waker is registered before each re-check, so no wake-up is
 // lost). Gives up at the deadline with the last result.
 template <typename Op>
-auto wait_while_blocked(stack::StackDriver& stack, ReceivePumps& pumps, Await await,
+auto wait_while_blocked(stack::StackDriver& stack, ReceivePumps& pumps, PumpingWaker::For waits_for,
                         stack::Socket& s, bool nonblocking,
                         std::optional<Clock::time_point> deadline, Op op) -> decltype(op()) {
   auto r = op();
   if (nonblocking || r || r.error() != Error::would_block) return r;
-  if (await == Await::room) pumps.stop_lingering();
-  PumpingWaker waker(await == Await::input ? &pumps : nullptr, &stack);
+  PumpingWaker waker(&pumps, &stack, waits_for);
   s.watch(&waker);
   for (;;) {
     r = op();
@@ -242,7 +236,7 @@ Result<int> SocketTable::accept(int fd, sockaddr* addr, socklen_t* len, int flag
     timeout = e->rcvtimeo;
   }
   stack::Endpoint peer;
-  auto s = wait_while_blocked(driver_, pumps_, Await::input, *e->sock, e->nonblocking,
+  auto s = wait_while_blocked(driver_, pumps_, PumpingWaker::For::input, *e->sock, e->nonblocking,
                               deadline_after(timeout), [&] { return e->sock->accept(&peer); });
   if (!s) return s.error();
   std::unique_ptr<stack::Socket> child = std::move(s).value();
@@ -290,7 +284,7 @@ Result<std::size_t> SocketTable::send(int fd, ByteSpan data, int flags) {
   auto deadline = deadline_after(timeout);
   std::size_t total = 0;
   for (;;) {
-    auto r = wait_while_blocked(driver_, pumps_, Await::room, *e->sock, nb, deadline,
+    auto r = wait_while_blocked(driver_, pumps_, PumpingWaker::For::acks, *e->sock, nb, deadline,
                                 [&] { return e->sock->send(data.subspan(total)); });
     if (!r) {
       if (total > 0) return total;
@@ -327,16 +321,16 @@ Result<std::size_t> SocketTable::recv(int fd, MutableByteSpan buffer, int flags)
   auto deadline = deadline_after(timeout);
   if (e->type == SOCK_DGRAM) {
     std::size_t size = 0;
-    auto r = wait_while_blocked(driver_, pumps_, Await::input, *e->sock, nb, deadline,
+    auto r = wait_while_blocked(driver_, pumps_, PumpingWaker::For::input, *e->sock, nb, deadline,
                                 [&] { return e->sock->recv(buffer, peek, &size); });
     if (r && trunc) return size;  // the datagram's real length, as Linux's MSG_TRUNC
     return r;
   }
   std::size_t total = 0;
   for (;;) {
-    auto r = wait_while_blocked(driver_, pumps_, Await::input, *e->sock, nb, deadline, [&] {
-      return e->sock->recv(buffer.subspan(total), peek, nullptr);
-    });
+    auto r =
+        wait_while_blocked(driver_, pumps_, PumpingWaker::For::input, *e->sock, nb, deadline,
+                           [&] { return e->sock->recv(buffer.subspan(total), peek, nullptr); });
     if (!r) {
       if (total > 0) return total;
       return r.error();
@@ -380,7 +374,8 @@ Result<std::size_t> SocketTable::recvfrom(int fd, MutableByteSpan buffer, int fl
   }
   stack::Endpoint from;
   std::size_t size = 0;
-  auto r = wait_while_blocked(driver_, pumps_, Await::input, *e->sock, nb, deadline_after(timeout),
+  auto r = wait_while_blocked(driver_, pumps_, PumpingWaker::For::input, *e->sock, nb,
+                              deadline_after(timeout),
                               [&] { return e->sock->recv_from(buffer, from, &size); });
   if (!r) return r;
   WEFT_TRY(to_sockaddr(from, addr, len));
@@ -411,8 +406,7 @@ Result<void> SocketTable::close_entry(Entry& e) {
     // Wait (bounded) until the peer acknowledged everything, then close.
     (void)e.sock->shutdown(false, true);
     auto deadline = Clock::now() + std::chrono::seconds(linger_s);
-    pumps_.stop_lingering();
-    PumpingWaker waker(nullptr, &driver_);  // waiting for ACKs, as a send does
+    PumpingWaker waker(&pumps_, &driver_, PumpingWaker::For::acks);
     e.sock->watch(&waker);
     for (;;) {
       auto q = e.sock->get_option(stack::Option::send_queued);

@@ -19,10 +19,25 @@ using Clock = PumpingWaker::Clock;
 
 using FakePump = test_support::RecordingPump;
 
-TEST(PumpingWaker, ABlockedThreadReceivesForTheLinkOnItsOwnThread) {
-  ReceivePumps pumps;
+// Long enough that only what a test does ends a lingering.
+constexpr std::chrono::microseconds kForever = std::chrono::hours(1);
+
+// ReceivePumps with one link.
+struct OneLink {
+  explicit OneLink(std::chrono::microseconds linger = ReceivePumps::kLinger) : pumps(linger) {
+    pumps.add(link);
+  }
+  ~OneLink() { pumps.remove(link); }
+  OneLink(const OneLink&) = delete;
+  OneLink& operator=(const OneLink&) = delete;
+
   FakePump link;
-  pumps.add(link);
+  ReceivePumps pumps;
+};
+
+TEST(PumpingWaker, ABlockedThreadReceivesForTheLinkOnItsOwnThread) {
+  OneLink net;
+  auto& [link, pumps] = net;
   std::atomic<bool> waiting{false};
   std::thread::id waiter_id;
   bool returned = false;
@@ -39,13 +54,11 @@ TEST(PumpingWaker, ABlockedThreadReceivesForTheLinkOnItsOwnThread) {
   EXPECT_EQ(link.pumped_on(), std::vector<std::thread::id>{waiter_id});
   // The link's own thread deferred while the waiter waited, and no longer.
   EXPECT_EQ(link.deferred(), (std::vector<bool>{true, false}));
-  pumps.remove(link);
 }
 
 TEST(PumpingWaker, OnlyTheLastThreadToBlockReceives) {
-  ReceivePumps pumps;
-  FakePump link;
-  pumps.add(link);
+  OneLink net;
+  auto& [link, pumps] = net;
   PumpingWaker first(&pumps, nullptr);
   EXPECT_TRUE(pumps.receives(first));
   std::thread::id second_id;
@@ -69,13 +82,11 @@ TEST(PumpingWaker, OnlyTheLastThreadToBlockReceives) {
   // ended when the second (the receiver) left, though the first still waits.
   EXPECT_EQ(link.deferred(), (std::vector<bool>{true, false}));
   EXPECT_FALSE(pumps.receives(first));
-  pumps.remove(link);
 }
 
 TEST(PumpingWaker, AWaitWithoutPumpsNeitherReceivesNorDefers) {
-  ReceivePumps pumps;
-  FakePump link;
-  pumps.add(link);
+  OneLink net;
+  auto& [link, pumps] = net;
   ASSERT_TRUE(link.arrive());
   PumpingWaker w(nullptr, nullptr);
   EXPECT_FALSE(w.wait_until(Clock::now() + 50ms));
@@ -85,18 +96,13 @@ TEST(PumpingWaker, AWaitWithoutPumpsNeitherReceivesNorDefers) {
   std::thread other([&] { w.wake(); });
   EXPECT_TRUE(w.wait_until(Clock::now() + 30s));
   other.join();
-  pumps.remove(link);
 }
-
-// Long enough that only what a test does ends a lingering.
-constexpr std::chrono::microseconds kForever = std::chrono::hours(1);
 
 // A thread whose wait ended goes on receiving until it waits again: the
 // links' threads are not unmuted and muted again around each of its calls.
 TEST(PumpingWaker, AReceiverThatLeftItsWaitLingersUntilItWaitsAgain) {
-  ReceivePumps pumps(kForever);
-  FakePump link;
-  pumps.add(link);
+  OneLink net(kForever);
+  auto& [link, pumps] = net;
   { PumpingWaker w(&pumps, nullptr); }
   EXPECT_TRUE(pumps.lingering());
   // What arrives meanwhile is left to its next wait, on this thread.
@@ -108,18 +114,29 @@ TEST(PumpingWaker, AReceiverThatLeftItsWaitLingersUntilItWaitsAgain) {
   }
   EXPECT_EQ(link.pumped_on(), std::vector{std::this_thread::get_id()});
   EXPECT_EQ(link.deferred(), std::vector<bool>{true}) << "the link deferred throughout";
-  // A wait that does not receive (for room to send) needs the link's thread.
-  pumps.stop_lingering();
+}
+
+// Room to send comes with the far end's ACKs, which the link's own thread
+// must take meanwhile: a wait for them neither receives nor lets a thread
+// that left its wait hold the link back.
+TEST(PumpingWaker, AWaitForAcksLeavesReceivingToTheLinksThread) {
+  OneLink net(kForever);
+  auto& [link, pumps] = net;
+  { PumpingWaker w(&pumps, nullptr); }
+  ASSERT_TRUE(pumps.lingering());
+  PumpingWaker w(&pumps, nullptr, PumpingWaker::For::acks);
   EXPECT_FALSE(pumps.lingering());
+  EXPECT_FALSE(pumps.receives(w));
+  ASSERT_TRUE(link.arrive());
+  EXPECT_FALSE(w.wait_until(Clock::now() + 50ms)) << "it waited for the link";
+  EXPECT_TRUE(link.pumped_on().empty());
   EXPECT_EQ(link.deferred(), (std::vector<bool>{true, false}));
-  pumps.remove(link);
 }
 
 TEST(PumpingWaker, ALingeringReceiverStopsOnceTheBoundPassed) {
   constexpr auto kBound = 200ms;
-  ReceivePumps pumps(kBound);
-  FakePump link;
-  pumps.add(link);
+  OneLink net(kBound);
+  auto& [link, pumps] = net;
   { PumpingWaker w(&pumps, nullptr); }
   std::this_thread::sleep_for(kBound * 3 / 4);
   // Waited and left again: the bound counts from this.
@@ -131,26 +148,22 @@ TEST(PumpingWaker, ALingeringReceiverStopsOnceTheBoundPassed) {
   EXPECT_GE(Clock::now() - left, kBound);
   ASSERT_FALSE(link.deferred().empty());
   EXPECT_FALSE(link.deferred().back()) << "the link's thread receives again";
-  pumps.remove(link);
 }
 
 // A thread per connection would otherwise leave the next connection's SYN to
 // the bound.
 TEST(PumpingWaker, AReceiverStopsLingeringWhenItsThreadExits) {
-  ReceivePumps pumps(kForever);
-  FakePump link;
-  pumps.add(link);
+  OneLink net(kForever);
+  auto& [link, pumps] = net;
   std::thread t([&] { PumpingWaker w(&pumps, nullptr); });
   t.join();
   EXPECT_FALSE(pumps.lingering());
   EXPECT_EQ(link.deferred(), (std::vector<bool>{true, false}));
-  pumps.remove(link);
 }
 
 TEST(PumpingWaker, AThreadThatBlocksTakesOverFromALingeringOneWithoutWakingIt) {
-  ReceivePumps pumps(kForever);
-  FakePump link;
-  pumps.add(link);
+  OneLink net(kForever);
+  auto& [link, pumps] = net;
   PumpingWaker mine(nullptr, nullptr);
   (void)mine.wait_until(Clock::now() + 1ms);  // drops wake-ups earlier tests left here
   { PumpingWaker w(&pumps, nullptr); }
@@ -171,7 +184,6 @@ TEST(PumpingWaker, AThreadThatBlocksTakesOverFromALingeringOneWithoutWakingIt) {
   // Deferring from this thread's wait until the other thread exited.
   EXPECT_EQ(link.deferred(), (std::vector<bool>{true, false}));
   EXPECT_FALSE(mine.wait_until(Clock::now() + 20ms)) << "this thread was woken";
-  pumps.remove(link);
 }
 
 TEST(PumpingWaker, NoReceiverLingersWhileLingeringIsForbiddenOrWithoutLinks) {
@@ -217,9 +229,8 @@ TEST(PumpingWaker, EveryWaitFirstHasTheStackSendItsHeldAcks) {
 
 // Only inside a pump is the waiting thread the stack's input thread.
 TEST(PumpingWaker, IsOnTheInputThreadOnlyWhileItPumps) {
-  ReceivePumps pumps;
-  FakePump link;
-  pumps.add(link);
+  OneLink net;
+  auto& [link, pumps] = net;
   PumpingWaker w(&pumps, nullptr);
   EXPECT_FALSE(w.on_input_thread());
   link.on_pump([&] { EXPECT_TRUE(w.on_input_thread()); });
@@ -227,7 +238,6 @@ TEST(PumpingWaker, IsOnTheInputThreadOnlyWhileItPumps) {
   EXPECT_TRUE(w.wait_until(Clock::now() + 30s));
   EXPECT_EQ(link.pumped_on().size(), 1U);
   EXPECT_FALSE(w.on_input_thread());
-  pumps.remove(link);
 }
 
 TEST(PumpingWaker, AWakeBeforeTheWaitIsNotLost) {
