@@ -48,7 +48,10 @@ PumpingWaker::PumpingWaker(ReceivePumps* pumps, stack::StackDriver* stack, For w
     pumps_->stop_lingering();
     pumps_ = nullptr;
   }
-  if (event_fd_ < 0) pumps_ = nullptr;
+  if (event_fd_ < 0) {
+    pumps_ = nullptr;
+    fallback_ = std::make_unique<stack::CvWaker>();
+  }
   // Only on blocking, never on a later wait of the same call: two blocked
   // threads would otherwise take it from each other without end.
   if (pumps_ != nullptr) pumps_->claim(*this);
@@ -61,7 +64,7 @@ PumpingWaker::~PumpingWaker() {
 void PumpingWaker::wake() noexcept {
   if (t_pumping == this) return;
   if (event_fd_ < 0) {
-    fallback_.wake();
+    fallback_->wake();
     return;
   }
   const std::uint64_t one = 1;
@@ -75,10 +78,10 @@ bool PumpingWaker::wait_until(std::optional<Clock::time_point> deadline) {
   if (stack_ != nullptr) stack_->send_held_acks();
   if (event_fd_ < 0) {
     if (!deadline) {
-      fallback_.wait();
+      fallback_->wait();
       return true;
     }
-    return fallback_.wait_until(*deadline);
+    return fallback_->wait_until(*deadline);
   }
   auto& [fds, ready_pumps] = thread_poll_set();
   fds.clear();
