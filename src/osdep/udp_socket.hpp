@@ -96,7 +96,8 @@ class UdpSocket {
   [[nodiscard]] BufferSizes buffer_sizes() const noexcept;
 
   // Receives up to min(slots.size(), kMaxBatch) waiting datagrams (or, with
-  // GRO, coalesced runs of datagrams) with one recvmmsg. Returns how many
+  // GRO, coalesced runs of datagrams): one recvmmsg for a few, two when more
+  // than the first offer (8) were waiting. Returns how many
   // slots were filled; Error::would_block if none was waiting;
   // Error::invalid_argument if GRO is on and a buffer is under kMaxGroBytes.
   Result<std::size_t> recv_batch(std::span<RecvSlot> slots) noexcept;

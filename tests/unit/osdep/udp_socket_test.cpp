@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <vector>
 
 #include "osdep/poller.hpp"
@@ -94,6 +97,54 @@ TEST(UdpSocket, EmptySocketWouldBlock) {
   slot.buffer = buf;
   auto r = s->recv_batch(std::span(&slot, 1));
   EXPECT_EQ(r.error(), Error::would_block);
+}
+
+// A receive offers the kernel a few slots first and the rest only when those
+// came back full: a burst larger than the first offer still arrives whole,
+// in order, and in calls of up to kMaxBatch.
+TEST(UdpSocket, ABurstLargerThanTheFirstOfferIsReceivedWholeAndInOrder) {
+  for (const std::size_t burst : {std::size_t{8}, std::size_t{9}, std::size_t{70}}) {
+    SCOPED_TRACE(burst);
+    auto a = UdpSocket::bind(Endpoint::loopback_v4());
+    auto b = UdpSocket::bind(Endpoint::loopback_v4());
+    ASSERT_TRUE(a.ok() && b.ok());
+    std::vector<Bytes> sent;
+    std::vector<UdpSocket::SendItem> items;
+    for (std::size_t i = 0; i < burst; ++i) sent.push_back(pattern(100 + i, i));
+    for (const auto& d : sent) items.push_back({d, b->local()});
+    std::size_t queued = 0;
+    while (queued < items.size()) {
+      auto r = a->send_batch(std::span(items).subspan(queued));
+      ASSERT_TRUE(r.ok());
+      queued += *r;
+    }
+    std::vector<Bytes> buffers(UdpSocket::kMaxBatch, Bytes(2048));
+    std::vector<UdpSocket::RecvSlot> slots(UdpSocket::kMaxBatch);
+    for (std::size_t i = 0; i < slots.size(); ++i) slots[i].buffer = buffers[i];
+    auto poller = Poller::create();
+    ASSERT_TRUE(poller.ok() && poller->add(b->fd(), 1).ok());
+    std::vector<Bytes> got;
+    std::size_t largest = 0;
+    while (got.size() < burst) {
+      std::array<std::uint64_t, 1> tokens{};
+      auto ready = poller->wait(tokens, std::chrono::seconds(10));
+      ASSERT_TRUE(ready.ok() && ready->count == 1) << "lost after " << got.size();
+      auto r = b->recv_batch(slots);
+      if (!r.ok()) {
+        ASSERT_EQ(r.error(), Error::would_block);
+        continue;
+      }
+      largest = std::max(largest, *r);
+      for (std::size_t i = 0; i < *r; ++i) {
+        EXPECT_EQ(slots[i].from, a->local());
+        got.emplace_back(slots[i].buffer.begin(), slots[i].buffer.begin() + slots[i].size);
+      }
+    }
+    EXPECT_EQ(got, sent);
+    // Loopback delivers within sendmmsg: the burst was waiting whole.
+    EXPECT_EQ(largest, std::min(burst, UdpSocket::kMaxBatch));
+    EXPECT_EQ(b->recv_batch(slots).error(), Error::would_block);
+  }
 }
 
 TEST(UdpSocket, BindingABusyPortFails) {
