@@ -26,15 +26,16 @@ class PumpingWaker;
 // the links' threads on every call nor, when the peer's answer comes back
 // before it waits again (on one core it comes at once: the send wakes the
 // peer, which runs first), has a link's thread take that answer and hand it
-// over. A lingering receiver that has not waited again within kLinger, whose
+// over. A lingering receiver that has not waited again for kLinger (checked
+// once per kLinger: it stops one to two of them after its last call), whose
 // thread exits, or that a thread waiting without receiving (for room to send,
 // in the fd bridge) would depend on, stops: the links' threads receive again.
 class ReceivePumps {
  public:
-  // How long a frame can wait for a receiver that left its call by default:
-  // the bound of the delay lingering adds for frames nobody is blocked on
-  // (ACKs of data sent without blocking, a connection no thread is accepting
-  // yet). Zero: receivers leave with their call.
+  // The default period of the linger timer: a frame nobody is blocked on
+  // (an ACK of data sent without blocking, a connection no thread is
+  // accepting yet) waits for a receiver that left its call at most two of
+  // them. Zero: receivers leave with their call.
   static constexpr std::chrono::microseconds kLinger{1000};
 
   explicit ReceivePumps(std::chrono::microseconds linger = kLinger);

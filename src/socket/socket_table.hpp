@@ -31,9 +31,10 @@ class SocketTable {
  public:
   using Millis = std::chrono::milliseconds;
 
-  // `receiver_linger`: how long a thread whose blocking call returned goes on
-  // receiving for the links (ReceivePumps; nothing to do with SO_LINGER);
-  // zero: it stops with the call.
+  // `receiver_linger`: the period after which a thread whose blocking call
+  // returned stops receiving for the links, if it has not blocked again (it
+  // stops one to two periods after its last call; ReceivePumps; nothing to
+  // do with SO_LINGER); zero: it stops with the call.
   explicit SocketTable(stack::StackDriver& driver, std::size_t max_sockets = 65'536,
                        std::chrono::microseconds receiver_linger = ReceivePumps::kLinger);
   ~SocketTable();
