@@ -31,6 +31,16 @@ struct ReceivePumps::Shared {
   // The receiver's waker while it waits, null while it lingers. Set under
   // receiver_mu, which also keeps the waker alive while claim() wakes it.
   std::atomic<PumpingWaker*> waiting{nullptr};
+  // Receivers a later claim took over from while they waited, and their
+  // threads, the latest last: when a receiver stops, the latest of these that
+  // still waits receives again, rather than the links' threads receiving and
+  // handing over (a thread per connection exits while its acceptor waits).
+  // Guarded by receiver_mu; a waker leaves it on leave().
+  struct Displaced {
+    PumpingWaker* waker;
+    const void* thread;
+  };
+  std::vector<Displaced> displaced;
   // Waits the receivers left, and how many when the timer was armed: the
   // timer, not every call, finds out whether the receiver left again (a
   // clock read per call showed in the round trip's profile).
@@ -49,7 +59,18 @@ struct ReceivePumps::Shared {
     std::shared_lock lock(mu);
     for (tap::ReceivePump* p : pumps) p->defer(deferring);
   }
+  // The receiver stops: the latest displaced waiter takes over (woken, so
+  // it waits for the links again; they go on deferring), or the links'
+  // threads receive again.
   void release() {
+    if (!displaced.empty()) {
+      const Displaced next = displaced.back();
+      displaced.pop_back();
+      receiver = next.thread;
+      waiting.store(next.waker, std::memory_order_release);
+      next.waker->wake();
+      return;
+    }
     receiver = nullptr;
     waiting.store(nullptr, std::memory_order_release);
     defer_all(false);
@@ -180,7 +201,10 @@ void ReceivePumps::claim(PumpingWaker& waker) {
   Shared& s = *shared_;
   std::lock_guard lock(s.receiver_mu);
   PumpingWaker* before = s.waiting.exchange(&waker, std::memory_order_acq_rel);
-  if (before != nullptr) before->wake();
+  if (before != nullptr) {
+    s.displaced.push_back({before, s.receiver});
+    before->wake();
+  }
   const void* was = std::exchange(s.receiver, &me);
   // A thread that lingered (this one or another) kept the links deferring.
   if (was == nullptr) s.defer_all(true);
@@ -189,7 +213,10 @@ void ReceivePumps::claim(PumpingWaker& waker) {
 void ReceivePumps::leave(PumpingWaker& waker) {
   Shared& s = *shared_;
   std::lock_guard lock(s.receiver_mu);
-  if (s.waiting.load(std::memory_order_relaxed) != &waker) return;
+  if (s.waiting.load(std::memory_order_relaxed) != &waker) {
+    std::erase_if(s.displaced, [&](const Shared::Displaced& d) { return d.waker == &waker; });
+    return;
+  }
   s.waiting.store(nullptr, std::memory_order_release);
   ++s.leaves;
   bool lingers = s.timer.valid() && s.forbidden == 0 && !s.pumps.empty();

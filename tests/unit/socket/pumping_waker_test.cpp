@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -75,13 +76,37 @@ TEST(PumpingWaker, OnlyTheLastThreadToBlockReceives) {
   // its own wake-up only, and the datagram is the second's.
   EXPECT_TRUE(first.wait_until(Clock::now() + 30s));
   ASSERT_TRUE(link.arrive());
-  EXPECT_FALSE(first.wait_until(Clock::now() + 50ms)) << "the first took the link";
   second.join();
   EXPECT_EQ(link.pumped_on(), std::vector<std::thread::id>{second_id});
-  // Deferring began with the first, went on while the second took over, and
-  // ended when the second (the receiver) left, though the first still waits.
-  EXPECT_EQ(link.deferred(), (std::vector<bool>{true, false}));
-  EXPECT_FALSE(pumps.receives(first));
+  // The second stopped receiving when its thread exited. The first, which
+  // still waits, receives again (woken, so it waits for the link once more)
+  // instead of the link's thread: that one deferred throughout.
+  EXPECT_TRUE(pumps.receives(first));
+  EXPECT_TRUE(first.wait_until(Clock::now() + 30s));
+  EXPECT_EQ(link.deferred(), std::vector<bool>{true});
+  ASSERT_TRUE(link.arrive());
+  EXPECT_TRUE(first.wait_until(Clock::now() + 30s));
+  EXPECT_EQ(link.pumped_on(), (std::vector{second_id, std::this_thread::get_id()}));
+}
+
+// A thread that stopped waiting is no longer one to hand receiving back to.
+TEST(PumpingWaker, AThreadThatLeftItsWaitDoesNotTakeTheLinksBack) {
+  OneLink net(kForever);
+  auto& [link, pumps] = net;
+  std::optional<PumpingWaker> first(std::in_place, &pumps, nullptr);
+  std::atomic<bool> second_waits{false};
+  std::atomic<bool> first_left{false};
+  std::thread second([&] {
+    PumpingWaker w(&pumps, nullptr);
+    second_waits = true;
+    while (!first_left) std::this_thread::yield();
+  });
+  while (!second_waits) std::this_thread::yield();
+  first.reset();  // taken over from, it leaves while the second still waits
+  first_left = true;
+  second.join();
+  EXPECT_FALSE(pumps.lingering()) << "the second's exit ended its lingering";
+  EXPECT_EQ(link.deferred(), (std::vector<bool>{true, false})) << "the link's thread receives";
 }
 
 TEST(PumpingWaker, AWaitWithoutPumpsNeitherReceivesNorDefers) {
