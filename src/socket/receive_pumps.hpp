@@ -29,7 +29,10 @@ class PumpingWaker;
 // over. A lingering receiver that has not waited again for kLinger (checked
 // once per kLinger: it stops one to two of them after its last call), whose
 // thread exits, or that a thread waiting without receiving (for room to send,
-// in the fd bridge) would depend on, stops: the links' threads receive again.
+// in the fd bridge) would depend on, stops. Then the latest thread it took
+// over from that still waits receives again (a thread per connection exits
+// while its acceptor waits: the next SYN reaches the acceptor's thread
+// directly), or, with none, the links' threads do.
 class ReceivePumps {
  public:
   // The default period of the linger timer: a frame nobody is blocked on
