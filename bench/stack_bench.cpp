@@ -10,14 +10,19 @@
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <string>
 #include <thread>
@@ -70,6 +75,26 @@ double heap_per_connection(const Api& api, const sockaddr_in& to, int count) {
   return static_cast<double>(after - before) / count;
 }
 
+// CPU time (µs) all of `pid`'s live threads have used: the first field of
+// each /proc/PID/task/TID/schedstat (nanoseconds on a CPU).
+double process_cpu_us(pid_t pid) {
+  std::uint64_t ns = 0;
+  std::error_code ec;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream f(t.path() / "schedstat");
+    std::uint64_t on_cpu = 0;
+    if (f >> on_cpu) ns += on_cpu;
+  }
+  return static_cast<double>(ns) / 1e3;
+}
+
+double thread_cpu_us() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
+}
+
 // Between two threads of this process, or (across_processes) this process and
 // a child, as Weft's dev link runs between two processes: switching to another
 // process costs more than to another thread (0.5 µs of 4.9 on one core here).
@@ -108,6 +133,7 @@ Rtt udp_pingpong(int count, bool across_processes) {
   }
   std::vector<double> us;
   char c = 'u';
+  const double cpu_before = thread_cpu_us();
   for (int i = 0; i < count + 100; ++i) {
     auto t0 = Clock::now();
     ::send(a, &c, 1, 0);
@@ -115,11 +141,21 @@ Rtt udp_pingpong(int count, bool across_processes) {
     if (i >= 100)
       us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
+  const double cpu_mine = thread_cpu_us() - cpu_before;
   if (echo.joinable()) echo.join();
-  if (child > 0) ::waitpid(child, nullptr, 0);
+  rusage child_usage{};
+  if (child > 0) ::wait4(child, nullptr, 0, &child_usage);
   ::close(a);
   ::close(b);
-  return summarize(us);
+  Rtt r = summarize(us);
+  if (child > 0) {
+    // The child did nothing but echo (its start and exit are noise here).
+    const auto usec = [](const timeval& t) {
+      return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec);
+    };
+    r.cpu_us = (cpu_mine + usec(child_usage.ru_utime) + usec(child_usage.ru_stime)) / (count + 100);
+  }
+  return r;
 }
 
 // Two threads waking each other through socket::PumpingWaker, the waker a
@@ -193,7 +229,9 @@ int main(int argc, char** argv) {
   double wt = throughput_mb_s(weft, w_discard, bytes);
   double kt = throughput_mb_s(kernel, k_discard, bytes);
   double ft = fd_mode_throughput_mb_s(w_discard, bytes);
-  Rtt wr = rtt(weft, w_echo, rtt_count);
+  const pid_t peer = child->pid();
+  Rtt wr = rtt(weft, w_echo, rtt_count,
+               [peer] { return process_cpu_us(::getpid()) + process_cpu_us(peer); });
   Rtt kr = rtt(kernel, k_echo, rtt_count);
   Rtt ur = udp_pingpong(rtt_count, true);
   Rtt tr = udp_pingpong(rtt_count, false);
@@ -214,6 +252,10 @@ int main(int argc, char** argv) {
   std::printf("%-34s %12.1f %12.1f %8.2f\n", "1-byte RTT p50 us (vs UDP ping)", wr.p50_us,
               ur.p50_us, wr.p50_us / ur.p50_us);
   std::printf("%-34s %12s %12.1f\n", "  (UDP ping in one process p50 us)", "", tr.p50_us);
+  // Both processes, all their threads: what a round trip costs in CPU, which
+  // the scheduler's placement (one vCPU or two) changes far less than latency.
+  std::printf("%-34s %12.1f %12.1f %8.2f\n", "  CPU us per round trip (vs UDP)", wr.cpu_us,
+              ur.cpu_us, wr.cpu_us / ur.cpu_us);
   std::printf("%-34s %12.1f %12.1f %8.2f\n", "  UDP ping + waker ping p50 us", wr.p50_us,
               ur.p50_us + cr.p50_us, wr.p50_us / (ur.p50_us + cr.p50_us));
   std::printf("%-34s %12s %12.1f\n", "  (waker ping-pong p50 us)", "", cr.p50_us);

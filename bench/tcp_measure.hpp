@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -163,6 +164,9 @@ inline double throughput_streams_mb_s(const Api& api, const sockaddr_in& to, std
 
 struct Rtt {
   double p50_us, p99_us, mean_us;
+  // CPU time both ends spent per round trip, when measured (0 otherwise):
+  // unlike the latencies, the same however the scheduler placed the threads.
+  double cpu_us{0};
 };
 
 // Of round-trip samples in µs (sorts them).
@@ -173,19 +177,27 @@ inline Rtt summarize(std::vector<double>& us) {
   return {us[us.size() / 2], us[us.size() * 99 / 100], sum / static_cast<double>(us.size())};
 }
 
-inline Rtt rtt(const Api& api, const sockaddr_in& to, int count) {
+// `cpu_us_now`, if given, reads the CPU time (µs) both ends have used so far;
+// read around the round trips, before the connection closes (a server thread
+// per connection takes its time with it when it exits).
+inline Rtt rtt(const Api& api, const sockaddr_in& to, int count,
+               const std::function<double()>& cpu_us_now = {}) {
   int fd = connect_to(api, to);
   api.nodelay(fd);
   std::vector<double> us;
   us.reserve(static_cast<std::size_t>(count));
   char b = 'x';
+  const double cpu_before = cpu_us_now ? cpu_us_now() : 0;
   for (int i = 0; i < count + 100; ++i) {
     auto t0 = Clock::now();
     if (api.send(fd, &b, 1) != 1 || api.recv(fd, &b, 1) != 1) std::exit(1);
     if (i >= 100) us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
+  const double cpu_after = cpu_us_now ? cpu_us_now() : 0;
   api.close(fd);
-  return summarize(us);
+  Rtt r = summarize(us);
+  r.cpu_us = (cpu_after - cpu_before) / (count + 100);
+  return r;
 }
 
 // Opens `count` connections to an echo server, one round trip each so each
