@@ -71,6 +71,22 @@ u8_t on_tcp(void* /*arg*/, raw_pcb* /*pcb*/, pbuf* p, const ip_addr_t* /*from*/)
   return 1;
 }
 
+// lwIP's tcp_new_port increments its 16-bit next port before comparing it
+// with the end of the range, and the first value is random in 0xC000–0xFFFF
+// (LWIP_RANDOMIZE_INITIAL_LOCAL_PORTS): in 1 process of 16,384 the first
+// ephemeral port comes out as 0, which tcp_bind (also listen's, when the
+// socket is unbound) and tcp_connect report as ERR_BUF, ENOBUFS to the
+// application (seen as rare test failures). Taking one ephemeral port here,
+// whatever comes back, moves the counter past it; after a wrap that
+// process's ports count up from 1, still checked against every pcb.
+void step_past_a_wrapping_first_port() {
+  CoreLock lock;
+  tcp_pcb* pcb = tcp_new();
+  if (pcb == nullptr) return;
+  (void)tcp_bind(pcb, IP_ANY_TYPE, 0);
+  (void)tcp_close(pcb);  // bound, not connected: freed at once
+}
+
 void install_hooks() {
   CoreLock lock;
   raw_pcb* icmp4 = raw_new_ip_type(IPADDR_TYPE_V4, IP_PROTO_ICMP);
@@ -98,6 +114,7 @@ LwipStack::LwipStack() {
   std::unique_lock lock(done.m);
   done.cv.wait(lock, [&] { return done.done; });
   lock.unlock();
+  step_past_a_wrapping_first_port();
   install_hooks();
 }
 

@@ -443,21 +443,6 @@ bool TcpSocket::admits(const TcpSyn& syn) noexcept {
 
 // ---- operations ----
 
-// lwIP's tcp_new_port increments its 16-bit next port before comparing it
-// with the end of the range, so in a process whose random first port is
-// 0xFFFF (1 in 16,384) the first ephemeral port comes out as 0, which
-// tcp_bind and tcp_connect report as ERR_BUF (ENOBUFS; seen as rare test
-// failures on a service's first bind or a client's first connect). The
-// counter has wrapped by then: one more try gets a port (that process's
-// ephemeral ports then run from 1 up, still checked against every pcb).
-// Exhausted ports fail both tries.
-template <typename Call>
-err_t retrying_a_wrapped_first_port(const tcp_pcb* pcb, Call call) {
-  err_t e = call();
-  if (e == ERR_BUF && pcb->local_port == 0) e = call();
-  return e;
-}
-
 Result<void> TcpSocket::bind(const Endpoint& local) {
   if (local.address.family != family_) return Error::invalid_argument;
   CoreLock core;
@@ -471,10 +456,7 @@ Result<void> TcpSocket::bind(const Endpoint& local) {
   if (!ip_addr_isany_val(ip) && !is_local_address(ip)) return Error::address_not_available;
   if (local.port != 0 && listener_holds(ip, local.port)) return Error::address_in_use;
   set_pcb_type(pcb_, IP_GET_TYPE(&ip));
-  if (err_t e =
-          retrying_a_wrapped_first_port(pcb_, [&] { return tcp_bind(pcb_, &ip, local.port); });
-      e != ERR_OK)
-    return from_err(e);
+  if (err_t e = tcp_bind(pcb_, &ip, local.port); e != ERR_OK) return from_err(e);
   remember_endpoints();
   return {};
 }
@@ -552,9 +534,7 @@ Result<void> TcpSocket::connect(const Endpoint& remote) {
     }
   }
   const ip_addr_t ip = to_lwip_for_socket(remote.address, dual());
-  if (err_t e = retrying_a_wrapped_first_port(
-          pcb_, [&] { return tcp_connect(pcb_, &ip, remote.port, &TcpSocket::on_connected); });
-      e != ERR_OK)
+  if (err_t e = tcp_connect(pcb_, &ip, remote.port, &TcpSocket::on_connected); e != ERR_OK)
     return from_err(e);
   state_ = State::connecting;
   remember_endpoints();
