@@ -227,6 +227,9 @@ struct weft_node_stats {
   uint64_t dropped_expired;      /**< datagrams for a session past its lifetime */
   uint64_t dropped_reassembly;   /**< fragmented messages that timed out or were evicted */
   uint64_t peers;                /**< roots and peers known (weft_node_peers) */
+  /** Of receive_batches, those an application thread blocked in a socket
+      call received itself, instead of being woken by the node's thread. */
+  uint64_t receive_batches_in_app_threads;
 };
 
 /** Paths of struct weft_peer_stats. */

@@ -126,12 +126,17 @@ Result<void> DatagramLoop::start(DatagramHandler& handler, const Clock& clock) {
   // makes; the handler borrows them. A slot takes one datagram (the kernel
   // flags a longer one as truncated), or with GRO a coalesced run.
   const std::size_t slot = socket_.gro_enabled() ? UdpSocket::kMaxGroBytes : options_.max_datagram;
-  storage_.reset(new std::byte[UdpSocket::kMaxBatch * slot]);  // NOLINT: left uninitialised
-  slots_.resize(UdpSocket::kMaxBatch);
-  for (std::size_t i = 0; i < slots_.size(); ++i)
-    slots_[i].buffer = MutableByteSpan(storage_.get() + i * slot, slot);
-  batch_.reserve(socket_.gro_enabled() ? UdpSocket::kMaxBatch * 64 : UdpSocket::kMaxBatch);
-  thread_ = std::thread([this, &handler, &clock] { run(handler, clock); });
+  {
+    std::lock_guard lock(handling_);
+    storage_.reset(new std::byte[UdpSocket::kMaxBatch * slot]);  // NOLINT: left uninitialised
+    slots_.resize(UdpSocket::kMaxBatch);
+    for (std::size_t i = 0; i < slots_.size(); ++i)
+      slots_[i].buffer = MutableByteSpan(storage_.get() + i * slot, slot);
+    batch_.reserve(socket_.gro_enabled() ? UdpSocket::kMaxBatch * 64 : UdpSocket::kMaxBatch);
+    handler_ = &handler;
+    clock_ = &clock;
+  }
+  thread_ = std::thread([this] { run(); });
   return {};
 }
 
@@ -140,13 +145,38 @@ void DatagramLoop::stop() noexcept {
   stopping_.store(true);
   poller_.wake();
   thread_.join();
+  // A pump() that began before stopping_ was set finishes before this returns.
+  std::lock_guard lock(handling_);
 }
 
-void DatagramLoop::run(DatagramHandler& handler, const Clock& clock) {
-  Instant deadline = handler.on_tick(clock.now());
+void DatagramLoop::pump() noexcept {
+  std::lock_guard lock(handling_);
+  if (handler_ == nullptr || stopping_.load()) return;
+  const Instant slept_towards = deadline_;
+  const std::uint64_t batches = batches_.load(std::memory_order_relaxed);
+  receive_some();
+  batches_pumped_.fetch_add(batches_.load(std::memory_order_relaxed) - batches,
+                            std::memory_order_relaxed);
+  deadline_ = handler_->on_tick(clock_->now());
+  if (deadline_ < slept_towards) poller_.wake();
+}
+
+void DatagramLoop::mute(bool muted) noexcept {
+  // Fails only for a closed fd, and the socket lives as long as the loop.
+  (void)poller_.mute(socket_.fd(), kSocketToken, muted);
+}
+
+void DatagramLoop::run() {
+  bool readable = false;  // the first pass only ticks
   while (true) {
+    Instant deadline;
+    {
+      std::lock_guard lock(handling_);
+      if (readable) receive_some();
+      deadline = deadline_ = handler_->on_tick(clock_->now());
+    }
     std::array<std::uint64_t, 1> tokens{};
-    const Instant now = clock.now();
+    const Instant now = clock_->now();
     auto ready = poller_.wait(tokens, std::max(deadline - now, Duration::zero()));
     if (!ready) {
       // epoll_wait fails only on a broken fd: nothing to wait for any more.
@@ -155,21 +185,22 @@ void DatagramLoop::run(DatagramHandler& handler, const Clock& clock) {
     }
     wakeups_.fetch_add(1, std::memory_order_relaxed);
     if (ready->woken && stopping_.load()) return;
-    if (ready->count > 0) {
-      std::size_t read = 0;
-      while (read < kDatagramsPerWakeup) {
-        const std::size_t n = receive_batch(handler, clock);
-        if (n == 0) break;
-        read += n;
-      }
-    }
-    deadline = handler.on_tick(clock.now());
+    readable = ready->count > 0;
+  }
+}
+
+void DatagramLoop::receive_some() {
+  std::size_t read = 0;
+  while (read < kDatagramsPerWakeup) {
+    const std::size_t n = receive_batch();
+    if (n == 0) break;
+    read += n;
   }
 }
 
 // Returns how many datagrams the socket gave (0 when the last call found the
 // socket drained or gave a partial batch, so nothing more is waiting).
-std::size_t DatagramLoop::receive_batch(DatagramHandler& handler, const Clock& clock) {
+std::size_t DatagramLoop::receive_batch() {
   auto got = socket_.recv_batch(slots_);
   if (!got) {
     if (got.error() != Error::would_block) errors_.fetch_add(1, std::memory_order_relaxed);
@@ -202,15 +233,16 @@ std::size_t DatagramLoop::receive_batch(DatagramHandler& handler, const Clock& c
     // while it processes a batch holds it no longer than before GRO.
     const std::span<const Datagram> all(batch_);
     for (std::size_t off = 0; off < all.size(); off += UdpSocket::kMaxBatch)
-      handler.on_datagrams(clock.now(),
-                           all.subspan(off, std::min(UdpSocket::kMaxBatch, all.size() - off)));
+      handler_->on_datagrams(clock_->now(),
+                             all.subspan(off, std::min(UdpSocket::kMaxBatch, all.size() - off)));
   }
   return *got == slots_.size() ? datagrams : 0;
 }
 
 DatagramLoop::Stats DatagramLoop::stats() const noexcept {
   auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  return {get(datagrams_), get(batches_), get(oversized_), get(errors_), get(wakeups_)};
+  return {get(datagrams_), get(batches_), get(oversized_),
+          get(errors_),    get(wakeups_), get(batches_pumped_)};
 }
 
 }  // namespace weft::osdep

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <thread>
 #include <vector>
@@ -71,7 +72,8 @@ class Outbox {
   std::vector<ByteSpan> held_;  // in_turn datagrams of a run, waiting for the may_lead ones
 };
 
-// What a DatagramLoop drives. Both calls come from the loop's thread only.
+// What a DatagramLoop drives. One call at a time: from the loop's thread, or
+// from a thread that receives in its place (DatagramLoop::pump).
 class DatagramHandler {
  public:
   virtual ~DatagramHandler() = default;
@@ -91,6 +93,14 @@ class DatagramHandler {
 //
 // The handler sends through the socket itself (socket()), normally by filling
 // an Outbox and flushing it once per batch.
+//
+// Another thread may receive in the loop thread's place: one about to sleep
+// until data arrives for it waits for receive_fd() too and, when it turns
+// readable, calls pump(): the datagram is handled on the thread that wants its
+// contents, with no hand-off from the loop's thread (a wake-up per datagram
+// less). While such a thread waits, its owner mutes the loop's socket, so the
+// loop's thread sleeps on towards its deadline instead of waking for the same
+// datagrams.
 class DatagramLoop {
  public:
   struct Options {
@@ -110,6 +120,7 @@ class DatagramLoop {
     std::uint64_t oversized_dropped;
     std::uint64_t receive_errors;  // recvmmsg failures other than would-block
     std::uint64_t wakeups;         // times the thread left its wait
+    std::uint64_t batches_pumped;  // of batches_received, those pump() received
   };
 
   static Result<std::unique_ptr<DatagramLoop>> open(const Endpoint& bind, Options options);
@@ -130,19 +141,39 @@ class DatagramLoop {
   // From any thread: run the handler's on_tick soon (its deadline may have moved earlier).
   void request_tick() noexcept { poller_.wake(); }
 
+  // Readable while datagrams wait.
+  [[nodiscard]] int receive_fd() const noexcept { return socket_.fd(); }
+  // From any thread, once started: receives what waits, hands it to the
+  // handler and runs its on_tick, as the loop's thread does when it wakes
+  // (after it, or before it: one receives at a time). The loop's thread is
+  // woken only if the handler's deadline moved earlier. Does nothing once
+  // stop() began.
+  void pump() noexcept;
+  // While muted, the loop's thread does not wake for datagrams; its deadline
+  // and request_tick() still wake it.
+  void mute(bool muted) noexcept;
+
   [[nodiscard]] Stats stats() const noexcept;
 
  private:
   DatagramLoop(UdpSocket socket, Poller poller, Options options) noexcept;
-  void run(DatagramHandler& handler, const Clock& clock);
-  std::size_t receive_batch(DatagramHandler& handler, const Clock& clock);
+  void run();
+  // Up to kDatagramsPerWakeup datagrams to the handler (handling_ held).
+  void receive_some();
+  std::size_t receive_batch();
 
   UdpSocket socket_;
   Poller poller_;
   Options options_;
   std::unique_ptr<std::byte[]> storage_;  // uninitialised: pages are touched only when used
   std::vector<UdpSocket::RecvSlot> slots_;
+  DatagramHandler* handler_{nullptr};  // set by start()
+  const Clock* clock_{nullptr};
+  // Held while the handler is called and the slots are in use: the loop's
+  // thread and pumping threads take turns. Guards what follows it.
+  std::mutex handling_;
   std::vector<Datagram> batch_;
+  Instant deadline_;  // the handler's last; the loop's thread sleeps towards it
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   std::atomic<std::uint64_t> datagrams_{0};
@@ -150,6 +181,7 @@ class DatagramLoop {
   std::atomic<std::uint64_t> oversized_{0};
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> wakeups_{0};
+  std::atomic<std::uint64_t> batches_pumped_{0};
 };
 
 }  // namespace weft::osdep

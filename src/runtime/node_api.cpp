@@ -376,6 +376,7 @@ int weft_node_get_stats(const weft_node* node, struct weft_node_stats* stats, si
     s.online = n->online() ? 1 : 0;
     s.datagrams_received = w->io.datagrams_received;
     s.receive_batches = w->io.batches_received;
+    s.receive_batches_in_app_threads = w->io.batches_pumped;
     s.handshakes_completed = w->sessions.handshakes_completed;
     s.direct_sent = w->node.direct_sent;
     s.relayed_sent = w->node.relayed_sent;

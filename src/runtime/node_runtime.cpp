@@ -6,6 +6,7 @@
 #include "base/assert.hpp"
 #include "base/log.hpp"
 #include "runtime/identity_store.hpp"
+#include "runtime/sockets.hpp"
 #include "vnet/member_mac.hpp"
 
 namespace weft::runtime {
@@ -115,6 +116,8 @@ Result<void> NodeRuntime::start() {
     running_ = false;
     return r.error();
   }
+  // A thread blocked in a socket call receives the node's datagrams itself.
+  sockets().add_receive_pump(wire_->receive_pump());
   for (const auto& [network, options] : networks_) {
     if (options.kernel_tap) {
       auto link = open_kernel_link(network, *options.kernel_tap);
@@ -141,6 +144,7 @@ void NodeRuntime::stop() noexcept {
     running_ = false;  // waiters leave now
   }
   changed_.notify_all();
+  sockets().remove_receive_pump(wire_->receive_pump());  // no pump() once this returns
   wire_->stop();
   // The I/O thread is gone: nothing delivers to the ports any more. Captures
   // stay registered for the next start().

@@ -61,6 +61,10 @@ struct JoinOptions {
 // lwIP holds one stack per process, so one NodeRuntime exists at a time:
 // creating a second is Error::busy. All members may be called from any
 // application thread; never from the node's own I/O thread.
+//
+// "The I/O thread" below is whichever thread handles the node's datagrams:
+// the WireNode's own, or an application thread blocked in a socket call that
+// receives in its place (WireNode::receive_pump); one at a time.
 class NodeRuntime final : private WireNodeObserver {
  public:
   // Loads the identity from `state`, or stores `identity` (or a new one) there

@@ -19,6 +19,7 @@
 #include "osdep/datagram_loop.hpp"
 #include "osdep/endpoint.hpp"
 #include "peer/identity_verifier.hpp"
+#include "tap/receive_pump.hpp"
 
 namespace weft::runtime {
 
@@ -38,8 +39,9 @@ struct PeerFrame {
   ByteSpan frame;
 };
 
-// Called on the node's I/O thread, with no lock of the node held (so it may
-// call back into the WireNode, and take the stack's lock).
+// Called on the node's I/O thread, or on a thread receiving in its place
+// (WireNode::receive_pump), one call at a time, with no lock of the node held
+// (so it may call back into the WireNode, and take the stack's lock).
 class WireNodeObserver {
  public:
   virtual ~WireNodeObserver() = default;
@@ -65,7 +67,11 @@ class WireNodeObserver {
 // thread. If the peer was not yet on a direct path (a lookup or a handshake
 // may have started, with its own timers), the I/O thread is asked to
 // recompute its deadline; otherwise it sleeps on.
-class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
+// Receive in another thread's place: receive_pump() lets a thread that waits
+// for a socket of the stack above receive the node's datagrams itself.
+class WireNode final : private node::NodeHost,
+                       private osdep::DatagramHandler,
+                       private tap::ReceivePump {
  public:
   static Result<std::unique_ptr<WireNode>> open(crypto::Identity identity, WireNodeConfig config);
   ~WireNode() override;
@@ -77,6 +83,13 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   Result<void> start(WireNodeObserver& observer);
   // Joins the I/O thread. Sends after this fail with Error::invalid_state.
   void stop() noexcept;
+
+  // The node's receive path for a thread that would otherwise sleep until
+  // the I/O thread handed it what arrived (socket::SocketTable's
+  // add_receive_pump): it receives, decrypts and hands the frames to the
+  // observer itself. Between start() and stop(); take it out of the table
+  // before stop().
+  [[nodiscard]] tap::ReceivePump& receive_pump() noexcept { return *this; }
 
   // From any thread. Error::invalid_argument (empty frame, ourselves),
   // Error::too_large, Error::no_buffer (the peer's queue is full while it is
@@ -140,9 +153,13 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   void deliver_network_frame(NetworkId network, ByteSpan frame) override;
   void on_event(const node::NodeEvent& event) override;
   void on_name_answer(const wire::NameAnswer& answer) override;
-  // osdep::DatagramHandler (the I/O thread)
+  // osdep::DatagramHandler (the I/O thread, or a thread pumping the loop)
   void on_datagrams(Instant now, std::span<const osdep::Datagram> batch) override;
   Instant on_tick(Instant now) override;
+  // tap::ReceivePump, over the loop
+  [[nodiscard]] int receive_fd() const noexcept override { return loop_->receive_fd(); }
+  void pump() noexcept override { loop_->pump(); }
+  void defer(bool deferring) noexcept override { loop_->mute(deferring); }
 
   // Runs `send` under the mutex, flushes, and wakes the I/O thread unless
   // everything went out directly (a lookup or handshake may have set an
@@ -178,7 +195,8 @@ class WireNode final : private node::NodeHost, private osdep::DatagramHandler {
   std::vector<node::NodeEvent> events_;
   std::vector<wire::NameAnswer> answers_;
 
-  // The I/O thread's own (not guarded): what hand_over() gives the observer.
+  // What hand_over() gives the observer: used only by the thread the loop
+  // lets handle a batch (its I/O thread or a pumping one), one at a time.
   std::vector<Delivered> handing_frames_;
   std::vector<PeerFrame> handing_;
   std::vector<ByteSpan> handing_network_;

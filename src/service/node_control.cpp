@@ -288,6 +288,7 @@ json NodeControl::stats() const {
         {"oversized_dropped", s->io.oversized_dropped},
         {"receive_errors", s->io.receive_errors},
         {"wakeups", s->io.wakeups},
+        {"batches_pumped", s->io.batches_pumped},
         {"send_dropped", s->send_dropped},
         {"unanswerable_dropped", s->unanswerable_dropped}}},
   };

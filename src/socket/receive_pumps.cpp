@@ -129,20 +129,32 @@ ReceivePumps::ReceivePumps(std::chrono::microseconds linger) : shared_(std::make
 
 void ReceivePumps::start_timer() {
   if (timer_thread_.joinable() || shared_->linger <= Clock::duration::zero()) return;
-  stop_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  osdep::UniqueFd stop(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   osdep::UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   // Without either fd nobody could end a lingering: receivers then leave at once.
-  if (!timer || !stop_) return;
-  shared_->timer = std::move(timer);
+  if (!timer || !stop) return;
+  stop_ = std::move(stop);
+  {
+    std::lock_guard lock(shared_->receiver_mu);
+    shared_->timer = std::move(timer);
+  }
   timer_thread_ = std::thread([this] { run_timer(); });
 }
 
-ReceivePumps::~ReceivePumps() {
+void ReceivePumps::stop_timer() {
   if (!timer_thread_.joinable()) return;
   const std::uint64_t one = 1;
   (void)!::write(stop_.get(), &one, sizeof one);
   timer_thread_.join();
+  stop_.reset();
+  Shared& s = *shared_;
+  std::lock_guard lock(s.receiver_mu);
+  if (s.lingers()) s.release();  // nobody would end it now
+  s.timer.reset();
+  s.timer_armed = false;
 }
+
+ReceivePumps::~ReceivePumps() { stop_timer(); }
 
 void ReceivePumps::run_timer() {
   std::array<pollfd, 2> fds{pollfd{shared_->timer.get(), POLLIN, 0},
@@ -165,19 +177,26 @@ void ReceivePumps::run_timer() {
 }
 
 void ReceivePumps::add(tap::ReceivePump& pump) {
-  std::lock_guard receiver(shared_->receiver_mu);
+  std::lock_guard timer(timer_mu_);
   // Only a table with links has receivers that linger.
   start_timer();
+  std::lock_guard receiver(shared_->receiver_mu);
   std::unique_lock lock(shared_->mu);
   shared_->pumps.push_back(&pump);
   if (shared_->receiver != nullptr) pump.defer(true);
 }
 
 void ReceivePumps::remove(tap::ReceivePump& pump) {
-  std::lock_guard receiver(shared_->receiver_mu);
-  std::unique_lock lock(shared_->mu);
-  std::erase(shared_->pumps, &pump);
-  if (shared_->receiver != nullptr) pump.defer(false);
+  std::lock_guard timer(timer_mu_);
+  bool last = false;
+  {
+    std::lock_guard receiver(shared_->receiver_mu);
+    std::unique_lock lock(shared_->mu);
+    std::erase(shared_->pumps, &pump);
+    if (shared_->receiver != nullptr) pump.defer(false);
+    last = shared_->pumps.empty();
+  }
+  if (last) stop_timer();
 }
 
 void ReceivePumps::collect(std::vector<pollfd>& fds, std::vector<tap::ReceivePump*>& pumps) {

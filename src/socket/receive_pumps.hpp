@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -46,8 +47,11 @@ class ReceivePumps {
   ReceivePumps(const ReceivePumps&) = delete;
   ReceivePumps& operator=(const ReceivePumps&) = delete;
 
+  // The first starts the linger timer's thread.
   void add(tap::ReceivePump& pump);
-  // Returns once no thread is inside the pump's pump(): the link may then stop.
+  // Returns once no thread is inside the pump's pump(): the link may then
+  // stop. The last stops the linger timer's thread (no thread or fd is kept
+  // while there is nothing to receive).
   void remove(tap::ReceivePump& pump);
 
   // Appends a pollfd (POLLIN) per pump to `fds` and the pumps, in the same
@@ -77,15 +81,18 @@ class ReceivePumps {
   struct Shared;
 
  private:
-  // The linger timer's thread, on the first add() (receiver_mu held).
+  // The linger timer's thread, while there are pumps (timer_mu_ held).
   void start_timer();
+  void stop_timer();
   void run_timer();
 
   // Shared with every thread that claimed here: it ends its lingering when
   // it exits, which may be after this table is gone.
   std::shared_ptr<Shared> shared_;
-  osdep::UniqueFd stop_;      // eventfd: ends run_timer
-  std::thread timer_thread_;  // set once, under receiver_mu
+  // Taken by add() and remove() before Shared's mutexes; guards what follows.
+  std::mutex timer_mu_;
+  osdep::UniqueFd stop_;  // eventfd: ends run_timer
+  std::thread timer_thread_;
 };
 
 }  // namespace weft::socket

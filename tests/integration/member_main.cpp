@@ -20,7 +20,10 @@
 //                             sends count datagrams of size bytes one at a time, each
 //                             answered before the next -> "udp-echoed <count>" or "error <why>"
 //   events                    -> "events <kind> <kind> ..." (what the node reported so far)
-//   stop / start              stops and starts the node in the same process -> "stopped" / "started"
+//   stats                     -> "stats batches <n> in-app-threads <m>" (receive batches,
+//                             and those an application thread received itself)
+//   stop / start              stops and starts the node in the same process -> "stopped" /
+//   "started"
 // End of stdin stops the member.
 
 #include <fmt/core.h>
@@ -305,6 +308,14 @@ int run(int argc, char** argv) {
       std::size_t size = 0;
       in >> ip >> port >> count >> size;
       say(udp_echo(ip, static_cast<std::uint16_t>(port), count, size));
+    } else if (cmd == "stats") {
+      weft_node_stats st{};
+      if (weft_node_get_stats(node.handle(), &st, sizeof st) != 0) {
+        say("error stats");
+        continue;
+      }
+      say(fmt::format("stats batches {} in-app-threads {}", st.receive_batches,
+                      st.receive_batches_in_app_threads));
     } else if (cmd == "events") {
       std::string out = "events";
       while (const auto e = node.next_event()) out += " " + kind_name(e->kind);

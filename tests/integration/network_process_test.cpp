@@ -113,6 +113,13 @@ TEST_F(NetworkProcessTest, MembersGetAddressesAndTalkTcpOverTheOverlay) {
   EXPECT_EQ(expect_line(*a.process, "echoed "), "echoed 1048576");
   a.process->write_line("echo " + at_b[3] + " 7 65536");
   EXPECT_EQ(expect_line(*a.process, "echoed "), "echoed 65536");
+  // A thread blocked in recv took the node's datagrams itself at least once
+  // (the echo's reader waits for data that is still on its way).
+  a.process->write_line("stats");
+  const auto stats = words(expect_line(*a.process, "stats "));
+  ASSERT_EQ(stats.size(), 5U);
+  EXPECT_GT(std::stoull(stats[4]), 0U);
+  EXPECT_LE(std::stoull(stats[4]), std::stoull(stats[2]));
 
   // Deauthorizing B cuts it off: the controller pushes a revocation to A and a
   // refusal to B. New connections from A (1 s each) fail within 5 s.

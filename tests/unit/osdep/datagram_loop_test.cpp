@@ -1,12 +1,15 @@
 #include "osdep/datagram_loop.hpp"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "osdep/poller.hpp"
@@ -40,13 +43,17 @@ class Echo final : public DatagramHandler {
     }
     outbox_.flush(loop_.socket());
     ++batches_;
+    batch_threads_.push_back(std::this_thread::get_id());
+    tick_soon_ = soon_after_a_batch_;
     max_batch_ = std::max(max_batch_, batch.size());
     cv_.notify_all();
   }
-  Instant on_tick(Instant /*now*/) override {
+  Instant on_tick(Instant now) override {
     std::lock_guard lock(mu_);
     ++ticks_;
+    tick_threads_.push_back(std::this_thread::get_id());
     cv_.notify_all();
+    if (std::exchange(tick_soon_, false)) return now + std::chrono::milliseconds(1);
     return Instant::max();  // nothing timed: only datagrams and requests wake it
   }
 
@@ -64,7 +71,25 @@ class Echo final : public DatagramHandler {
   int batches_{0};
   std::size_t max_batch_{0};
   int ticks_{0};
+  std::vector<std::thread::id> batch_threads_;
+  std::vector<std::thread::id> tick_threads_;
+  // Set: a batch makes the next tick ask for another 1 ms later.
+  bool soon_after_a_batch_{false};
+  bool tick_soon_{false};
 };
+
+bool send_to(UdpSocket& client, DatagramLoop& loop, const std::string& payload) {
+  const Bytes b = bytes_of(payload);
+  const UdpSocket::SendItem item{b, loop.local()};
+  return client.send_batch(std::span(&item, 1)).value_or(0) == 1;
+}
+
+// Sends `payload` to a muted `loop` and waits (up to 10 s) until its socket is readable.
+bool send_and_await(UdpSocket& client, DatagramLoop& loop, const std::string& payload) {
+  if (!send_to(client, loop, payload)) return false;
+  pollfd p{loop.receive_fd(), POLLIN, 0};
+  return ::poll(&p, 1, 10'000) == 1;
+}
 
 TEST(DatagramLoopTest, ReceivesBatchesAnswersAndStops) {
   SteadyClock clock;  // declared first: it outlives the loop and its thread
@@ -141,6 +166,81 @@ TEST(DatagramLoopTest, DropsAndCountsOversizedDatagrams) {
   ASSERT_TRUE(echo.wait([&] { return echo.received_.size() == 1; }));
   EXPECT_EQ(echo.received_[0], small);
   EXPECT_EQ((*loop)->stats().oversized_dropped, 1U);
+}
+
+TEST(DatagramLoopTest, AnotherThreadReceivesInTheLoopsPlaceWhileItIsMuted) {
+  SteadyClock clock;  // declared first: it outlives the loop and its thread
+  auto loop = DatagramLoop::open(Endpoint::loopback_v4(0));
+  ASSERT_TRUE(loop);
+  Echo echo(**loop);
+  ASSERT_TRUE((*loop)->start(echo, clock));
+  ASSERT_TRUE(echo.wait([&] { return echo.ticks_ == 1; }));  // the loop's first tick
+  auto client = UdpSocket::bind(Endpoint::loopback_v4(0));
+  ASSERT_TRUE(client);
+
+  (*loop)->mute(true);
+  const auto wakeups = (*loop)->stats().wakeups;
+  ASSERT_TRUE(send_and_await(*client, **loop, "pumped"));
+  (*loop)->pump();
+  {
+    std::lock_guard lock(echo.mu_);
+    ASSERT_EQ(echo.received_, std::vector<Bytes>{bytes_of("pumped")});
+    // Handled and ticked here, as the loop's thread would have.
+    EXPECT_EQ(echo.batch_threads_, std::vector{std::this_thread::get_id()});
+    EXPECT_EQ(echo.tick_threads_.back(), std::this_thread::get_id());
+  }
+  EXPECT_EQ((*loop)->stats().batches_pumped, 1U);
+  EXPECT_EQ((*loop)->stats().datagrams_received, 1U);
+  // The muted loop's thread slept through it (nothing else wakes it here).
+  EXPECT_EQ((*loop)->stats().wakeups, wakeups);
+  // Nothing waits: a pump finds nothing and hands nothing over.
+  (*loop)->pump();
+  EXPECT_EQ((*loop)->stats().datagrams_received, 1U);
+
+  // Unmuted, the loop's thread receives again.
+  (*loop)->mute(false);
+  ASSERT_TRUE(send_to(*client, **loop, "looped"));
+  ASSERT_TRUE(echo.wait([&] { return echo.received_.size() == 2; }));
+  std::lock_guard lock(echo.mu_);
+  EXPECT_EQ(echo.received_[1], bytes_of("looped"));
+  EXPECT_NE(echo.batch_threads_[1], std::this_thread::get_id());
+}
+
+TEST(DatagramLoopTest, APumpThatBringsTheDeadlineForwardWakesTheLoop) {
+  SteadyClock clock;  // declared first: it outlives the loop and its thread
+  auto loop = DatagramLoop::open(Endpoint::loopback_v4(0));
+  ASSERT_TRUE(loop);
+  Echo echo(**loop);
+  echo.soon_after_a_batch_ = true;  // set before start: read on the loop's thread
+  ASSERT_TRUE((*loop)->start(echo, clock));
+  ASSERT_TRUE(echo.wait([&] { return echo.ticks_ == 1; }));  // sleeping towards max()
+  auto client = UdpSocket::bind(Endpoint::loopback_v4(0));
+  ASSERT_TRUE(client);
+  (*loop)->mute(true);
+  ASSERT_TRUE(send_and_await(*client, **loop, "soon"));
+  (*loop)->pump();  // its tick asks for one 1 ms later: the loop's thread must take it
+  const auto main = std::this_thread::get_id();
+  EXPECT_TRUE(echo.wait([&] {
+    return std::count_if(echo.tick_threads_.begin(), echo.tick_threads_.end(),
+                         [&](auto id) { return id != main; }) >= 2;
+  }));
+}
+
+TEST(DatagramLoopTest, APumpAfterStopHandsNothingOver) {
+  SteadyClock clock;  // declared first: it outlives the loop and its thread
+  auto loop = DatagramLoop::open(Endpoint::loopback_v4(0));
+  ASSERT_TRUE(loop);
+  Echo echo(**loop);
+  (*loop)->pump();  // not started: nothing to hand to
+  ASSERT_TRUE((*loop)->start(echo, clock));
+  (*loop)->stop();
+  auto client = UdpSocket::bind(Endpoint::loopback_v4(0));
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(send_and_await(*client, **loop, "late"));
+  (*loop)->pump();
+  std::lock_guard lock(echo.mu_);
+  EXPECT_TRUE(echo.received_.empty());
+  EXPECT_EQ((*loop)->stats().batches_pumped, 0U);
 }
 
 TEST(DatagramLoopTest, RefusesNonsenseSizes) {
