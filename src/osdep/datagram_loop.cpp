@@ -1,12 +1,20 @@
 #include "osdep/datagram_loop.hpp"
 
+#include <sys/timerfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <ctime>
+
+#include "osdep/errno_error.hpp"
 
 namespace weft::osdep {
 
 namespace {
 constexpr std::uint64_t kSocketToken = 1;
+constexpr std::uint64_t kTimerToken = 2;
 // Datagrams read per wakeup before the handler's timers get their turn and a
 // stop() can be seen, even under a sustained flood: 16 full batches. Counted
 // in datagrams, not recvmmsg calls, since with GRO one call can carry
@@ -111,12 +119,19 @@ Result<std::unique_ptr<DatagramLoop>> DatagramLoop::open(const Endpoint& bind, O
   auto poller = Poller::create();
   if (!poller) return poller.error();
   WEFT_TRY(poller->add(socket->fd(), kSocketToken));
+  UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!timer) return from_errno(errno);
+  WEFT_TRY(poller->add(timer.get(), kTimerToken));
   return std::unique_ptr<DatagramLoop>(
-      new DatagramLoop(std::move(*socket), std::move(*poller), options));
+      new DatagramLoop(std::move(*socket), std::move(*poller), std::move(timer), options));
 }
 
-DatagramLoop::DatagramLoop(UdpSocket socket, Poller poller, Options options) noexcept
-    : socket_(std::move(socket)), poller_(std::move(poller)), options_(options) {}
+DatagramLoop::DatagramLoop(UdpSocket socket, Poller poller, UniqueFd timer,
+                           Options options) noexcept
+    : socket_(std::move(socket)),
+      poller_(std::move(poller)),
+      timer_(std::move(timer)),
+      options_(options) {}
 
 DatagramLoop::~DatagramLoop() { stop(); }
 
@@ -152,13 +167,11 @@ void DatagramLoop::stop() noexcept {
 void DatagramLoop::pump() noexcept {
   std::lock_guard lock(handling_);
   if (handler_ == nullptr || stopping_.load()) return;
-  const Instant slept_towards = deadline_;
   const std::uint64_t batches = batches_.load(std::memory_order_relaxed);
   receive_some();
   batches_pumped_.fetch_add(batches_.load(std::memory_order_relaxed) - batches,
                             std::memory_order_relaxed);
-  deadline_ = handler_->on_tick(clock_->now());
-  if (deadline_ < slept_towards) poller_.wake();
+  arm(handler_->on_tick(clock_->now()));
 }
 
 void DatagramLoop::mute(bool muted) noexcept {
@@ -166,18 +179,38 @@ void DatagramLoop::mute(bool muted) noexcept {
   (void)poller_.mute(socket_.fd(), kSocketToken, muted);
 }
 
+void DatagramLoop::arm(Instant deadline) noexcept {
+  if (deadline == armed_) return;
+  armed_ = deadline;
+  itimerspec spec{};  // zero: disarmed
+  if (deadline != Instant::max()) {
+    // Relative, so the handler's clock need not be the timer's; at least 1 ns,
+    // since zero would disarm it.
+    const auto left = std::max(deadline - clock_->now(), Duration(1));
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(left);
+    spec.it_value.tv_sec = static_cast<time_t>(s.count());
+    spec.it_value.tv_nsec = static_cast<long>((left - s).count());
+  }
+  // Fails only for a bad fd or value, neither of which this passes.
+  (void)::timerfd_settime(timer_.get(), 0, &spec, nullptr);
+}
+
 void DatagramLoop::run() {
   bool readable = false;  // the first pass only ticks
+  bool fired = false;
   while (true) {
-    Instant deadline;
     {
       std::lock_guard lock(handling_);
+      if (fired) {
+        std::uint64_t expirations = 0;
+        (void)!::read(timer_.get(), &expirations, sizeof expirations);
+        armed_ = Instant::max();  // so the same deadline arms it again
+      }
       if (readable) receive_some();
-      deadline = deadline_ = handler_->on_tick(clock_->now());
+      arm(handler_->on_tick(clock_->now()));
     }
-    std::array<std::uint64_t, 1> tokens{};
-    const Instant now = clock_->now();
-    auto ready = poller_.wait(tokens, std::max(deadline - now, Duration::zero()));
+    std::array<std::uint64_t, 2> tokens{};
+    auto ready = poller_.wait(tokens);
     if (!ready) {
       // epoll_wait fails only on a broken fd: nothing to wait for any more.
       errors_.fetch_add(1, std::memory_order_relaxed);
@@ -185,7 +218,9 @@ void DatagramLoop::run() {
     }
     wakeups_.fetch_add(1, std::memory_order_relaxed);
     if (ready->woken && stopping_.load()) return;
-    readable = ready->count > 0;
+    const auto got = std::span(tokens).first(ready->count);
+    readable = std::find(got.begin(), got.end(), kSocketToken) != got.end();
+    fired = std::find(got.begin(), got.end(), kTimerToken) != got.end();
   }
 }
 

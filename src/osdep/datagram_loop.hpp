@@ -145,9 +145,9 @@ class DatagramLoop {
   [[nodiscard]] int receive_fd() const noexcept { return socket_.fd(); }
   // From any thread, once started: receives what waits, hands it to the
   // handler and runs its on_tick, as the loop's thread does when it wakes
-  // (after it, or before it: one receives at a time). The loop's thread is
-  // woken only if the handler's deadline moved earlier. Does nothing once
-  // stop() began.
+  // (after it, or before it: one receives at a time). The deadline on_tick
+  // returns re-arms the loop's timer; the loop's thread is not woken for it.
+  // Does nothing once stop() began.
   void pump() noexcept;
   // While muted, the loop's thread does not wake for datagrams; its deadline
   // and request_tick() still wake it.
@@ -156,14 +156,21 @@ class DatagramLoop {
   [[nodiscard]] Stats stats() const noexcept;
 
  private:
-  DatagramLoop(UdpSocket socket, Poller poller, Options options) noexcept;
+  DatagramLoop(UdpSocket socket, Poller poller, UniqueFd timer, Options options) noexcept;
   void run();
   // Up to kDatagramsPerWakeup datagrams to the handler (handling_ held).
   void receive_some();
+  // The timer fires at `deadline` (handling_ held).
+  void arm(Instant deadline) noexcept;
   std::size_t receive_batch();
 
   UdpSocket socket_;
   Poller poller_;
+  // timerfd, in the poller: the handler's deadline. A timer rather than the
+  // wait's timeout, so a pumping thread that moves the deadline earlier sets
+  // it with one call instead of waking the loop's thread to sleep again (a
+  // context switch per datagram when every batch moves it).
+  UniqueFd timer_;
   Options options_;
   std::unique_ptr<std::byte[]> storage_;  // uninitialised: pages are touched only when used
   std::vector<UdpSocket::RecvSlot> slots_;
@@ -173,7 +180,7 @@ class DatagramLoop {
   // thread and pumping threads take turns. Guards what follows it.
   std::mutex handling_;
   std::vector<Datagram> batch_;
-  Instant deadline_;  // the handler's last; the loop's thread sleeps towards it
+  Instant armed_{Instant::max()};  // where timer_ fires; max(): disarmed
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   std::atomic<std::uint64_t> datagrams_{0};

@@ -206,7 +206,7 @@ TEST(DatagramLoopTest, AnotherThreadReceivesInTheLoopsPlaceWhileItIsMuted) {
   EXPECT_NE(echo.batch_threads_[1], std::this_thread::get_id());
 }
 
-TEST(DatagramLoopTest, APumpThatBringsTheDeadlineForwardWakesTheLoop) {
+TEST(DatagramLoopTest, TheLoopTicksAtADeadlineAPumpBroughtForward) {
   SteadyClock clock;  // declared first: it outlives the loop and its thread
   auto loop = DatagramLoop::open(Endpoint::loopback_v4(0));
   ASSERT_TRUE(loop);
@@ -218,12 +218,15 @@ TEST(DatagramLoopTest, APumpThatBringsTheDeadlineForwardWakesTheLoop) {
   ASSERT_TRUE(client);
   (*loop)->mute(true);
   ASSERT_TRUE(send_and_await(*client, **loop, "soon"));
+  const auto wakeups = (*loop)->stats().wakeups;
   (*loop)->pump();  // its tick asks for one 1 ms later: the loop's thread must take it
   const auto main = std::this_thread::get_id();
   EXPECT_TRUE(echo.wait([&] {
     return std::count_if(echo.tick_threads_.begin(), echo.tick_threads_.end(),
                          [&](auto id) { return id != main; }) >= 2;
   }));
+  // Woken once, by its timer at that deadline: not also when the pump moved it.
+  EXPECT_EQ((*loop)->stats().wakeups, wakeups + 1);
 }
 
 TEST(DatagramLoopTest, APumpAfterStopHandsNothingOver) {
