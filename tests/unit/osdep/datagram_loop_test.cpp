@@ -52,6 +52,7 @@ class Echo final : public DatagramHandler {
     std::lock_guard lock(mu_);
     ++ticks_;
     tick_threads_.push_back(std::this_thread::get_id());
+    tick_times_.push_back(now);
     cv_.notify_all();
     if (std::exchange(tick_soon_, false)) return now + std::chrono::milliseconds(1);
     return Instant::max();  // nothing timed: only datagrams and requests wake it
@@ -73,6 +74,7 @@ class Echo final : public DatagramHandler {
   int ticks_{0};
   std::vector<std::thread::id> batch_threads_;
   std::vector<std::thread::id> tick_threads_;
+  std::vector<Instant> tick_times_;
   // Set: a batch makes the next tick ask for another 1 ms later.
   bool soon_after_a_batch_{false};
   bool tick_soon_{false};
@@ -225,8 +227,12 @@ TEST(DatagramLoopTest, TheLoopTicksAtADeadlineAPumpBroughtForward) {
     return std::count_if(echo.tick_threads_.begin(), echo.tick_threads_.end(),
                          [&](auto id) { return id != main; }) >= 2;
   }));
-  // Woken once, by its timer at that deadline: not also when the pump moved it.
+  // Woken once, by its timer at that deadline: not when the pump moved it.
   EXPECT_EQ((*loop)->stats().wakeups, wakeups + 1);
+  std::lock_guard lock(echo.mu_);
+  ASSERT_EQ(echo.tick_threads_.size(), 3U);  // loop, pump, loop
+  EXPECT_EQ(echo.tick_threads_[1], main);
+  EXPECT_GE(echo.tick_times_[2] - echo.tick_times_[1], std::chrono::milliseconds(1));
 }
 
 TEST(DatagramLoopTest, APumpAfterStopHandsNothingOver) {
