@@ -33,10 +33,10 @@
 // round trips (p50, p99) and connections per second (connect, 1-byte echo, close). Then once per
 // case: time from start to first byte (a fresh client process: spawn to its first echoed byte; an
 // SDK client starts its node from a warm state directory), the RSS of every process, and the RSS
-// each process gains while the client holds N idle connections. CPU time (utime+stime from /proc)
-// of each process during the one-stream transfers gives CPU seconds per GB moved. --iperf3 N: N
-// two-second runs of iperf3, an unmodified third-party program, under `weft run` on daemons B -> A
-// and over loopback.
+// each process gains while the client holds N idle connections. CPU time (the process's CPU clock,
+// process_stats.hpp) of each process during the one-stream transfers gives CPU seconds per GB
+// moved. --iperf3 N: N two-second runs of iperf3, an unmodified third-party program, under `weft
+// run` on daemons B -> A and over loopback.
 //
 //   weft-intercept-bench [--cases intercept,sdk,fd,tap,kernel] [--ref ...]
 //     [--runs N] [--bytes B | --seconds T] [--rtt-count N] [--streams S] [--connections N]
@@ -66,6 +66,7 @@
 
 #include "integration/child_process.hpp"
 #include "integration/intercept_world.hpp"
+#include "process_stats.hpp"
 #include "tcp_measure.hpp"
 #include "weft/weft.h"
 
@@ -225,39 +226,6 @@ int peer_first(const std::vector<std::string>& a) {
 
 // ---- the parent
 
-// utime+stime of a process, seconds; -1 if it is gone.
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = all.rfind(')');
-  if (close == std::string::npos) return -1;
-  // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th.
-  std::istringstream rest(all.substr(close + 2));
-  std::string f;
-  unsigned long utime = 0;
-  unsigned long stime = 0;
-  for (int i = 3; i <= 15 && rest >> f; ++i) {
-    if (i == 14) utime = std::stoul(f);
-    if (i == 15) stime = std::stoul(f);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-// VmRSS of a process, KiB; -1 if it is gone.
-long rss_kb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      long kb = -1;
-      in >> kb;
-      return kb;
-    }
-    in.ignore(4096, '\n');
-  }
-  return -1;
-}
-
 // Every thread of the process on `cpu` (threads made later inherit it).
 bool pin(pid_t pid, int cpu) {
   cpu_set_t set;
@@ -371,7 +339,7 @@ struct Case {
   // One stream of `bytes`, or for `millis` if that is not 0.
   void transfer(std::uint64_t bytes, std::uint64_t millis) {
     std::vector<double> before;
-    for (const auto& p : processes) before.push_back(cpu_seconds(p.pid));
+    for (const auto& p : processes) before.push_back(weft::bench::cpu_seconds(p.pid));
     const auto r =
         millis > 0 ? ask("tputt", discard_port, millis) : ask("tput", discard_port, bytes);
     if (r.empty()) return;
@@ -381,7 +349,7 @@ struct Case {
     bytes_moved += bytes;
     cpu.resize(processes.size());
     for (std::size_t i = 0; i < processes.size(); ++i)
-      cpu[i] += cpu_seconds(processes[i].pid) - before[i];
+      cpu[i] += weft::bench::cpu_seconds(processes[i].pid) - before[i];
   }
   void streams(std::uint64_t bytes, int count) {
     const auto r = ask("tputn", discard_port, bytes, count);
@@ -399,19 +367,19 @@ struct Case {
   }
 
   void measure_rss() {
-    for (const auto& p : processes) rss[p.label] = rss_kb(p.pid);
+    for (const auto& p : processes) rss[p.label] = weft::bench::rss_kib(p.pid);
   }
 
   // RSS each process gains while the client holds `count` idle connections.
   void idle_connections(int count) {
     std::vector<long> before;
-    for (const auto& p : processes) before.push_back(rss_kb(p.pid));
+    for (const auto& p : processes) before.push_back(weft::bench::rss_kib(p.pid));
     const auto r = ask("idle", echo_port, static_cast<std::uint64_t>(count));
     if (r.size() != 1) return;
     idle["opened"] = r[0];
     Json delta = Json::object();
     for (std::size_t i = 0; i < processes.size(); ++i)
-      delta[processes[i].label] = rss_kb(processes[i].pid) - before[i];
+      delta[processes[i].label] = weft::bench::rss_kib(processes[i].pid) - before[i];
     idle["rss_delta_kb"] = delta;
     ask("close", echo_port, 0);
   }
@@ -750,7 +718,7 @@ int parent(const Options& o) {
         b.median, b.min, b.max, stats(c->conn_s).median,
         c->failed.empty() ? "" : ("  FAILED: " + c->failed).c_str());
   }
-  std::printf("\nCPU seconds per GB moved during the one-stream transfers (utime+stime):\n");
+  std::printf("\nCPU seconds per GB moved during the one-stream transfers (user+system):\n");
   for (auto& c : cases) {
     const double gb = static_cast<double>(c->bytes_moved) / 1e9;
     double total = 0;

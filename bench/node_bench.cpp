@@ -11,7 +11,7 @@
 //     empty directory (cold: a new identity is made, ~16 Argon2id tries).
 //   idle: two children join and exchange one TCP echo (so each has one peer
 //     with a session), then sit idle; the parent reads the first child's CPU
-//     time (utime+stime from /proc/PID/stat) over the idle window and its RSS
+//     time (its process CPU clock) over the idle window and its RSS
 //     at the end, beside the same child's RSS before it created its node.
 //
 //   tcp over the overlay: this process's node (the C API's sockets) against a
@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "integration/child_process.hpp"
+#include "process_stats.hpp"
 #include "runtime/wire_endpoint.hpp"
 #include "service/controller_service.hpp"
 #include "service/root_service.hpp"
@@ -61,30 +62,6 @@ double ms_since(Clock::time_point t) {
 void say(const std::string& line) {
   std::fputs((line + "\n").c_str(), stdout);
   std::fflush(stdout);
-}
-
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th.
-  std::istringstream rest(all.substr(all.rfind(')') + 2));
-  std::string f;
-  unsigned long utime = 0;
-  unsigned long stime = 0;
-  for (int i = 3; i <= 15 && rest >> f; ++i) {
-    if (i == 14) utime = std::stoul(f);
-    if (i == 15) stime = std::stoul(f);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 // ---- the child: one node through the public C API
@@ -149,7 +126,7 @@ int child(const std::string& mode, const std::string& dir, const char* root, std
     std::_Exit(0);  // server threads may still block in the stack
   }
   // idle-server / idle-client: one TCP echo between them, then nothing.
-  say("rss-before " + std::to_string(rss_kib(::getpid())));
+  say("rss-before " + std::to_string(weft::bench::rss_kib(::getpid())));
   weft_node* n = make_node(dir, root);
   sockaddr_storage ss{};
   if (n == nullptr || weft_node_join(n, net) != 0 || weft_node_start(n) != 0 || !wait_v4(n, net, ss)) {
@@ -313,15 +290,14 @@ int parent(int runs, int idle_seconds, const TcpOptions& tcp) {
   (void)server->read_line();  // listening
   client->write_line(server_address.substr(8));
   if (client->read_line() != "idle" || server->read_line() != "idle") return 1;
-  const double cpu0 = cpu_seconds(client->pid());
+  const double cpu0 = weft::bench::cpu_seconds(client->pid());
   const auto t0 = Clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
-  const double cpu = cpu_seconds(client->pid()) - cpu0;
+  const double cpu = weft::bench::cpu_seconds(client->pid()) - cpu0;
   const double wall = ms_since(t0) / 1000.0;
-  const long rss = rss_kib(client->pid());
+  const long rss = weft::bench::rss_kib(client->pid());
   std::printf("idle node (one network, one peer) over %.0f s:\n", wall);
-  std::printf("  CPU  %.3f s = %.3f%% of a core (clock ticks of %ld Hz)\n", cpu, 100.0 * cpu / wall,
-              ::sysconf(_SC_CLK_TCK));
+  std::printf("  CPU  %.4f s = %.3f%% of a core\n", cpu, 100.0 * cpu / wall);
   std::printf("  RSS  %.1f MB (the same process before its node: %.1f MB)\n", static_cast<double>(rss) / 1024.0,
               static_cast<double>(rss_before) / 1024.0);
   client.reset();

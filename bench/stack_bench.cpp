@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "integration/child_process.hpp"
+#include "process_stats.hpp"
 #include "runtime/dev_node.hpp"
 #include "socket/pumping_waker.hpp"
 #include "tcp_measure.hpp"
@@ -73,20 +74,6 @@ double heap_per_connection(const Api& api, const sockaddr_in& to, int count) {
   const auto after = mallinfo2().uordblks;
   for (int fd : fds) api.close(fd);
   return static_cast<double>(after - before) / count;
-}
-
-// CPU time (µs) all of `pid`'s live threads have used: the first field of
-// each /proc/PID/task/TID/schedstat (nanoseconds on a CPU).
-double process_cpu_us(pid_t pid) {
-  std::uint64_t ns = 0;
-  std::error_code ec;
-  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
-  for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
-    std::ifstream f(t.path() / "schedstat");
-    std::uint64_t on_cpu = 0;
-    if (f >> on_cpu) ns += on_cpu;
-  }
-  return static_cast<double>(ns) / 1e3;
 }
 
 double thread_cpu_us() {
@@ -231,7 +218,7 @@ int main(int argc, char** argv) {
   double ft = fd_mode_throughput_mb_s(w_discard, bytes);
   const pid_t peer = child->pid();
   Rtt wr = rtt(weft, w_echo, rtt_count,
-               [peer] { return process_cpu_us(::getpid()) + process_cpu_us(peer); });
+               [peer] { return 1e6 * (cpu_seconds(::getpid()) + cpu_seconds(peer)); });
   Rtt kr = rtt(kernel, k_echo, rtt_count);
   Rtt ur = udp_pingpong(rtt_count, true);
   Rtt tr = udp_pingpong(rtt_count, false);
