@@ -21,8 +21,6 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <future>
 #include <string>
 #include <thread>

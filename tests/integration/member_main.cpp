@@ -22,8 +22,8 @@
 //   events                    -> "events <kind> <kind> ..." (what the node reported so far)
 //   stats                     -> "stats batches <n> in-app-threads <m>" (receive batches,
 //                             and those an application thread received itself)
-//   stop / start              stops and starts the node in the same process -> "stopped" /
-//   "started"
+//   stop / start              stops and starts the node in the same process
+//                             -> "stopped" / "started"
 // End of stdin stops the member.
 
 #include <fmt/core.h>
