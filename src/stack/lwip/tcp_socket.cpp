@@ -246,6 +246,7 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
     if (p != nullptr) pbuf_free(p);
     return ERR_OK;
   }
+  const bool acceptor_on_input = p != nullptr && self->acceptor_on_input_thread();  // before mu_
   std::lock_guard lock(self->mu_);
   if (p == nullptr) {
     self->eof_ = true;
@@ -272,10 +273,12 @@ err_t TcpSocket::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t /*err*/) {
   // reader is the thread running this input. It reads as soon as the input
   // ends, and then either answers, and the answer carries the ACK (a request
   // and its response cross as two datagrams instead of four), or sleeps, and
-  // the socket layer sends the held ACK first (send_held_acks).
+  // the socket layer sends the held ACK first (send_held_acks). A connection
+  // not accepted yet has no reader: its acceptor stands in for one (it accepts
+  // and reads, or hands the connection on and sleeps).
   bool ack_held = false;
   if (p->tot_len < pcb->mss || self->quick_acks_ > 0) {
-    ack_held = self->watched_from_input_thread_locked();
+    ack_held = self->watched_from_input_thread_locked() || acceptor_on_input;
     if (ack_held)
       self->hold_ack();
     else
@@ -387,6 +390,13 @@ err_t TcpSocket::on_connected(void* arg, tcp_pcb* pcb, err_t err) {
   return ERR_OK;
 }
 
+bool TcpSocket::acceptor_on_input_thread() const noexcept {
+  TcpSocket* listener = queued_on_.load(std::memory_order_relaxed);
+  if (listener == nullptr) return false;
+  std::lock_guard lock(listener->mu_);
+  return listener->watched_from_input_thread_locked();
+}
+
 err_t TcpSocket::on_accept(void* arg, tcp_pcb* pcb, err_t err) {
   auto* self = static_cast<TcpSocket*>(arg);
   if (self == nullptr || err != ERR_OK || pcb == nullptr) return ERR_VAL;
@@ -399,7 +409,9 @@ err_t TcpSocket::on_accept(void* arg, tcp_pcb* pcb, err_t err) {
     return ERR_ABRT;
   }
   limit_time_wait();
-  self->accept_q_.push_back(std::make_unique<TcpSocket>(self->family_, pcb, true));
+  auto child = std::make_unique<TcpSocket>(self->family_, pcb, true);
+  child->queued_on_.store(self, std::memory_order_relaxed);
+  self->accept_q_.push_back(std::move(child));
   self->notify_locked();
   return ERR_OK;
 }
@@ -499,6 +511,7 @@ Result<std::unique_ptr<Socket>> TcpSocket::accept(Endpoint* peer) {
   if (accept_q_.empty()) return Error::would_block;
   std::unique_ptr<TcpSocket> s = std::move(accept_q_.front());
   accept_q_.pop_front();
+  s->queued_on_.store(nullptr, std::memory_order_relaxed);
   if (peer != nullptr) {
     // Set when lwIP handed the pcb over, so a connection reset while queued
     // still names its client (as Linux's accept does).

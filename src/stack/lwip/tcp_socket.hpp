@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <memory>
@@ -130,6 +131,9 @@ class TcpSocket final : public WatchedSocket {
   void widen_window(tcp_pcb* pcb) noexcept;                    // core + mu_ held
   void grow_send_buffer() noexcept;                // core + mu_ held, once connected
   void recover_after_ack(tcp_pcb* pcb) noexcept;   // core + mu_ held, from on_sent
+  // Core lock held, mu_ not: this connection waits to be accepted, and its
+  // listener is watched from the thread putting frames in.
+  [[nodiscard]] bool acceptor_on_input_thread() const noexcept;
   // Core + mu_ held: the acknowledgement lwIP would send at once waits for the
   // reader's answer or for send_held_acks; or it no longer waits.
   void hold_ack() noexcept;
@@ -165,6 +169,10 @@ class TcpSocket final : public WatchedSocket {
   std::uint32_t recover_{0};     // recovery ends once everything to here is acknowledged
   std::uint8_t quick_acks_{16};         // segments still acknowledged at once (core + mu_)
   bool ack_held_{false};                // in the held list (hold_ack; core + mu_)
+  // While this connection waits in a listener's accept queue, that listener
+  // (set by on_accept, cleared by accept; read under the core lock, which the
+  // listener's close needs, so it outlives every read).
+  std::atomic<TcpSocket*> queued_on_{nullptr};
   std::optional<Error> error_;          // SO_ERROR
   std::size_t send_space_{0};           // free send buffer when last seen, for events()
   std::size_t send_capacity_{0};        // what the pcb's snd_buf counts down from

@@ -313,6 +313,83 @@ TEST_F(TcpLinkTest, AReaderOnTheInputThreadHasItsAnswerCarryTheAck) {
   put(peer_segment(theirs, 0, kRst, 0, {}));  // the next test's peer uses the same ports
 }
 
+// A connection not accepted yet has no reader: when its listener's acceptor
+// is the thread putting frames in, what the client sent holds its ACK as for a
+// reader there, until the server's first answer carries it (a connection's
+// first request and response cross as two datagrams). The acceptor watching
+// from another thread, or the connection accepted before its data came, with
+// no reader of its own, leaves the ACK to go at once.
+TEST_F(TcpLinkTest, AnAcceptorOnTheInputThreadHasTheFirstAnswerCarryTheAck) {
+  auto l = LwipStack::instance().open(Transport::tcp, Family::v4);
+  ASSERT_TRUE(l.ok());
+  std::unique_ptr<Socket> listener = std::move(*l);
+  ASSERT_TRUE(listener->bind({IpAddress::v4(as_bytes(kOurIp, 4).first<4>()), kPort}).ok());
+  ASSERT_TRUE(listener->listen(4).ok());
+  ReaderWaker acceptor;
+  listener->watch(&acceptor);
+  const Bytes ping = {std::byte{'p'}, std::byte{'i'}, std::byte{'n'}, std::byte{'g'}};
+  const std::uint32_t after_ping = kPeerIss + 1 + 4;
+  // The peer's handshake, its last segment carrying ping or not; returns the
+  // server's next sequence number.
+  auto handshake = [&](bool with_ping) -> std::uint32_t {
+    sent();
+    put(peer_segment(kPeerIss, 0, kSyn, 65535, {2, 4, 0x05, 0xb4}));
+    auto syn_ack = sent();
+    EXPECT_EQ(syn_ack.size(), 1U);
+    if (syn_ack.empty()) return 0;
+    const std::uint32_t ours = syn_ack[0].seq + 1;
+    if (with_ping)
+      put(peer_segment(kPeerIss + 1, ours, kAck | kPsh, 65535, {}, ping));
+    else
+      put(peer_segment(kPeerIss + 1, ours, kAck, 65535, {}));
+    return ours;
+  };
+  auto accept_and_read = [&]() -> std::unique_ptr<Socket> {
+    auto s = listener->accept(nullptr);
+    EXPECT_TRUE(s.ok());
+    if (!s) return nullptr;
+    Bytes got(16);
+    auto n = (*s)->recv(got, false, nullptr);
+    EXPECT_TRUE(n.ok() && *n == 4U);
+    return std::move(*s);
+  };
+  auto reset = [&] { put(peer_segment(after_ping, 0, kRst, 0, {})); };
+
+  ASSERT_NE(handshake(true), 0U);
+  EXPECT_TRUE(sent().empty()) << "the ACK waits for the acceptor";
+  auto s = accept_and_read();
+  ASSERT_NE(s, nullptr);
+  ASSERT_TRUE(s->send(ping).ok());
+  auto answer = sent();
+  ASSERT_EQ(answer.size(), 1U);
+  EXPECT_EQ(answer[0].payload, 4U);
+  EXPECT_EQ(answer[0].ack, after_ping) << "the answer acknowledges the request";
+  LwipStack::instance().send_held_acks();
+  EXPECT_TRUE(sent().empty()) << "nothing held any more";
+  reset();
+
+  acceptor.on_input = false;  // the acceptor waits on another thread
+  ASSERT_NE(handshake(true), 0U);
+  auto at_once = sent();
+  ASSERT_EQ(at_once.size(), 1U);
+  EXPECT_EQ(at_once[0].payload, 0U);
+  EXPECT_EQ(at_once[0].ack, after_ping);
+  EXPECT_NE(accept_and_read(), nullptr);
+  reset();
+
+  acceptor.on_input = true;  // accepted, then its data: the acceptor is no reader of it
+  const std::uint32_t ours = handshake(false);
+  ASSERT_NE(ours, 0U);
+  auto accepted = listener->accept(nullptr);
+  ASSERT_TRUE(accepted.ok());
+  put(peer_segment(kPeerIss + 1, ours, kAck | kPsh, 65535, {}, ping));
+  auto acked = sent();
+  ASSERT_EQ(acked.size(), 1U);
+  EXPECT_EQ(acked[0].ack, after_ping);
+  reset();
+  listener->unwatch(&acceptor);
+}
+
 // Loss recovery (NewReno, RFC 6582): after a fast retransmit, an ACK that
 // covers the retransmitted segment but not all that was in flight shows the
 // next hole, which is resent at once. lwIP 2.1 leaves recovery on any new ACK
