@@ -770,7 +770,7 @@ Result<std::size_t> TcpSocket::recv_from(MutableByteSpan buffer, Endpoint& from,
 }
 
 Result<void> TcpSocket::shutdown(bool read, bool write) {
-  std::deque<Chunk> dropped;
+  Fifo<Chunk> dropped;
   {
     CoreLock core;
     std::lock_guard lock(mu_);
@@ -803,8 +803,8 @@ Result<void> TcpSocket::shutdown(bool read, bool write) {
   return {};
 }
 
-void TcpSocket::close_locked(bool rst, std::deque<Chunk>& rx,
-                             std::deque<std::unique_ptr<TcpSocket>>& children) noexcept {
+void TcpSocket::close_locked(bool rst, std::vector<Chunk>& rx,
+                             std::vector<std::unique_ptr<TcpSocket>>& children) noexcept {
   {
     std::lock_guard lock(mu_);
     if (state_ == State::closed) return;
@@ -827,13 +827,13 @@ void TcpSocket::close() noexcept { end(false); }
 void TcpSocket::abort() noexcept { end(true); }
 
 void TcpSocket::end(bool rst) noexcept {
-  std::deque<Chunk> rx;
-  std::deque<std::unique_ptr<TcpSocket>> children;
+  std::vector<Chunk> rx;
+  std::vector<std::unique_ptr<TcpSocket>> children;
   {
     CoreLock core;
     close_locked(rst, rx, children);
     // Connections never accepted are reset, as BSD does. (They have no children.)
-    std::deque<std::unique_ptr<TcpSocket>> none;
+    std::vector<std::unique_ptr<TcpSocket>> none;
     for (auto& c : children) c->close_locked(true, rx, none);
   }
   for (auto& c : rx) pbuf_free(c.chain);

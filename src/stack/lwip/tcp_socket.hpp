@@ -2,11 +2,12 @@
 
 #include <atomic>
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
+#include "base/fifo.hpp"
 #include "stack/lwip/core_lock.hpp"
 #include "stack/lwip/lwip_headers.hpp"
 #include "stack/lwip/packet_peek.hpp"
@@ -114,8 +115,8 @@ class TcpSocket final : public WatchedSocket {
   // close() (FIN, or RST with unread data) or abort() (RST).
   void end(bool rst) noexcept;
   // Core held. Returns the pbufs and children to free after unlocking.
-  void close_locked(bool rst, std::deque<Chunk>& rx,
-                    std::deque<std::unique_ptr<TcpSocket>>& children) noexcept;
+  void close_locked(bool rst, std::vector<Chunk>& rx,
+                    std::vector<std::unique_ptr<TcpSocket>>& children) noexcept;
   // mu_ held: what a read returns when it cannot take bytes (closed, listening,
   // the pending error, end of stream, would_block); nullopt when bytes wait.
   std::optional<Result<std::size_t>> nothing_to_read_locked() noexcept;
@@ -143,7 +144,7 @@ class TcpSocket final : public WatchedSocket {
   const Family family_;
   tcp_pcb* pcb_{nullptr};
   State state_{State::open};
-  std::deque<Chunk> rx_;
+  Fifo<Chunk> rx_;
   std::size_t rx_bytes_{0};
   std::size_t consumed_unreported_{0};
   // Queued bytes whose receive window lwIP still holds closed (the rest of
@@ -178,7 +179,7 @@ class TcpSocket final : public WatchedSocket {
   std::size_t send_capacity_{0};        // what the pcb's snd_buf counts down from
   std::optional<Endpoint> last_local_;  // getsockname once the pcb is gone (core + mu_)
   std::optional<Endpoint> remote_;      // the peer, once known (core + mu_)
-  std::deque<std::unique_ptr<TcpSocket>> accept_q_;
+  Fifo<std::unique_ptr<TcpSocket>> accept_q_;
   std::size_t backlog_{0};  // the queue holds backlog_ + 1, as on Linux
 };
 

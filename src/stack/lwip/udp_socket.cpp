@@ -213,7 +213,7 @@ Result<void> UdpSocket::shutdown(bool read, bool write) {
 }
 
 void UdpSocket::close() noexcept {
-  std::deque<Datagram> rx;
+  Fifo<Datagram> rx;
   {
     CoreLock core;
     std::lock_guard lock(mu_);

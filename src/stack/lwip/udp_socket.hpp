@@ -1,11 +1,11 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 
+#include "base/fifo.hpp"
 #include "stack/lwip/core_lock.hpp"
 #include "stack/lwip/lwip_headers.hpp"
 #include "stack/lwip/packet_peek.hpp"
@@ -84,7 +84,7 @@ class UdpSocket final : public WatchedSocket {
   bool wr_shut_{false};
   bool v6_only_{false};  // IPV6_V6ONLY (IPv6 sockets)
   std::optional<Error> error_;  // SO_ERROR
-  std::deque<Datagram> rx_;
+  Fifo<Datagram> rx_;
   std::size_t rx_bytes_{0};
   std::size_t rx_limit_{kDefaultRecvBuffer};
   std::uint64_t dropped_{0};
