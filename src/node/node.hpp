@@ -24,13 +24,13 @@
 // No I/O: output goes through NodeHost.
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "base/bytes.hpp"
+#include "base/fifo.hpp"
 #include "base/instant.hpp"
 #include "base/network_id.hpp"
 #include "base/node_id.hpp"
@@ -233,7 +233,7 @@ class Node {
     explicit PeerInfo(const peer::PathConfig& c) : paths(c) {}
     peer::PathSet paths;
     bool known{false};  // in the session table
-    std::deque<Bytes> waiting;
+    Fifo<Bytes> waiting;
     std::optional<Instant> lookup_started;
     Instant last_lookup{Instant::from_nanos(INT64_MIN / 2)};
     Route::Kind reported{Route::Kind::none};

@@ -185,7 +185,7 @@ Result<void> SessionTable::send(Instant now, NodeId peer, ByteSpan inner,
     ++stats_.queue_dropped;
     return Error::no_buffer;
   }
-  p.queue.emplace_back(inner.begin(), inner.end());
+  p.queue.push_back(Bytes(inner.begin(), inner.end()));
   if (!p.pending && !answering(now, p)) {
     p.attempt_started = now;
     send_initiation(now, peer, p, out);

@@ -8,13 +8,13 @@
 // docs/protocol.md §4-§5 describe the protocol this drives.
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "base/bytes.hpp"
+#include "base/fifo.hpp"
 #include "base/instant.hpp"
 #include "base/node_id.hpp"
 #include "base/result.hpp"
@@ -165,7 +165,7 @@ class SessionTable {
     std::optional<Pending> pending;
     Instant attempt_started{};
     std::uint64_t last_timestamp{0};
-    std::deque<Bytes> queue;
+    Fifo<Bytes> queue;
     std::uint32_t next_message_id{0};
   };
 

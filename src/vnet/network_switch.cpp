@@ -214,7 +214,7 @@ void NetworkSwitch::target(Instant now, NodeId id, ByteSpan frame, SwitchOutput&
     ++stats_.dropped_queue_full;
     return;
   }
-  p.queue.emplace_back(frame.begin(), frame.end());
+  p.queue.push_back(Bytes(frame.begin(), frame.end()));
   queued_bytes_ += frame.size();
   ++stats_.frames_queued;
 }

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "base/bytes.hpp"
+#include "base/fifo.hpp"
 #include "base/instant.hpp"
 #include "base/mac.hpp"
 #include "base/network_id.hpp"
@@ -183,7 +184,7 @@ class NetworkSwitch {
   struct Peer {
     PeerState state{PeerState::unknown};
     std::optional<wire::MembershipCredential> credential;  // valid ones only
-    std::deque<Bytes> queue;
+    Fifo<Bytes> queue;
     std::optional<std::uint64_t> presented_issued_ms;  // our credential they have
     std::optional<Instant> last_presented;
     Instant last_used;
